@@ -1,0 +1,47 @@
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+/// The error body of every failed API call: `{code, message}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Only the codes a client acts on; the message carries the detail for humans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Malformed or invalid input (400/422).
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    /// A review call while a prompt runs.
+    SessionBusy,
+    /// A hunk id that is unknown or no longer matches the current diff.
+    HunkStale,
+    /// The operation is refused in the current state (dirty checkout, merge conflict, nothing to do...).
+    Conflict,
+    BudgetExceeded,
+    PayloadTooLarge,
+    RateLimited,
+    /// The host itself failed (disk, git internals); never used for bad input.
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::BudgetExceeded => 402,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::SessionBusy | ErrorCode::HunkStale | ErrorCode::Conflict => 409,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Local stand-in for the Anthropic Messages API (filled in by issue 3).
