@@ -2,8 +2,10 @@
 
 mod diff;
 mod error;
+mod event;
 mod session;
 
 pub use diff::*;
 pub use error::*;
+pub use event::*;
 pub use session::*;

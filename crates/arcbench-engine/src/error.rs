@@ -1,0 +1,54 @@
+use arcbench_git::GitError;
+use arcbench_store::StoreError;
+use shared_protocol::{ApiError, ErrorCode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl EngineError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            EngineError::NotFound(_) => ErrorCode::NotFound,
+            EngineError::BadRequest(_) => ErrorCode::BadRequest,
+            EngineError::Conflict(_) => ErrorCode::Conflict,
+            EngineError::Git(g) => match g {
+                GitError::NotARepo(_)
+                | GitError::Bare(_)
+                | GitError::NoCommits(_)
+                | GitError::DetachedHead
+                | GitError::UnknownRef(_) => ErrorCode::BadRequest,
+                GitError::HunkStale(_) => ErrorCode::HunkStale,
+                GitError::WorktreeMissing(_)
+                | GitError::NothingApproved
+                | GitError::NothingToUndo
+                | GitError::NoBaseBranch
+                | GitError::NothingToMerge(_)
+                | GitError::CheckoutDirty { .. }
+                | GitError::MergeConflict { .. }
+                | GitError::RefMoved(_) => ErrorCode::Conflict,
+                GitError::Git(_) | GitError::Io(_) => ErrorCode::Internal,
+            },
+            EngineError::Store(_) | EngineError::Io(_) => ErrorCode::Internal,
+        }
+    }
+
+    pub fn to_api(&self) -> ApiError {
+        ApiError {
+            code: self.code(),
+            message: self.to_string(),
+        }
+    }
+}

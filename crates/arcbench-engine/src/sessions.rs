@@ -1,0 +1,169 @@
+//! Session lifecycle: create, list, read, delete, and the startup sweep.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use arcbench_git::{repo, worktree, Repository};
+use arcbench_store::{now, SessionRow};
+use shared_protocol::{CommitInfo, EventBody, Session, SessionState};
+
+use crate::{repos, Engine, EngineError, Result};
+
+#[derive(Debug, Clone, Default)]
+pub struct CreateSession {
+    /// Repo name or path; default: the first configured repo.
+    pub repo: Option<String>,
+    /// Branch, tag or commit; default: the checked-out branch.
+    pub base: Option<String>,
+    pub title: Option<String>,
+}
+
+const MAX_TITLE: usize = 200;
+
+impl Engine {
+    pub fn create_session(&self, req: CreateSession) -> Result<Session> {
+        let title = req.title.unwrap_or_default().trim().to_owned();
+        if title.chars().count() > MAX_TITLE {
+            return Err(EngineError::BadRequest(format!("title is longer than {MAX_TITLE} characters")));
+        }
+        let entry = repos::pick(&self.repos, req.repo.as_deref())?.clone();
+        let git = repo::open_user_repo(&entry.path)?;
+        let base = repo::resolve_base(&git, req.base.as_deref())?;
+        let (id, path) = self.fresh_id(&git)?;
+        worktree::create(&git, &id, &base, &path)?;
+        let row = SessionRow {
+            id: id.clone(),
+            repo_name: entry.name.clone(),
+            repo_path: entry.path.display().to_string(),
+            branch: worktree::branch_name(&id),
+            base_commit: base.commit.to_string(),
+            base_branch: base.branch,
+            title,
+            worktree: path.display().to_string(),
+            created_at: now(),
+            deleted_at: None,
+        };
+        let session = to_session(&row);
+        let stored = self.store.tx(|tx| {
+            tx.insert_session(&row)?;
+            tx.append_event(Some(&id), EventBody::SessionCreated { session: session.clone() })?;
+            Ok::<_, EngineError>(())
+        });
+        if let Err(e) = stored {
+            // Not recorded, so not a session: take the worktree and branch away again.
+            let _ = worktree::remove(&git, &id, &path, true);
+            return Err(e);
+        }
+        tracing::info!(session = %id, repo = %entry.name, "session created");
+        Ok(session)
+    }
+
+    /// A random id whose branch and worktree folder are both free.
+    fn fresh_id(&self, git: &Repository) -> Result<(String, PathBuf)> {
+        for _ in 0..16 {
+            let id = random_id();
+            let path = self.worktrees_dir().join(&id);
+            let taken = git.find_branch(&worktree::branch_name(&id), git2_local()).is_ok()
+                || path.exists()
+                || self.store.tx(|tx| tx.session(&id))?.is_some();
+            if !taken {
+                return Ok((id, path));
+            }
+        }
+        Err(EngineError::Conflict("could not find a free session id".into()))
+    }
+
+    pub fn sessions(&self) -> Result<Vec<Session>> {
+        let rows = self.store.tx(|tx| tx.sessions(false))?;
+        Ok(rows.iter().map(to_session).collect())
+    }
+
+    pub fn session(&self, id: &str) -> Result<Session> {
+        Ok(to_session(&self.session_row(id)?))
+    }
+
+    pub fn commits(&self, id: &str) -> Result<Vec<CommitInfo>> {
+        self.session_row(id)?;
+        let rows = self.store.tx(|tx| tx.commits(id))?;
+        Ok(rows.into_iter().map(|c| CommitInfo { sha: c.sha, message: c.message }).collect())
+    }
+
+    /// A live (not deleted) session's row, or `not_found`.
+    pub(crate) fn session_row(&self, id: &str) -> Result<SessionRow> {
+        match self.store.tx(|tx| tx.session(id))? {
+            Some(row) if row.deleted_at.is_none() => Ok(row),
+            _ => Err(EngineError::NotFound(format!("no session `{id}`"))),
+        }
+    }
+
+    /// Removes the worktree (even one already deleted by hand) and keeps the session's history;
+    /// the branch goes too when asked.
+    pub fn delete_session(&self, id: &str, delete_branch: bool) -> Result<()> {
+        let lock = self.lock_session(id);
+        let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let row = self.session_row(id)?;
+        let git = repo::open_user_repo(Path::new(&row.repo_path))?;
+        worktree::remove(&git, id, Path::new(&row.worktree), delete_branch)?;
+        self.store.tx(|tx| {
+            tx.mark_session_deleted(id, &now())?;
+            tx.set_approved(id, &HashSet::new(), &now())?;
+            tx.append_event(Some(id), EventBody::SessionDeleted { branch_deleted: delete_branch })?;
+            Ok::<_, EngineError>(())
+        })?;
+        tracing::info!(session = %id, delete_branch, "session deleted");
+        Ok(())
+    }
+
+    /// Removes worktree folders and git worktree records that belong to no live session
+    /// (left by a crash between creating a worktree and recording it, or by deleted sessions).
+    pub(crate) fn sweep(&self) -> Result<()> {
+        let live: HashSet<String> = self.store.tx(|tx| tx.sessions(false))?.into_iter().map(|r| r.id).collect();
+        for entry in &self.repos {
+            let git = repo::open_user_repo(&entry.path)?;
+            let pruned = worktree::sweep_registered(&git, &|id| live.contains(id))?;
+            for id in pruned {
+                tracing::info!(session = %id, repo = %entry.name, "pruned orphan worktree");
+            }
+        }
+        for dir in std::fs::read_dir(self.worktrees_dir())?.flatten() {
+            let name = dir.file_name().to_string_lossy().into_owned();
+            if !live.contains(&name) {
+                tracing::info!(path = %dir.path().display(), "removed orphan worktree folder");
+                std::fs::remove_dir_all(dir.path())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn git2_local() -> arcbench_git::BranchType {
+    arcbench_git::BranchType::Local
+}
+
+pub(crate) fn to_session(row: &SessionRow) -> Session {
+    let state = if row.deleted_at.is_some() {
+        SessionState::Deleted
+    } else if !Path::new(&row.worktree).join(".git").exists() {
+        SessionState::WorktreeMissing
+    } else {
+        SessionState::Idle
+    };
+    Session {
+        id: row.id.clone(),
+        branch: row.branch.clone(),
+        base_commit: row.base_commit.clone(),
+        base_branch: row.base_branch.clone(),
+        state,
+        repo: row.repo_name.clone(),
+        title: row.title.clone(),
+        created_at: row.created_at.clone(),
+    }
+}
+
+/// 8 characters from [a-z0-9]: short enough to read aloud, 41 bits of randomness.
+fn random_id() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}

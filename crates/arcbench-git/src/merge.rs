@@ -1,0 +1,140 @@
+//! Landing a session's commits on its base branch.
+
+use std::path::PathBuf;
+
+use git2::build::CheckoutBuilder;
+use git2::{BranchType, Repository, StatusOptions};
+
+use crate::review::signature;
+use crate::{GitError, Oid, Result};
+
+/// Fast-forwards `base_branch` to `session_tip`, or makes a merge commit when the base moved on.
+/// Where `base_branch` is checked out (the user's checkout or another worktree), that checkout is
+/// updated too, but only when it is clean; a dirty checkout or a conflict refuses the merge and
+/// changes nothing.
+pub fn merge_into_base(repo: &Repository, base_branch: &str, session_tip: Oid, message: &str) -> Result<Oid> {
+    let branch = repo
+        .find_branch(base_branch, BranchType::Local)
+        .map_err(|_| GitError::UnknownRef(base_branch.to_owned()))?;
+    let refname = branch.get().name().expect("branch ref name is UTF-8").to_owned();
+    let base_tip = branch.get().peel_to_commit()?.id();
+    if base_tip == session_tip || repo.graph_descendant_of(base_tip, session_tip)? {
+        return Err(GitError::NothingToMerge(base_branch.to_owned()));
+    }
+    let new_tip = if repo.graph_descendant_of(session_tip, base_tip)? {
+        session_tip
+    } else {
+        let ours = repo.find_commit(base_tip)?;
+        let theirs = repo.find_commit(session_tip)?;
+        let mut merged = repo.merge_commits(&ours, &theirs, None)?;
+        if merged.has_conflicts() {
+            let paths = merged
+                .conflicts()?
+                .flatten()
+                .filter_map(|c| c.our.or(c.their).or(c.ancestor))
+                .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+                .collect();
+            return Err(GitError::MergeConflict {
+                branch: base_branch.to_owned(),
+                paths,
+            });
+        }
+        let tree = repo.find_tree(merged.write_tree_to(repo)?)?;
+        let sig = signature(repo)?;
+        repo.commit(None, &sig, &sig, message, &tree, &[&ours, &theirs])?
+    };
+
+    let checkout = checkout_of(repo, &refname)?;
+    if let Some(co) = &checkout {
+        ensure_clean(co, base_branch)?;
+        update_checkout(co, new_tip, base_branch, true)?;
+    }
+    repo.reference_matching(&refname, new_tip, true, base_tip, &format!("arcbench: {message}"))
+        .map_err(|_| GitError::RefMoved(base_branch.to_owned()))?;
+    if let Some(co) = &checkout {
+        if let Err(e) = update_checkout(co, new_tip, base_branch, false) {
+            // The checkout refused after the dry run passed (a file appeared meanwhile): put the
+            // branch back so the user's checkout and its branch agree again.
+            let _ = repo.reference_matching(&refname, base_tip, true, new_tip, "arcbench: merge rolled back");
+            return Err(e);
+        }
+    }
+    Ok(new_tip)
+}
+
+/// The repository (main or linked worktree) whose HEAD is `refname`, if any.
+fn checkout_of(repo: &Repository, refname: &str) -> Result<Option<Repository>> {
+    let main = Repository::open(repo.commondir())?;
+    let mut candidates = Vec::new();
+    if !main.is_bare() {
+        candidates.push(main);
+    }
+    for name in repo.worktrees()?.iter().flatten().flatten() {
+        if let Ok(wt) = repo.find_worktree(name) {
+            if let Ok(r) = Repository::open_from_worktree(&wt) {
+                candidates.push(r);
+            }
+        }
+    }
+    for r in candidates {
+        let is_it = r.head().ok().is_some_and(|h| h.name().is_ok_and(|n| n == refname));
+        if is_it {
+            return Ok(Some(r));
+        }
+    }
+    Ok(None)
+}
+
+fn ensure_clean(co: &Repository, branch: &str) -> Result<()> {
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(false).include_ignored(false).exclude_submodules(true);
+    let statuses = co.statuses(Some(&mut opts))?;
+    let dirty: Vec<String> = statuses
+        .iter()
+        .filter(|s| !s.status().is_empty())
+        .map(|s| s.path().unwrap_or("?").to_owned())
+        .collect();
+    if dirty.is_empty() {
+        return Ok(());
+    }
+    let mut files = dirty.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if dirty.len() > 5 {
+        files.push_str(&format!(" and {} more", dirty.len() - 5));
+    }
+    Err(GitError::CheckoutDirty {
+        branch: branch.to_owned(),
+        worktree: co.workdir().map(PathBuf::from).unwrap_or_default(),
+        files,
+    })
+}
+
+/// Brings a clean checkout from its current tree to `tip`'s. Safe mode: libgit2 refuses to
+/// overwrite anything it did not write itself (untracked or ignored files in the way become
+/// conflicts), which is the protection the user's files need, so no git CLI is involved.
+fn update_checkout(co: &Repository, tip: Oid, branch: &str, dry_run: bool) -> Result<()> {
+    let tree = co.find_commit(tip)?.tree()?;
+    let mut conflicts: Vec<String> = Vec::new();
+    let result = {
+        let mut cb = CheckoutBuilder::new();
+        cb.safe().overwrite_ignored(false).recreate_missing(false);
+        cb.notify_on(git2::CheckoutNotificationType::CONFLICT);
+        cb.notify(|_, path, _, _, _| {
+            conflicts.push(path.map(|p| p.display().to_string()).unwrap_or_default());
+            true
+        });
+        if dry_run {
+            cb.dry_run();
+        }
+        co.checkout_tree(tree.as_object(), Some(&mut cb))
+    };
+    if !conflicts.is_empty() || result.is_err() {
+        if conflicts.is_empty() {
+            conflicts.push(result.err().map(|e| e.message().to_owned()).unwrap_or_default());
+        }
+        return Err(GitError::MergeConflict {
+            branch: branch.to_owned(),
+            paths: conflicts,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! ArcBench persistence: one SQLite file in the data dir (WAL), versioned migrations, and typed
+//! access in transactions, so a state change and the event announcing it commit together.
+
+mod events;
+mod migrations;
+mod review;
+mod sessions;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::Connection;
+
+pub use review::{ApprovalRow, CommitRow, ReviewAction};
+pub use sessions::SessionRow;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database {path} was written by a newer ArcBench (schema {found}, this build knows {known})")]
+    TooNew { path: String, found: u32, known: u32 },
+    #[error("stored event {0} is unreadable: {1}")]
+    BadEvent(u64, serde_json::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+/// A transaction; every read and write goes through one.
+pub struct Tx<'a>(rusqlite::Transaction<'a>);
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // NORMAL under WAL keeps every committed transaction across a process crash (kill -9);
+        // only an OS crash can lose the last ones.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrations::run(&mut conn, &path.display().to_string())?;
+        Ok(Store { conn: Mutex::new(conn) })
+    }
+
+    /// Runs `f` in one transaction: all of it commits, or none of it.
+    pub fn tx<T, E: From<StoreError>>(&self, f: impl FnOnce(&Tx) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
+        let mut conn = self.lock();
+        let tx = Tx(conn.transaction().map_err(StoreError::from)?);
+        let out = f(&tx)?;
+        tx.0.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic inside a transaction rolled it back (the Transaction was dropped); the
+        // connection itself is still sound.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub fn now() -> String {
+    humantime_rfc3339(std::time::SystemTime::now())
+}
+
+fn humantime_rfc3339(t: std::time::SystemTime) -> String {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, day) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_dates() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_795_000_000_123);
+        assert_eq!(super::humantime_rfc3339(t), "2026-11-18T11:06:40.123Z");
+        assert_eq!(super::humantime_rfc3339(std::time::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+    }
+}

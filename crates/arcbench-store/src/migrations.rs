@@ -1,0 +1,76 @@
+//! Schema versions, applied in order and recorded in `PRAGMA user_version`.
+//! Never edit a shipped step; add the next one.
+
+use rusqlite::Connection;
+
+use crate::{Result, StoreError};
+
+const STEPS: &[&str] = &[
+    // 1: sessions, review state and history, commits, the event log.
+    r#"
+    CREATE TABLE sessions (
+        id          TEXT PRIMARY KEY,
+        repo_name   TEXT NOT NULL,
+        repo_path   TEXT NOT NULL,
+        branch      TEXT NOT NULL,
+        base_commit TEXT NOT NULL,
+        base_branch TEXT,
+        title       TEXT NOT NULL,
+        worktree    TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        deleted_at  TEXT
+    );
+    CREATE TABLE approvals (
+        session_id  TEXT NOT NULL REFERENCES sessions(id),
+        hunk_id     TEXT NOT NULL,
+        approved_at TEXT NOT NULL,
+        PRIMARY KEY (session_id, hunk_id)
+    );
+    CREATE TABLE review_log (
+        id         INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        hunk_id    TEXT NOT NULL,
+        path       TEXT NOT NULL,
+        header     TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        comment    TEXT,
+        at         TEXT NOT NULL
+    );
+    CREATE INDEX review_log_session ON review_log(session_id, id);
+    CREATE TABLE commits (
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        sha        TEXT NOT NULL,
+        message    TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        undone_at  TEXT,
+        PRIMARY KEY (session_id, sha, created_at)
+    );
+    -- seq is the rowid: max+1 inside the writing transaction, so a rolled-back write leaves no gap.
+    CREATE TABLE events (
+        seq        INTEGER PRIMARY KEY,
+        ts         TEXT NOT NULL,
+        type       TEXT NOT NULL,
+        session_id TEXT,
+        body       TEXT NOT NULL
+    );
+    "#,
+];
+
+pub fn run(conn: &mut Connection, path: &str) -> Result<()> {
+    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = STEPS.len() as u32;
+    if current > known {
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found: current,
+            known,
+        });
+    }
+    for (i, sql) in STEPS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as u32)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
