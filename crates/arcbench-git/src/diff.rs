@@ -176,7 +176,8 @@ impl WorkDiff {
             .recurse_untracked_dirs(true)
             .include_typechange(true)
             .ignore_submodules(true);
-        let mut diff = wt.diff_tree_to_workdir_with_index(Some(&head_tree), Some(&mut opts))?;
+        // Tip against worktree only: the index is a mirror of approvals, never an input.
+        let mut diff = wt.diff_tree_to_workdir(Some(&head_tree), Some(&mut opts))?;
         let mut find = DiffFindOptions::new();
         find.renames(true).for_untracked(true);
         diff.find_similar(Some(&mut find))?;
