@@ -47,17 +47,19 @@ pub fn merge_into_base(repo: &Repository, base_branch: &str, session_tip: Oid, m
     let checkout = checkout_of(repo, &refname)?;
     if let Some(co) = &checkout {
         ensure_clean(co, base_branch)?;
-        update_checkout(co, new_tip, base_branch, true)?;
+        // Files first, while HEAD still names the old tip: libgit2 uses HEAD as the baseline, and
+        // a safe checkout works out every conflict before writing anything.
+        update_checkout(co, new_tip, base_branch, false)?;
     }
-    repo.reference_matching(&refname, new_tip, true, base_tip, &format!("arcbench: {message}"))
-        .map_err(|_| GitError::RefMoved(base_branch.to_owned()))?;
-    if let Some(co) = &checkout {
-        if let Err(e) = update_checkout(co, new_tip, base_branch, false) {
-            // The checkout refused after the dry run passed (a file appeared meanwhile): put the
-            // branch back so the user's checkout and its branch agree again.
-            let _ = repo.reference_matching(&refname, base_tip, true, new_tip, "arcbench: merge rolled back");
-            return Err(e);
+    if repo
+        .reference_matching(&refname, new_tip, true, base_tip, &format!("arcbench: {message}"))
+        .is_err()
+    {
+        if let Some(co) = &checkout {
+            // Someone committed on the branch in the same instant: put back the files we wrote.
+            let _ = update_checkout(co, base_tip, base_branch, true);
         }
+        return Err(GitError::RefMoved(base_branch.to_owned()));
     }
     Ok(new_tip)
 }
@@ -108,23 +110,25 @@ fn ensure_clean(co: &Repository, branch: &str) -> Result<()> {
     })
 }
 
-/// Brings a clean checkout from its current tree to `tip`'s. Safe mode: libgit2 refuses to
+/// Brings a clean checkout from its HEAD tree to `tip`'s. Safe mode: libgit2 refuses to
 /// overwrite anything it did not write itself (untracked or ignored files in the way become
 /// conflicts), which is the protection the user's files need, so no git CLI is involved.
-fn update_checkout(co: &Repository, tip: Oid, branch: &str, dry_run: bool) -> Result<()> {
+/// `force` only rolls back files this merge wrote a moment ago.
+fn update_checkout(co: &Repository, tip: Oid, branch: &str, force: bool) -> Result<()> {
     let tree = co.find_commit(tip)?.tree()?;
     let mut conflicts: Vec<String> = Vec::new();
     let result = {
         let mut cb = CheckoutBuilder::new();
-        cb.safe().overwrite_ignored(false).recreate_missing(false);
+        if force {
+            cb.force();
+        } else {
+            cb.safe().overwrite_ignored(false);
+        }
         cb.notify_on(git2::CheckoutNotificationType::CONFLICT);
         cb.notify(|_, path, _, _, _| {
             conflicts.push(path.map(|p| p.display().to_string()).unwrap_or_default());
             true
         });
-        if dry_run {
-            cb.dry_run();
-        }
         co.checkout_tree(tree.as_object(), Some(&mut cb))
     };
     if !conflicts.is_empty() || result.is_err() {
