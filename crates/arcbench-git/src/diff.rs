@@ -171,11 +171,19 @@ impl WorkDiff {
     /// Diffs the worktree of `wt` (with untracked files, honouring ignores) against its HEAD.
     pub fn compute(wt: &Repository) -> Result<Self> {
         let head_tree = wt.head()?.peel_to_tree()?;
+        let candidates = changed_paths(wt, &head_tree)?;
+        if candidates.is_empty() {
+            return Ok(WorkDiff::default());
+        }
         let mut opts = DiffOptions::new();
         opts.include_untracked(true)
             .recurse_untracked_dirs(true)
             .include_typechange(true)
-            .ignore_submodules(true);
+            .ignore_submodules(true)
+            .disable_pathspec_match(true);
+        for p in &candidates {
+            opts.pathspec(&p[..]);
+        }
         // Tip against worktree only: the index is a mirror of approvals, never an input.
         let mut diff = wt.diff_tree_to_workdir(Some(&head_tree), Some(&mut opts))?;
         let mut find = DiffFindOptions::new();
@@ -237,6 +245,29 @@ impl WorkDiff {
             files: self.files.iter().map(|f| f.to_wire(approved)).collect(),
         }
     }
+}
+
+/// Every path where the worktree may differ from the tip: where it differs from the index (found
+/// with the index's stat cache, like `git status`, so unchanged files are not read) or where the
+/// index differs from the tip (approved work). A superset; the tip-to-worktree diff decides.
+fn changed_paths(wt: &Repository, head_tree: &git2::Tree) -> Result<Vec<Vec<u8>>> {
+    let index = wt.index()?;
+    let mut opts = DiffOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_typechange(true)
+        .ignore_submodules(true);
+    let worktree = wt.diff_index_to_workdir(Some(&index), Some(&mut opts))?;
+    let staged = wt.diff_tree_to_index(Some(head_tree), Some(&index), None)?;
+    let mut paths = std::collections::BTreeSet::new();
+    for d in worktree.deltas().chain(staged.deltas()) {
+        for f in [d.old_file(), d.new_file()] {
+            if let Some(p) = f.path_bytes() {
+                paths.insert(p.to_vec());
+            }
+        }
+    }
+    Ok(paths.into_iter().collect())
 }
 
 fn read_worktree_file(root: &Path, rel: Vec<u8>) -> Result<Option<Side>> {
