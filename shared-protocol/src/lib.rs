@@ -1,11 +1,15 @@
 //! ArcBench wire types. Field names follow `shared/docs/api-contract.md`; they are fixed for clients.
 
+mod api;
 mod diff;
 mod error;
 mod event;
+mod prompt;
 mod session;
 
+pub use api::*;
 pub use diff::*;
 pub use error::*;
 pub use event::*;
+pub use prompt::*;
 pub use session::*;

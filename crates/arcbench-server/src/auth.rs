@@ -1,0 +1,40 @@
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use shared_protocol::ErrorCode;
+
+use crate::{AppState, Failure};
+
+pub async fn require_key(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, Failure> {
+    let given = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match given {
+        Some(key) if constant_time_eq(key.as_bytes(), state.api_key.as_bytes()) => Ok(next.run(req).await),
+        _ => Err(Failure::new(ErrorCode::Unauthorized, "missing or wrong API key (Authorization: Bearer <key>)")),
+    }
+}
+
+/// Compares without an early exit, so response timing does not reveal how much of a guess matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = (a.len() ^ b.len()) as u8 | u8::from(a.len() != b.len());
+    for (i, x) in b.iter().enumerate() {
+        diff |= x ^ a.get(i).copied().unwrap_or(0);
+    }
+    diff == 0
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn constant_time_eq_matches_only_equal_keys() {
+        use super::constant_time_eq as eq;
+        assert!(eq(b"abc", b"abc"));
+        assert!(!eq(b"abc", b"abd"));
+        assert!(!eq(b"ab", b"abc"));
+        assert!(!eq(b"abcd", b"abc"));
+        assert!(!eq(b"", b"abc"));
+    }
+}

@@ -1,0 +1,141 @@
+use std::collections::HashMap;
+
+use arcbench_engine::{CreateSession, Engine, EngineError};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use shared_protocol::{
+    AgentStatus, ApplyRequest, CommitResponse, CreateSessionRequest, DeletedResponse, Diff, ErrorCode, EventsResponse, HunkIdsRequest,
+    Session, SessionDetail, SessionsResponse, Status,
+};
+
+use crate::json::{Json, OptionalJson};
+use crate::{AppState, Failure};
+
+type Answer<T> = Result<axum::Json<T>, Failure>;
+
+pub fn api() -> Router<AppState> {
+    Router::new()
+        .route("/status", get(status))
+        .route("/sessions", post(create_session).get(list_sessions))
+        .route("/sessions/{id}", get(session_detail).delete(delete_session))
+        .route("/sessions/{id}/diff", get(diff))
+        .route("/sessions/{id}/hunks/approve", post(approve))
+        .route("/sessions/{id}/hunks/reject", post(reject_hunks))
+        .route("/sessions/{id}/apply", post(apply))
+        .route("/sessions/{id}/reject", post(reject_all))
+        .route("/sessions/{id}/undo", post(undo))
+        .route("/sessions/{id}/merge", post(merge))
+        .route("/events", get(events))
+}
+
+/// Runs one engine operation on the blocking pool: git and SQLite block.
+async fn run<T: Send + 'static>(
+    state: &AppState,
+    op: impl FnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
+) -> Result<T, Failure> {
+    let engine = state.engine.clone();
+    tokio::task::spawn_blocking(move || op(&engine))
+        .await
+        .map_err(|e| Failure::new(ErrorCode::Internal, format!("operation panicked: {e}")))?
+        .map_err(Failure::from)
+}
+
+async fn status(State(state): State<AppState>) -> Answer<Status> {
+    let sessions = run(&state, |e| e.sessions()).await?;
+    Ok(axum::Json(Status {
+        name: "arcbench".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        demo: state.demo,
+        repos: state.engine.repos().iter().map(|r| r.name.clone()).collect(),
+        // The agent arrives with issue 3; until then the host says plainly that none is wired.
+        agent: AgentStatus { kind: "aider".into(), available: false, version: None },
+        sessions_active: sessions.len() as u32,
+    }))
+}
+
+async fn create_session(
+    State(state): State<AppState>,
+    Json(req): Json<CreateSessionRequest>,
+) -> Result<(StatusCode, axum::Json<Session>), Failure> {
+    let s = run(&state, move |e| {
+        e.create_session(CreateSession { repo: req.repo, base: req.base, title: req.title })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(s)))
+}
+
+async fn list_sessions(State(state): State<AppState>) -> Answer<SessionsResponse> {
+    Ok(axum::Json(SessionsResponse { sessions: run(&state, |e| e.sessions()).await? }))
+}
+
+async fn session_detail(State(state): State<AppState>, Path(id): Path<String>) -> Answer<SessionDetail> {
+    let (session, commits) = run(&state, move |e| Ok((e.session(&id)?, e.commits(&id)?))).await?;
+    Ok(axum::Json(SessionDetail { session, prompts: Vec::new(), commits }))
+}
+
+async fn delete_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer<DeletedResponse> {
+    let delete_branch = match q.get("delete_branch").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(Failure::new(ErrorCode::BadRequest, format!("delete_branch must be true or false, not `{other}`")))
+        }
+    };
+    run(&state, move |e| e.delete_session(&id, delete_branch)).await?;
+    Ok(axum::Json(DeletedResponse { deleted: true, branch_deleted: delete_branch }))
+}
+
+async fn diff(State(state): State<AppState>, Path(id): Path<String>) -> Answer<Diff> {
+    Ok(axum::Json(run(&state, move |e| e.diff(&id)).await?))
+}
+
+async fn approve(State(state): State<AppState>, Path(id): Path<String>, Json(req): Json<HunkIdsRequest>) -> Answer<Diff> {
+    Ok(axum::Json(run(&state, move |e| e.approve(&id, &req.ids)).await?))
+}
+
+async fn reject_hunks(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(req): Json<HunkIdsRequest>,
+) -> Answer<Diff> {
+    Ok(axum::Json(run(&state, move |e| e.reject(&id, &req.ids, req.comment.as_deref())).await?))
+}
+
+async fn apply(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<ApplyRequest>,
+) -> Answer<CommitResponse> {
+    let message = body.message;
+    let c = run(&state, move |e| e.apply(&id, message.as_deref())).await?;
+    Ok(axum::Json(CommitResponse { commit: c.sha }))
+}
+
+async fn reject_all(State(state): State<AppState>, Path(id): Path<String>) -> Answer<Diff> {
+    Ok(axum::Json(run(&state, move |e| e.reject_all(&id)).await?))
+}
+
+async fn undo(State(state): State<AppState>, Path(id): Path<String>) -> Answer<CommitResponse> {
+    Ok(axum::Json(CommitResponse { commit: run(&state, move |e| e.undo(&id)).await? }))
+}
+
+async fn merge(State(state): State<AppState>, Path(id): Path<String>) -> Answer<CommitResponse> {
+    Ok(axum::Json(CommitResponse { commit: run(&state, move |e| e.merge(&id)).await? }))
+}
+
+async fn events(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Answer<EventsResponse> {
+    let since = match q.get("since") {
+        None => 0,
+        Some(s) => s
+            .parse::<u64>()
+            .map_err(|_| Failure::new(ErrorCode::BadRequest, format!("since must be a whole number, not `{s}`")))?,
+    };
+    let events = run(&state, move |e| Ok(e.store().tx(|tx| tx.events_since(since, 10_000))?)).await?;
+    Ok(axum::Json(EventsResponse { events }))
+}

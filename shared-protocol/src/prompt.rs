@@ -1,0 +1,34 @@
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+    /// The host stopped (or crashed) while the prompt ran.
+    Interrupted,
+}
+
+/// Token totals in Anthropic's raw fields, and the host's cost for them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_creation_input_tokens: u64,
+    pub cache_read_input_tokens: u64,
+    pub cost_usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct Prompt {
+    pub id: String,
+    pub client_id: String,
+    pub text: String,
+    pub state: PromptState,
+    pub usage: Usage,
+    pub created_at: String,
+}
