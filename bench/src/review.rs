@@ -9,7 +9,12 @@ use arcbench_fixtures::{git, numbered, wide_repo, write};
 use crate::table::{measure, print, Row};
 
 fn git_diff(wt: &Path) {
-    let out = Command::new("git").arg("-C").arg(wt).args(["diff", "--no-color", "--no-ext-diff"]).output().unwrap();
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(wt)
+        .args(["diff", "--no-color", "--no-ext-diff"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     std::hint::black_box(out.stdout.len());
 }
@@ -31,14 +36,23 @@ fn case(files: usize, setup_repo: impl Fn(&Path), edit: impl Fn(&Path)) -> Case 
         git(&repo, &["init", "-q", "-b", "main"]);
     }
     setup_repo(&repo);
-    let engine = Engine::open(EngineConfig { data_dir: dir.path().join("data"), repos: vec![repo] }).unwrap();
+    let engine = Engine::open(EngineConfig {
+        data_dir: dir.path().join("data"),
+        repos: vec![repo],
+    })
+    .unwrap();
     let s = engine.create_session(CreateSession::default()).unwrap();
     let wt = engine.data_dir().join("worktrees").join(&s.id);
     edit(&wt);
     // Warm both sides once (page cache, the index's stat data).
     engine.diff(&s.id).unwrap();
     git_diff(&wt);
-    Case { _dir: dir, engine, session: s.id, wt }
+    Case {
+        _dir: dir,
+        engine,
+        session: s.id,
+        wt,
+    }
 }
 
 pub fn run(quick: bool) {
@@ -47,7 +61,11 @@ pub fn run(quick: bool) {
     let many = if quick { 200 } else { 1_000 };
     let mut rows = Vec::new();
 
-    let a = case(wide, |_| {}, |wt| write(wt, "d000/f00000.txt", numbered("changed line", 20)));
+    let a = case(
+        wide,
+        |_| {},
+        |wt| write(wt, "d000/f00000.txt", numbered("changed line", 20)),
+    );
     rows.push(Row {
         case: format!("(a) 1 changed file in a {wide}-file repo"),
         ours: measure(n, || drop(a.engine.diff(&a.session).unwrap())),
@@ -55,13 +73,17 @@ pub fn run(quick: bool) {
     });
     drop(a);
 
-    let b = case(many, |_| {}, |wt| {
-        for i in 0..many {
-            let p = format!("d{:03}/f{i:05}.txt", i / 100);
-            let text = std::fs::read_to_string(wt.join(&p)).unwrap();
-            write(wt, &p, text.replacen("line 10\n", "line ten\n", 1));
-        }
-    });
+    let b = case(
+        many,
+        |_| {},
+        |wt| {
+            for i in 0..many {
+                let p = format!("d{:03}/f{i:05}.txt", i / 100);
+                let text = std::fs::read_to_string(wt.join(&p)).unwrap();
+                write(wt, &p, text.replacen("line 10\n", "line ten\n", 1));
+            }
+        },
+    );
     rows.push(Row {
         case: format!("(b) {many} changed files"),
         ours: measure(n, || drop(b.engine.diff(&b.session).unwrap())),
@@ -82,7 +104,13 @@ pub fn run(quick: bool) {
             let edited: String = big
                 .lines()
                 .enumerate()
-                .map(|(i, l)| if i % 20 == 10 { format!("{l} edited\n") } else { format!("{l}\n") })
+                .map(|(i, l)| {
+                    if i % 20 == 10 {
+                        format!("{l} edited\n")
+                    } else {
+                        format!("{l}\n")
+                    }
+                })
                 .collect();
             write(wt, "big.txt", edited);
         },
@@ -99,11 +127,18 @@ pub fn run(quick: bool) {
     rows.push(Row {
         case: "(c) approve one hunk (re-diff, check, stage, record)".into(),
         ours: measure(n, || {
-            c.engine.approve(&c.session, &[ids[i % ids.len()].clone()]).unwrap();
+            c.engine
+                .approve(&c.session, &[ids[i % ids.len()].clone()])
+                .unwrap();
             i += 1;
         }),
         base: measure(n, || git_diff(&c.wt)),
     });
-    print("Review engine: diff + hunk split vs `git diff` (same worktree)", "arcbench", "git diff", &rows);
+    print(
+        "Review engine: diff + hunk split vs `git diff` (same worktree)",
+        "arcbench",
+        "git diff",
+        &rows,
+    );
     println!("\nn = {n} runs per cell; ratio > 1 means slower than `git diff`, which only prints a patch\n(no hunk ids, no untracked files, no rename detection, no persistence).");
 }

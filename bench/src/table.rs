@@ -10,7 +10,9 @@ pub fn measure(n: usize, mut f: impl FnMut()) -> (Duration, Duration) {
         })
         .collect();
     times.sort();
-    let p95 = times[((n as f64 * 0.95).ceil() as usize).saturating_sub(1).min(n - 1)];
+    let p95 = times[((n as f64 * 0.95).ceil() as usize)
+        .saturating_sub(1)
+        .min(n - 1)];
     (times[n / 2], p95)
 }
 

@@ -26,7 +26,11 @@ pub enum EventBody {
     SessionDeleted { branch_deleted: bool },
     /// The session's uncommitted work changed; fetch `GET /sessions/{id}/diff`.
     #[serde(rename = "diff.updated")]
-    DiffUpdated { files: u32, hunks: u32, approved: u32 },
+    DiffUpdated {
+        files: u32,
+        hunks: u32,
+        approved: u32,
+    },
     #[serde(rename = "hunk.updated")]
     HunkUpdated {
         ids: Vec<String>,

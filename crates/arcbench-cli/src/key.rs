@@ -14,7 +14,9 @@ pub enum KeySource {
 pub fn load_or_create(data_dir: &Path) -> std::io::Result<(String, KeySource)> {
     if let Ok(k) = std::env::var("ARCBENCH_API_KEY") {
         if k.trim().len() < 16 {
-            return Err(std::io::Error::other("ARCBENCH_API_KEY must be at least 16 characters"));
+            return Err(std::io::Error::other(
+                "ARCBENCH_API_KEY must be at least 16 characters",
+            ));
         }
         return Ok((k.trim().to_owned(), KeySource::Env));
     }

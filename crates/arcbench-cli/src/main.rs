@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "arcbench", version, about = "Run a coding agent next to your repository; steer it from your phone.")]
+#[command(
+    name = "arcbench",
+    version,
+    about = "Run a coding agent next to your repository; steer it from your phone."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,7 +27,8 @@ enum Command {
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ARCBENCH_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("ARCBENCH_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -45,7 +50,9 @@ pub fn default_data_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("ARCBENCH_DATA_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(d);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     if cfg!(target_os = "macos") {
         return home.join("Library/Application Support/arcbench");
     }

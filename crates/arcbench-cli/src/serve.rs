@@ -30,20 +30,36 @@ pub struct ServeArgs {
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
     let data_dir = args.data_dir.unwrap_or_else(crate::default_data_dir);
-    std::fs::create_dir_all(&data_dir).map_err(|e| format!("data dir {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|e| format!("data dir {}: {e}", data_dir.display()))?;
     let repos = if args.repos.is_empty() {
         vec![std::env::current_dir().map_err(|e| e.to_string())?]
     } else {
         args.repos
     };
-    let engine = Engine::open(EngineConfig { data_dir: data_dir.clone(), repos }).map_err(|e| e.to_string())?;
+    let engine = Engine::open(EngineConfig {
+        data_dir: data_dir.clone(),
+        repos,
+    })
+    .map_err(|e| e.to_string())?;
     let (key, source) = load_or_create(&data_dir).map_err(|e| format!("API key: {e}"))?;
     if let KeySource::Generated = source {
-        println!("API key (shown once; stored in {}): {key}", data_dir.join("api-key").display());
+        println!(
+            "API key (shown once; stored in {}): {key}",
+            data_dir.join("api-key").display()
+        );
     }
     tracing::info!(model = %args.model, demo = args.demo, "starting host");
-    let state = AppState { engine: Arc::new(engine), api_key: key.into(), demo: args.demo };
-    let binds = if args.binds.is_empty() { vec![IpAddr::V4(Ipv4Addr::LOCALHOST)] } else { args.binds };
+    let state = AppState {
+        engine: Arc::new(engine),
+        api_key: key.into(),
+        demo: args.demo,
+    };
+    let binds = if args.binds.is_empty() {
+        vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]
+    } else {
+        args.binds
+    };
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     rt.block_on(async move {
         let app = router(state);
@@ -56,11 +72,15 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             println!("listening on http://{addr}");
             let app = app.clone();
             servers.push(tokio::spawn(async move {
-                axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown_signal())
+                    .await
             }));
         }
         for s in servers {
-            s.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+            s.await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
         }
         tracing::info!("host stopped");
         Ok(())
@@ -71,7 +91,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]

@@ -27,7 +27,10 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<RepoEntry>> {
         if out.iter().any(|r| r.path == path) {
             continue;
         }
-        let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "repo".into());
+        let base = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "repo".into());
         let mut name = base.clone();
         let mut n = 2;
         while out.iter().any(|r| r.name == name) {
@@ -50,6 +53,9 @@ pub fn pick<'a>(repos: &'a [RepoEntry], wanted: Option<&str>) -> Result<&'a Repo
         .find(|r| r.name == w || Some(&r.path) == as_path.as_ref())
         .ok_or_else(|| {
             let names: Vec<&str> = repos.iter().map(|r| r.name.as_str()).collect();
-            EngineError::BadRequest(format!("unknown repo `{w}`; this host serves: {}", names.join(", ")))
+            EngineError::BadRequest(format!(
+                "unknown repo `{w}`; this host serves: {}",
+                names.join(", ")
+            ))
         })
 }

@@ -40,7 +40,11 @@ impl Engine {
                 log_units(tx, id, &diff, ids, ReviewAction::Approve, None)?;
                 tx.append_event(
                     Some(id),
-                    EventBody::HunkUpdated { ids: ids.to_vec(), action: HunkAction::Approved, comment: None },
+                    EventBody::HunkUpdated {
+                        ids: ids.to_vec(),
+                        action: HunkAction::Approved,
+                        comment: None,
+                    },
                 )?;
                 diff_event(tx, id, &diff, &approved)
             })?;
@@ -53,7 +57,9 @@ impl Engine {
         require_ids(ids)?;
         let comment = comment.map(str::trim).filter(|c| !c.is_empty());
         if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT) {
-            return Err(EngineError::BadRequest(format!("comment is longer than {MAX_COMMENT} characters")));
+            return Err(EngineError::BadRequest(format!(
+                "comment is longer than {MAX_COMMENT} characters"
+            )));
         }
         self.with_worktree(id, |_, wt| {
             let diff = WorkDiff::compute(wt)?;
@@ -83,7 +89,10 @@ impl Engine {
     /// Discards every uncommitted change of the session, new files included.
     pub fn reject_all(&self, id: &str) -> Result<Diff> {
         let ids: Vec<String> = self.with_worktree(id, |_, wt| {
-            Ok(WorkDiff::compute(wt)?.units().map(|(_, u)| u.id.clone()).collect())
+            Ok(WorkDiff::compute(wt)?
+                .units()
+                .map(|(_, u)| u.id.clone())
+                .collect())
         })?;
         if ids.is_empty() {
             return self.diff(id);
@@ -95,7 +104,9 @@ impl Engine {
     pub fn apply(&self, id: &str, message: Option<&str>) -> Result<CommitInfo> {
         let message = message.map(str::trim).filter(|m| !m.is_empty());
         if message.is_some_and(|m| m.len() > MAX_MESSAGE) {
-            return Err(EngineError::BadRequest(format!("message is longer than {MAX_MESSAGE} bytes")));
+            return Err(EngineError::BadRequest(format!(
+                "message is longer than {MAX_MESSAGE} bytes"
+            )));
         }
         self.with_worktree(id, |row, wt| {
             let diff = WorkDiff::compute(wt)?;
@@ -112,7 +123,12 @@ impl Engine {
             self.store.tx(|tx| {
                 tx.insert_commit(id, &commit.sha, &commit.message, &now())?;
                 tx.set_approved(id, &still, &now())?;
-                tx.append_event(Some(id), EventBody::CommitCreated { commit: commit.clone() })?;
+                tx.append_event(
+                    Some(id),
+                    EventBody::CommitCreated {
+                        commit: commit.clone(),
+                    },
+                )?;
                 diff_event(tx, id, &after, &still)
             })?;
             tracing::info!(session = %id, commit = %commit.sha, "applied");
@@ -138,7 +154,10 @@ impl Engine {
                 log_units(tx, id, &diff, &restored, ReviewAction::Restore, None)?;
                 tx.append_event(
                     Some(id),
-                    EventBody::CommitUndone { undone: undone.to_string(), commit: tip.to_string() },
+                    EventBody::CommitUndone {
+                        undone: undone.to_string(),
+                        commit: tip.to_string(),
+                    },
                 )?;
                 diff_event(tx, id, &diff, &approved)
             })?;
@@ -152,12 +171,27 @@ impl Engine {
         self.with_worktree(id, |row, wt| {
             let base_branch = row.base_branch.clone().ok_or(GitError::NoBaseBranch)?;
             let git = repo::open_user_repo(Path::new(&row.repo_path))?;
-            let tip = wt.head().map_err(GitError::from)?.peel_to_commit().map_err(GitError::from)?.id();
-            let title = if row.title.is_empty() { String::new() } else { format!(": {}", row.title) };
+            let tip = wt
+                .head()
+                .map_err(GitError::from)?
+                .peel_to_commit()
+                .map_err(GitError::from)?
+                .id();
+            let title = if row.title.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", row.title)
+            };
             let message = format!("Merge {} into {base_branch}{title}", row.branch);
             let commit = merge::merge_into_base(&git, &base_branch, tip, &message)?.to_string();
             self.store.tx(|tx| {
-                tx.append_event(Some(id), EventBody::SessionMerged { commit: commit.clone(), branch: base_branch.clone() })?;
+                tx.append_event(
+                    Some(id),
+                    EventBody::SessionMerged {
+                        commit: commit.clone(),
+                        branch: base_branch.clone(),
+                    },
+                )?;
                 Ok::<_, EngineError>(())
             })?;
             tracing::info!(session = %id, branch = %base_branch, commit = %commit, "merged");
@@ -166,7 +200,11 @@ impl Engine {
     }
 
     /// Runs `f` on the session's worktree under the session lock.
-    fn with_worktree<T>(&self, id: &str, f: impl FnOnce(&SessionRow, &Repository) -> Result<T>) -> Result<T> {
+    fn with_worktree<T>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&SessionRow, &Repository) -> Result<T>,
+    ) -> Result<T> {
         let lock = self.lock_session(id);
         let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
         let row = self.session_row(id)?;
@@ -178,13 +216,18 @@ impl Engine {
     fn current_approvals(&self, id: &str, diff: &WorkDiff) -> Result<Ids> {
         let stored = self.store.tx(|tx| tx.approved_ids(id))?;
         let present: HashSet<&str> = diff.units().map(|(_, u)| u.id.as_str()).collect();
-        Ok(stored.into_iter().filter(|h| present.contains(h.as_str())).collect())
+        Ok(stored
+            .into_iter()
+            .filter(|h| present.contains(h.as_str()))
+            .collect())
     }
 }
 
 fn require_ids(ids: &[String]) -> Result<()> {
     if ids.is_empty() {
-        return Err(EngineError::BadRequest("`ids` must name at least one hunk".into()));
+        return Err(EngineError::BadRequest(
+            "`ids` must name at least one hunk".into(),
+        ));
     }
     Ok(())
 }
@@ -199,7 +242,11 @@ fn log_units(
 ) -> Result<()> {
     let at = now();
     for (fc, u) in diff.units().filter(|(_, u)| ids.contains(&u.id)) {
-        let row = ApprovalRow { hunk_id: u.id.clone(), path: lossy(fc.path()), header: u.header.clone() };
+        let row = ApprovalRow {
+            hunk_id: u.id.clone(),
+            path: lossy(fc.path()),
+            header: u.header.clone(),
+        };
         tx.log_review(session, &row, action, comment, &at)?;
     }
     Ok(())
@@ -209,15 +256,26 @@ fn diff_event(tx: &Tx, session: &str, diff: &WorkDiff, approved: &Ids) -> Result
     let hunks = diff.units().count() as u32;
     tx.append_event(
         Some(session),
-        EventBody::DiffUpdated { files: diff.files.len() as u32, hunks, approved: approved.len() as u32 },
+        EventBody::DiffUpdated {
+            files: diff.files.len() as u32,
+            hunks,
+            approved: approved.len() as u32,
+        },
     )?;
     Ok(())
 }
 
 fn default_message(row: &SessionRow, diff: &WorkDiff, approved: &Ids) -> String {
-    let files: HashSet<&[u8]> =
-        diff.units().filter(|(_, u)| approved.contains(&u.id)).map(|(f, _)| f.path()).collect();
-    let what = if row.title.is_empty() { "ArcBench session".to_owned() } else { row.title.clone() };
+    let files: HashSet<&[u8]> = diff
+        .units()
+        .filter(|(_, u)| approved.contains(&u.id))
+        .map(|(f, _)| f.path())
+        .collect();
+    let what = if row.title.is_empty() {
+        "ArcBench session".to_owned()
+    } else {
+        row.title.clone()
+    };
     format!(
         "{what}\n\nApplied {} reviewed hunk(s) in {} file(s) from {}.",
         approved.len(),

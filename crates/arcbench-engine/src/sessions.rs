@@ -24,7 +24,9 @@ impl Engine {
     pub fn create_session(&self, req: CreateSession) -> Result<Session> {
         let title = req.title.unwrap_or_default().trim().to_owned();
         if title.chars().count() > MAX_TITLE {
-            return Err(EngineError::BadRequest(format!("title is longer than {MAX_TITLE} characters")));
+            return Err(EngineError::BadRequest(format!(
+                "title is longer than {MAX_TITLE} characters"
+            )));
         }
         let entry = repos::pick(&self.repos, req.repo.as_deref())?.clone();
         let git = repo::open_user_repo(&entry.path)?;
@@ -46,7 +48,12 @@ impl Engine {
         let session = to_session(&row);
         let stored = self.store.tx(|tx| {
             tx.insert_session(&row)?;
-            tx.append_event(Some(&id), EventBody::SessionCreated { session: session.clone() })?;
+            tx.append_event(
+                Some(&id),
+                EventBody::SessionCreated {
+                    session: session.clone(),
+                },
+            )?;
             Ok::<_, EngineError>(())
         });
         if let Err(e) = stored {
@@ -63,14 +70,18 @@ impl Engine {
         for _ in 0..16 {
             let id = random_id();
             let path = self.worktrees_dir().join(&id);
-            let taken = git.find_branch(&worktree::branch_name(&id), git2_local()).is_ok()
+            let taken = git
+                .find_branch(&worktree::branch_name(&id), git2_local())
+                .is_ok()
                 || path.exists()
                 || self.store.tx(|tx| tx.session(&id))?.is_some();
             if !taken {
                 return Ok((id, path));
             }
         }
-        Err(EngineError::Conflict("could not find a free session id".into()))
+        Err(EngineError::Conflict(
+            "could not find a free session id".into(),
+        ))
     }
 
     pub fn sessions(&self) -> Result<Vec<Session>> {
@@ -85,7 +96,13 @@ impl Engine {
     pub fn commits(&self, id: &str) -> Result<Vec<CommitInfo>> {
         self.session_row(id)?;
         let rows = self.store.tx(|tx| tx.commits(id))?;
-        Ok(rows.into_iter().map(|c| CommitInfo { sha: c.sha, message: c.message }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|c| CommitInfo {
+                sha: c.sha,
+                message: c.message,
+            })
+            .collect())
     }
 
     /// A live (not deleted) session's row, or `not_found`.
@@ -107,7 +124,12 @@ impl Engine {
         self.store.tx(|tx| {
             tx.mark_session_deleted(id, &now())?;
             tx.set_approved(id, &HashSet::new(), &now())?;
-            tx.append_event(Some(id), EventBody::SessionDeleted { branch_deleted: delete_branch })?;
+            tx.append_event(
+                Some(id),
+                EventBody::SessionDeleted {
+                    branch_deleted: delete_branch,
+                },
+            )?;
             Ok::<_, EngineError>(())
         })?;
         tracing::info!(session = %id, delete_branch, "session deleted");
@@ -117,7 +139,12 @@ impl Engine {
     /// Removes worktree folders and git worktree records that belong to no live session
     /// (left by a crash between creating a worktree and recording it, or by deleted sessions).
     pub(crate) fn sweep(&self) -> Result<()> {
-        let live: HashSet<String> = self.store.tx(|tx| tx.sessions(false))?.into_iter().map(|r| r.id).collect();
+        let live: HashSet<String> = self
+            .store
+            .tx(|tx| tx.sessions(false))?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
         for entry in &self.repos {
             let git = repo::open_user_repo(&entry.path)?;
             let pruned = worktree::sweep_registered(&git, &|id| live.contains(id))?;
@@ -165,5 +192,8 @@ fn random_id() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).expect("the OS random source is available");
-    bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+    bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
 }

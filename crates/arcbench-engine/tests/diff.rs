@@ -12,13 +12,21 @@ fn modified_added_deleted_and_ignored() {
     let s = h.session();
     let wt = wt(&s, &h);
     let lib = numbered("fn line", 40);
-    write(&wt, "src/lib.rs", edit_line(&edit_line(&lib, 5, "fn five()"), 30, "fn thirty()"));
+    write(
+        &wt,
+        "src/lib.rs",
+        edit_line(&edit_line(&lib, 5, "fn five()"), 30, "fn thirty()"),
+    );
     write(&wt, "src/new.rs", "pub fn new() {}\n");
     write(&wt, "build.log", "ignored\n");
     write(&wt, ".aider.chat.history.md", "aider's own file\n");
     std::fs::remove_file(wt.join("src/util.rs")).unwrap();
     let d = h.engine.diff(&s.id).unwrap();
-    let summary: Vec<(String, FileStatus, usize)> = d.files.iter().map(|f| (f.path.clone(), f.status, f.hunks.len())).collect();
+    let summary: Vec<(String, FileStatus, usize)> = d
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.status, f.hunks.len()))
+        .collect();
     assert_eq!(
         summary,
         vec![
@@ -30,13 +38,27 @@ fn modified_added_deleted_and_ignored() {
     let h0 = &d.files[0].hunks[0];
     // Like git, the header names the enclosing "function" line.
     assert_eq!(h0.header, "@@ -2,7 +2,7 @@ fn line 1");
-    assert_eq!((h0.old_start, h0.old_lines, h0.new_start, h0.new_lines), (2, 7, 2, 7));
+    assert_eq!(
+        (h0.old_start, h0.old_lines, h0.new_start, h0.new_lines),
+        (2, 7, 2, 7)
+    );
     assert_eq!(h0.kind, HunkKind::Text);
     assert_eq!(h0.state, HunkState::Pending);
-    let changed: Vec<(LineKind, &str)> = h0.lines.iter().filter(|l| l.kind != LineKind::Context).map(|l| (l.kind, l.text.as_str())).collect();
-    assert_eq!(changed, vec![(LineKind::Del, "fn line 5"), (LineKind::Add, "fn five()")]);
+    let changed: Vec<(LineKind, &str)> = h0
+        .lines
+        .iter()
+        .filter(|l| l.kind != LineKind::Context)
+        .map(|l| (l.kind, l.text.as_str()))
+        .collect();
+    assert_eq!(
+        changed,
+        vec![(LineKind::Del, "fn line 5"), (LineKind::Add, "fn five()")]
+    );
     assert_eq!(d.files[1].hunks[0].lines[0].text, "pub fn new() {}");
-    assert!(d.files[2].hunks[0].lines.iter().all(|l| l.kind == LineKind::Del));
+    assert!(d.files[2].hunks[0]
+        .lines
+        .iter()
+        .all(|l| l.kind == LineKind::Del));
 }
 
 #[test]
@@ -53,21 +75,38 @@ fn rename_mode_binary_and_empty_files() {
     write(&wt, "logo.bin", [0u8, 9, 9, 9]);
     write(&wt, "empty.txt", "");
     let d = h.engine.diff(&s.id).unwrap();
-    let by = |p: &str| d.files.iter().find(|f| f.path == p).unwrap_or_else(|| panic!("{p} in {d:#?}"));
+    let by = |p: &str| {
+        d.files
+            .iter()
+            .find(|f| f.path == p)
+            .unwrap_or_else(|| panic!("{p} in {d:#?}"))
+    };
     let renamed = by("src/helpers.rs");
     assert_eq!(renamed.status, FileStatus::Renamed);
     assert_eq!(renamed.old_path.as_deref(), Some("src/util.rs"));
-    assert_eq!(renamed.hunks.iter().map(|h| h.kind).collect::<Vec<_>>(), vec![HunkKind::Rename]);
+    assert_eq!(
+        renamed.hunks.iter().map(|h| h.kind).collect::<Vec<_>>(),
+        vec![HunkKind::Rename]
+    );
     let tool = by("tool.sh");
-    assert_eq!(tool.hunks.iter().map(|h| h.kind).collect::<Vec<_>>(), vec![HunkKind::Mode]);
-    assert_eq!((tool.old_mode.as_deref(), tool.new_mode.as_deref()), (Some("100644"), Some("100755")));
+    assert_eq!(
+        tool.hunks.iter().map(|h| h.kind).collect::<Vec<_>>(),
+        vec![HunkKind::Mode]
+    );
+    assert_eq!(
+        (tool.old_mode.as_deref(), tool.new_mode.as_deref()),
+        (Some("100644"), Some("100755"))
+    );
     let bin = by("logo.bin");
     assert!(bin.binary);
     assert_eq!(bin.hunks.len(), 1);
     assert_eq!(bin.hunks[0].kind, HunkKind::Binary);
     assert!(bin.hunks[0].lines.is_empty());
     let empty = by("empty.txt");
-    assert_eq!((empty.status, empty.hunks[0].kind), (FileStatus::Added, HunkKind::WholeFile));
+    assert_eq!(
+        (empty.status, empty.hunks[0].kind),
+        (FileStatus::Added, HunkKind::WholeFile)
+    );
 }
 
 #[test]
@@ -87,12 +126,28 @@ fn newline_crlf_non_utf8_and_large_files() {
     let big = "x".repeat(5 << 20);
     write(&wt, "big.txt", &big);
     let d = h.engine.diff(&s.id).unwrap();
-    let by = |p: &str| d.files.iter().find(|f| f.path == p).unwrap_or_else(|| panic!("{p}: {:?}", d.files.iter().map(|f| &f.path).collect::<Vec<_>>()));
+    let by = |p: &str| {
+        d.files.iter().find(|f| f.path == p).unwrap_or_else(|| {
+            panic!(
+                "{p}: {:?}",
+                d.files.iter().map(|f| &f.path).collect::<Vec<_>>()
+            )
+        })
+    };
     let crlf = &by("crlf.txt").hunks[0];
-    let changed: Vec<&str> = crlf.lines.iter().filter(|l| l.kind != LineKind::Context).map(|l| l.text.as_str()).collect();
+    let changed: Vec<&str> = crlf
+        .lines
+        .iter()
+        .filter(|l| l.kind != LineKind::Context)
+        .map(|l| l.text.as_str())
+        .collect();
     assert_eq!(changed, vec!["two", "TWO"]);
     let nonl = &by("nonl.txt").hunks[0];
-    assert!(nonl.lines.iter().filter(|l| l.kind != LineKind::Context).all(|l| l.no_newline));
+    assert!(nonl
+        .lines
+        .iter()
+        .filter(|l| l.kind != LineKind::Context)
+        .all(|l| l.no_newline));
     assert_eq!(by("latin1.txt").hunks[0].lines[0].text, "caf\u{fffd}");
     assert_eq!(by("na\u{fffd}ve.txt").status, FileStatus::Added);
     let big = by("big.txt");
@@ -122,7 +177,11 @@ fn hunk_ids_are_stable_until_their_hunk_changes() {
     let v1 = edit_line(&lib, 30, "fn thirty()");
     write(&wt, "src/lib.rs", &v1);
     let a = file_ids(&h.engine.diff(&s.id).unwrap(), "src/lib.rs");
-    assert_eq!(a, file_ids(&h.engine.diff(&s.id).unwrap(), "src/lib.rs"), "same worktree, same ids");
+    assert_eq!(
+        a,
+        file_ids(&h.engine.diff(&s.id).unwrap(), "src/lib.rs"),
+        "same worktree, same ids"
+    );
     // A new hunk above (with extra lines, so the old hunk's new-side position moves) keeps the old id.
     let v2 = v1.replacen("fn line 5\n", "fn five()\nfn five-and-a-half()\n", 1);
     write(&wt, "src/lib.rs", &v2);

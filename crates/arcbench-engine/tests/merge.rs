@@ -7,7 +7,11 @@ use support::*;
 fn applied(repo: &TestRepo) -> (Host, shared_protocol::Session) {
     let h = host(repo);
     let s = h.session();
-    write(&wt(&s, &h), "src/util.rs", "pub fn util() -> u32 {\n    43\n}\n");
+    write(
+        &wt(&s, &h),
+        "src/util.rs",
+        "pub fn util() -> u32 {\n    43\n}\n",
+    );
     let d = h.engine.diff(&s.id).unwrap();
     h.engine.approve(&s.id, &ids(&d)).unwrap();
     h.engine.apply(&s.id, Some("bump util")).unwrap();
@@ -24,8 +28,14 @@ fn fast_forward_updates_a_clean_checkout_and_spares_untracked_and_ignored_files(
     let merged = h.engine.merge(&s.id).unwrap();
     assert_eq!(merged, tip);
     assert_eq!(repo.head(), tip);
-    assert_eq!(std::fs::read_to_string(repo.path.join("src/util.rs")).unwrap(), "pub fn util() -> u32 {\n    43\n}\n");
-    assert_eq!(repo.git(&["status", "--porcelain", "--ignored"]), "?? notes.txt\n!! debug.log\n");
+    assert_eq!(
+        std::fs::read_to_string(repo.path.join("src/util.rs")).unwrap(),
+        "pub fn util() -> u32 {\n    43\n}\n"
+    );
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--ignored"]),
+        "?? notes.txt\n!! debug.log\n"
+    );
     let err = h.engine.merge(&s.id).unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict);
     assert!(err.to_string().contains("nothing to merge"), "{err}");
@@ -51,7 +61,9 @@ fn an_untracked_file_in_the_way_refuses_and_nothing_changes() {
     let h = host(&repo);
     let s = h.session();
     write(&wt(&s, &h), "src/new.rs", "from the agent\n");
-    h.engine.approve(&s.id, &ids(&h.engine.diff(&s.id).unwrap())).unwrap();
+    h.engine
+        .approve(&s.id, &ids(&h.engine.diff(&s.id).unwrap()))
+        .unwrap();
     h.engine.apply(&s.id, None).unwrap();
     repo.write("src/new.rs", "the user's own untracked file\n");
     let before = snapshot(&repo.path);
@@ -71,14 +83,24 @@ fn diverged_base_gets_a_merge_commit_or_a_conflict() {
     let moved = repo.commit_all("user moved on");
     let merged = h.engine.merge(&s.id).unwrap();
     assert_eq!(repo.head(), merged);
-    assert_eq!(repo.git(&["log", "-1", "--format=%P"]).trim(), format!("{moved} {}", git(&wt(&s, &h), &["rev-parse", "HEAD"]).trim()));
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%P"]).trim(),
+        format!(
+            "{moved} {}",
+            git(&wt(&s, &h), &["rev-parse", "HEAD"]).trim()
+        )
+    );
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
-    assert!(std::fs::read_to_string(repo.path.join("src/util.rs")).unwrap().contains("43"));
+    assert!(std::fs::read_to_string(repo.path.join("src/util.rs"))
+        .unwrap()
+        .contains("43"));
 
     // A second session edits the line the user also edits: conflict, nothing changes.
     let s2 = h.session();
     write(&wt(&s2, &h), "README.md", "# Demo\n\nAgent's words.\n");
-    h.engine.approve(&s2.id, &ids(&h.engine.diff(&s2.id).unwrap())).unwrap();
+    h.engine
+        .approve(&s2.id, &ids(&h.engine.diff(&s2.id).unwrap()))
+        .unwrap();
     h.engine.apply(&s2.id, None).unwrap();
     repo.write("README.md", "# Demo\n\nUser's words.\n");
     let head = repo.commit_all("user edit");
@@ -95,9 +117,17 @@ fn merging_into_a_branch_not_checked_out_moves_only_the_ref() {
     let repo = TestRepo::new();
     repo.git(&["branch", "dev"]);
     let h = host(&repo);
-    let s = h.engine.create_session(arcbench_engine::CreateSession { base: Some("dev".into()), ..Default::default() }).unwrap();
+    let s = h
+        .engine
+        .create_session(arcbench_engine::CreateSession {
+            base: Some("dev".into()),
+            ..Default::default()
+        })
+        .unwrap();
     write(&wt(&s, &h), "README.md", "dev work\n");
-    h.engine.approve(&s.id, &ids(&h.engine.diff(&s.id).unwrap())).unwrap();
+    h.engine
+        .approve(&s.id, &ids(&h.engine.diff(&s.id).unwrap()))
+        .unwrap();
     let c = h.engine.apply(&s.id, None).unwrap();
     let before = snapshot(&repo.path);
     assert_eq!(h.engine.merge(&s.id).unwrap(), c.sha);

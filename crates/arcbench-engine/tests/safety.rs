@@ -19,11 +19,23 @@ fn the_users_checkout_is_untouched_by_every_session_operation() {
     let wt = wt(&s, &h);
     let check = |step: &str| {
         assert_eq!(snapshot(&repo.path), before, "after {step}");
-        assert_eq!(std::fs::read(repo.path.join(".git/index")).unwrap(), index_before, "index after {step}");
-        assert_eq!(repo.git(&["rev-parse", "HEAD"]).trim(), s.base_commit, "HEAD after {step}");
+        assert_eq!(
+            std::fs::read(repo.path.join(".git/index")).unwrap(),
+            index_before,
+            "index after {step}"
+        );
+        assert_eq!(
+            repo.git(&["rev-parse", "HEAD"]).trim(),
+            s.base_commit,
+            "HEAD after {step}"
+        );
     };
     check("create");
-    write(&wt, "src/lib.rs", edit_line(&numbered("fn line", 40), 3, "x"));
+    write(
+        &wt,
+        "src/lib.rs",
+        edit_line(&numbered("fn line", 40), 3, "x"),
+    );
     write(&wt, "src/util.rs", "changed\n");
     write(&wt, "new.txt", "new\n");
     let d = h.engine.diff(&s.id).unwrap();
@@ -106,10 +118,15 @@ fn random_reviews_commit_exactly_what_was_approved() {
             h.engine.apply(&s.id, None).unwrap();
             assert_eq!(git(&wt, &["status", "--porcelain"]), "", "seed {seed}");
         } else {
-            let (keep, drop): (Vec<String>, Vec<String>) = all.iter().cloned().partition(|_| rng.below(2) == 0);
+            let (keep, drop): (Vec<String>, Vec<String>) =
+                all.iter().cloned().partition(|_| rng.below(2) == 0);
             if !drop.is_empty() {
                 let after = h.engine.reject(&s.id, &drop, None).unwrap();
-                assert_eq!(ids(&after).len(), keep.len(), "seed {seed}: rejecting leaves the kept hunks, same ids");
+                assert_eq!(
+                    ids(&after).len(),
+                    keep.len(),
+                    "seed {seed}: rejecting leaves the kept hunks, same ids"
+                );
                 assert_eq!(ids(&after), keep, "seed {seed}");
             }
             if keep.is_empty() {
@@ -122,7 +139,9 @@ fn random_reviews_commit_exactly_what_was_approved() {
             assert_eq!(git(&wt, &["status", "--porcelain"]), "", "seed {seed}");
             assert_eq!(git(&wt, &["rev-parse", "HEAD"]).trim(), c.sha);
         }
-        assert!(hunks(&h.engine.diff(&s.id).unwrap()).iter().all(|h| h.state == HunkState::Pending));
+        assert!(hunks(&h.engine.diff(&s.id).unwrap())
+            .iter()
+            .all(|h| h.state == HunkState::Pending));
     }
 }
 
@@ -152,9 +171,17 @@ fn random_partial_approval_commits_only_the_subset() {
         let expected = expected_with_git(&wt, &d, &subset);
         h.engine.approve(&s.id, &subset).unwrap();
         let c = h.engine.apply(&s.id, None).unwrap();
-        assert_eq!(git(&wt, &["show", &format!("{}:a.txt", c.sha)]), expected, "seed {seed}");
+        assert_eq!(
+            git(&wt, &["show", &format!("{}:a.txt", c.sha)]),
+            expected,
+            "seed {seed}"
+        );
         // Pending work untouched.
-        assert_eq!(std::fs::read_to_string(wt.join("a.txt")).unwrap(), edited, "seed {seed}");
+        assert_eq!(
+            std::fs::read_to_string(wt.join("a.txt")).unwrap(),
+            edited,
+            "seed {seed}"
+        );
     }
 }
 
@@ -163,7 +190,10 @@ fn expected_with_git(wt: &std::path::Path, d: &shared_protocol::Diff, subset: &[
     let file = &d.files[0];
     let mut patch = format!("--- a/{0}\n+++ b/{0}\n", file.path);
     for h in file.hunks.iter().filter(|h| subset.contains(&h.id)) {
-        patch.push_str(&format!("@@ -{},{} +{},{} @@\n", h.old_start, h.old_lines, h.old_start, h.new_lines));
+        patch.push_str(&format!(
+            "@@ -{},{} +{},{} @@\n",
+            h.old_start, h.old_lines, h.old_start, h.new_lines
+        ));
         for l in &h.lines {
             let sign = match l.kind {
                 shared_protocol::LineKind::Context => ' ',
@@ -178,8 +208,15 @@ fn expected_with_git(wt: &std::path::Path, d: &shared_protocol::Diff, subset: &[
     }
     let scratch = tempfile::tempdir().unwrap();
     git(scratch.path(), &["init", "-q"]);
-    std::fs::write(scratch.path().join(&file.path), git(wt, &["show", &format!("HEAD:{}", file.path)])).unwrap();
+    std::fs::write(
+        scratch.path().join(&file.path),
+        git(wt, &["show", &format!("HEAD:{}", file.path)]),
+    )
+    .unwrap();
     std::fs::write(scratch.path().join("p.diff"), patch).unwrap();
-    git(scratch.path(), &["apply", "--recount", "--unidiff-zero", "p.diff"]);
+    git(
+        scratch.path(),
+        &["apply", "--recount", "--unidiff-zero", "p.diff"],
+    );
     std::fs::read_to_string(scratch.path().join(&file.path)).unwrap()
 }

@@ -18,11 +18,19 @@ fn create_makes_branch_and_worktree_outside_the_repo() {
     assert_eq!(s.repo, "repo");
     let wt = wt(&s, &h);
     assert!(!wt.starts_with(&repo.path));
-    assert_eq!(git(&wt, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(), s.branch);
+    assert_eq!(
+        git(&wt, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
+        s.branch
+    );
     assert_eq!(git(&wt, &["status", "--porcelain"]), "");
-    assert!(repo.git(&["worktree", "list"]).contains(&*wt.display().to_string()));
+    assert!(repo
+        .git(&["worktree", "list"])
+        .contains(&*wt.display().to_string()));
     // The user's checkout: same branch, same files, byte for byte.
-    assert_eq!(repo.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim(), "main");
+    assert_eq!(
+        repo.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
+        "main"
+    );
     assert_eq!(snapshot(&repo.path), before);
     let exclude = std::fs::read_to_string(repo.path.join(".git/info/exclude")).unwrap();
     assert!(exclude.lines().any(|l| l == ".aider*"));
@@ -36,10 +44,23 @@ fn create_from_tag_or_commit_has_no_base_branch() {
     repo.write("README.md", "changed\n");
     repo.commit_all("second");
     let h = host(&repo);
-    let s = h.engine.create_session(CreateSession { base: Some("v1".into()), ..Default::default() }).unwrap();
+    let s = h
+        .engine
+        .create_session(CreateSession {
+            base: Some("v1".into()),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(s.base_commit, first);
     assert_eq!(s.base_branch, None);
-    let s2 = h.engine.create_session(CreateSession { base: Some(first[..10].into()), title: Some(" Fix ".into()), ..Default::default() }).unwrap();
+    let s2 = h
+        .engine
+        .create_session(CreateSession {
+            base: Some(first[..10].into()),
+            title: Some(" Fix ".into()),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(s2.base_commit, first);
     assert_eq!(s2.title, "Fix");
     let err = h.engine.merge(&s.id).unwrap_err();
@@ -56,14 +77,31 @@ fn bad_base_refs_are_typed_errors_and_leave_nothing() {
     let repo = TestRepo::new();
     let h = host(&repo);
     for base in ["nope", "", "--all", "HEAD~99"] {
-        let err = h.engine.create_session(CreateSession { base: Some(base.into()), ..Default::default() }).unwrap_err();
+        let err = h
+            .engine
+            .create_session(CreateSession {
+                base: Some(base.into()),
+                ..Default::default()
+            })
+            .unwrap_err();
         assert_eq!(err.code(), ErrorCode::BadRequest, "{base}: {err}");
     }
-    let err = h.engine.create_session(CreateSession { repo: Some("other".into()), ..Default::default() }).unwrap_err();
+    let err = h
+        .engine
+        .create_session(CreateSession {
+            repo: Some("other".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::BadRequest);
     assert!(err.to_string().contains("unknown repo `other`"), "{err}");
     assert_eq!(session_branches(&repo), "");
-    assert_eq!(std::fs::read_dir(h.data.path().join("worktrees")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(h.data.path().join("worktrees"))
+            .unwrap()
+            .count(),
+        0
+    );
     assert!(h.engine.sessions().unwrap().is_empty());
 }
 
@@ -72,11 +110,20 @@ fn detached_head_needs_an_explicit_base() {
     let repo = TestRepo::new();
     repo.git(&["checkout", "-q", "--detach"]);
     let h = host(&repo);
-    let err = h.engine.create_session(CreateSession::default()).unwrap_err();
+    let err = h
+        .engine
+        .create_session(CreateSession::default())
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::BadRequest);
     assert!(err.to_string().contains("detached"), "{err}");
     assert_eq!(session_branches(&repo), "");
-    let s = h.engine.create_session(CreateSession { base: Some("main".into()), ..Default::default() }).unwrap();
+    let s = h
+        .engine
+        .create_session(CreateSession {
+            base: Some("main".into()),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(s.base_branch.as_deref(), Some("main"));
 }
 
@@ -84,7 +131,12 @@ fn detached_head_needs_an_explicit_base() {
 fn unusable_repositories_are_refused_clearly() {
     let data = tempfile::tempdir().unwrap();
     let open = |p: &std::path::Path| {
-        Engine::open(EngineConfig { data_dir: data.path().into(), repos: vec![p.into()] }).err().expect("refused")
+        Engine::open(EngineConfig {
+            data_dir: data.path().into(),
+            repos: vec![p.into()],
+        })
+        .err()
+        .expect("refused")
     };
     let plain = tempfile::tempdir().unwrap();
     let e = open(plain.path());
@@ -97,7 +149,10 @@ fn unusable_repositories_are_refused_clearly() {
 
     let repo = TestRepo::new();
     let bare = repo.sibling("bare.git");
-    git(&repo.path, &["clone", "-q", "--bare", ".", bare.to_str().unwrap()]);
+    git(
+        &repo.path,
+        &["clone", "-q", "--bare", ".", bare.to_str().unwrap()],
+    );
     let e = open(&bare);
     assert_eq!(e.code(), ErrorCode::BadRequest);
     assert!(e.to_string().contains("bare"), "{e}");
@@ -110,7 +165,12 @@ fn unusable_repositories_are_refused_clearly() {
 fn a_folder_inside_a_repo_is_not_that_repo() {
     let repo = TestRepo::new();
     let data = tempfile::tempdir().unwrap();
-    let err = Engine::open(EngineConfig { data_dir: data.path().into(), repos: vec![repo.path.join("src")] }).err().unwrap();
+    let err = Engine::open(EngineConfig {
+        data_dir: data.path().into(),
+        repos: vec![repo.path.join("src")],
+    })
+    .err()
+    .unwrap();
     assert!(err.to_string().contains("not a git repository"), "{err}");
 }
 
@@ -125,11 +185,25 @@ fn delete_keeps_branch_unless_asked() {
     assert!(session_branches(&repo).contains(&a.branch));
     h.engine.delete_session(&b.id, true).unwrap();
     assert!(!session_branches(&repo).contains(&b.branch));
-    assert_eq!(repo.git(&["worktree", "list", "--porcelain"]).matches("worktree ").count(), 1);
+    assert_eq!(
+        repo.git(&["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
     assert!(h.engine.sessions().unwrap().is_empty());
-    assert_eq!(h.engine.session(&a.id).unwrap_err().code(), ErrorCode::NotFound);
-    assert_eq!(h.engine.delete_session(&a.id, false).unwrap_err().code(), ErrorCode::NotFound);
-    assert_eq!(h.engine.diff("zzzzzzzz").unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(
+        h.engine.session(&a.id).unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        h.engine.delete_session(&a.id, false).unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        h.engine.diff("zzzzzzzz").unwrap_err().code(),
+        ErrorCode::NotFound
+    );
 }
 
 #[test]
@@ -138,12 +212,20 @@ fn worktree_deleted_by_hand_is_reported_and_deletable() {
     let h = host(&repo);
     let s = h.session();
     std::fs::remove_dir_all(wt(&s, &h)).unwrap();
-    assert_eq!(h.engine.session(&s.id).unwrap().state, SessionState::WorktreeMissing);
+    assert_eq!(
+        h.engine.session(&s.id).unwrap().state,
+        SessionState::WorktreeMissing
+    );
     let err = h.engine.diff(&s.id).unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict);
     assert!(err.to_string().contains("missing"), "{err}");
     h.engine.delete_session(&s.id, false).unwrap();
-    assert_eq!(repo.git(&["worktree", "list", "--porcelain"]).matches("worktree ").count(), 1);
+    assert_eq!(
+        repo.git(&["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -154,9 +236,27 @@ fn restart_keeps_sessions_and_sweeps_orphans() {
     let gone = h.session();
     // An orphan: a registered ArcBench worktree no session knows (a crash mid-create), and a stray folder.
     let orphan = h.data.path().join("worktrees").join("orphan01");
-    repo.git(&["worktree", "add", "-q", "-b", "session/orphan01", orphan.to_str().unwrap()]);
-    std::fs::rename(repo.path.join(".git/worktrees/orphan01"), repo.path.join(".git/worktrees/arcbench-orphan01")).unwrap();
-    std::fs::write(orphan.join(".git"), format!("gitdir: {}\n", repo.path.join(".git/worktrees/arcbench-orphan01").display())).unwrap();
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "session/orphan01",
+        orphan.to_str().unwrap(),
+    ]);
+    std::fs::rename(
+        repo.path.join(".git/worktrees/orphan01"),
+        repo.path.join(".git/worktrees/arcbench-orphan01"),
+    )
+    .unwrap();
+    std::fs::write(
+        orphan.join(".git"),
+        format!(
+            "gitdir: {}\n",
+            repo.path.join(".git/worktrees/arcbench-orphan01").display()
+        ),
+    )
+    .unwrap();
     std::fs::create_dir_all(h.data.path().join("worktrees/stray")).unwrap();
     h.engine.delete_session(&gone.id, false).unwrap();
     h.restart(&repo);

@@ -76,7 +76,11 @@ impl FileImage {
 impl FileChange {
     /// The path shown for the file: the new one, or the old one for a deletion.
     pub fn path(&self) -> &[u8] {
-        self.new.as_ref().or(self.old.as_ref()).map(|s| &s.path[..]).unwrap_or_default()
+        self.new
+            .as_ref()
+            .or(self.old.as_ref())
+            .map(|s| &s.path[..])
+            .unwrap_or_default()
     }
 
     /// Every path this change touches (one, or two for a rename).
@@ -97,15 +101,21 @@ impl FileChange {
             (None, Some(new)) => self.units.iter().any(keep).then(|| FileImage::of(new)),
             (Some(old), None) => (!self.units.iter().any(keep)).then(|| FileImage::of(old)),
             (Some(old), Some(new)) => {
-                let whole = self
-                    .units
-                    .iter()
-                    .find(|u| matches!(u.kind, HunkKind::Binary | HunkKind::TooLarge | HunkKind::WholeFile));
+                let whole = self.units.iter().find(|u| {
+                    matches!(
+                        u.kind,
+                        HunkKind::Binary | HunkKind::TooLarge | HunkKind::WholeFile
+                    )
+                });
                 if let Some(w) = whole {
                     let side = if keep(w) { new } else { old };
                     let mut img = FileImage::of(side);
                     if self.units.iter().any(|u| u.kind == HunkKind::Rename) {
-                        img.path = if kept(HunkKind::Rename) { new.path.clone() } else { old.path.clone() };
+                        img.path = if kept(HunkKind::Rename) {
+                            new.path.clone()
+                        } else {
+                            old.path.clone()
+                        };
                     }
                     return Some(img);
                 }
@@ -116,8 +126,16 @@ impl FileChange {
                     .map(|u| u.ranges)
                     .collect();
                 Some(FileImage {
-                    path: if kept(HunkKind::Rename) { new.path.clone() } else { old.path.clone() },
-                    mode: if kept(HunkKind::Mode) { new.mode } else { old.mode },
+                    path: if kept(HunkKind::Rename) {
+                        new.path.clone()
+                    } else {
+                        old.path.clone()
+                    },
+                    mode: if kept(HunkKind::Mode) {
+                        new.mode
+                    } else {
+                        old.mode
+                    },
                     content: rebuild(&old.content, &new.content, &selected),
                 })
             }
@@ -129,7 +147,11 @@ impl FileChange {
         let renamed = self.status == FileStatus::Renamed;
         FileDiff {
             path: lossy(self.path()),
-            old_path: if renamed { self.old.as_ref().map(|s| lossy(&s.path)) } else { None },
+            old_path: if renamed {
+                self.old.as_ref().map(|s| lossy(&s.path))
+            } else {
+                None
+            },
             status: self.status,
             binary: self.binary,
             too_large: self.too_large,
@@ -146,7 +168,11 @@ impl FileChange {
                     old_lines: u.ranges.old_lines,
                     new_start: u.ranges.new_start,
                     new_lines: u.ranges.new_lines,
-                    state: if approved(&u.id) { HunkState::Approved } else { HunkState::Pending },
+                    state: if approved(&u.id) {
+                        HunkState::Approved
+                    } else {
+                        HunkState::Pending
+                    },
                     lines: u
                         .lines
                         .iter()
@@ -189,7 +215,10 @@ impl WorkDiff {
         let mut find = DiffFindOptions::new();
         find.renames(true).for_untracked(true);
         diff.find_similar(Some(&mut find))?;
-        let root = wt.workdir().expect("a session worktree has a workdir").to_path_buf();
+        let root = wt
+            .workdir()
+            .expect("a session worktree has a workdir")
+            .to_path_buf();
         let mut files = Vec::new();
         for delta in diff.deltas() {
             let status = match delta.status() {
@@ -198,7 +227,9 @@ impl WorkDiff {
                 Delta::Modified => FileStatus::Modified,
                 Delta::Renamed => FileStatus::Renamed,
                 Delta::Typechange => FileStatus::TypeChanged,
-                Delta::Unmodified | Delta::Ignored | Delta::Conflicted | Delta::Unreadable => continue,
+                Delta::Unmodified | Delta::Ignored | Delta::Conflicted | Delta::Unreadable => {
+                    continue
+                }
             };
             let old = if status == FileStatus::Added {
                 None
@@ -215,7 +246,9 @@ impl WorkDiff {
                 None
             } else {
                 let rel = delta.new_file().path_bytes().unwrap_or_default().to_vec();
-                let Some(side) = read_worktree_file(&root, rel)? else { continue };
+                let Some(side) = read_worktree_file(&root, rel)? else {
+                    continue;
+                };
                 Some(side)
             };
             if let Some(fc) = FileChange::build(status, old, new)? {
@@ -226,7 +259,9 @@ impl WorkDiff {
     }
 
     pub fn units(&self) -> impl Iterator<Item = (&FileChange, &Unit)> {
-        self.files.iter().flat_map(|f| f.units.iter().map(move |u| (f, u)))
+        self.files
+            .iter()
+            .flat_map(|f| f.units.iter().map(move |u| (f, u)))
     }
 
     /// The ids in `ids` that name no unit of this diff.
@@ -313,8 +348,12 @@ impl FileChange {
         let old_path = old.as_ref().map(|s| &s.path[..]).unwrap_or(empty);
         let new_path = new.as_ref().map(|s| &s.path[..]).unwrap_or(empty);
         let binary = is_binary(old_bytes) || is_binary(new_bytes);
-        let too_large = !binary && (old_bytes.len() > MAX_SHOWN_BYTES || new_bytes.len() > MAX_SHOWN_BYTES);
-        let link = [&old, &new].into_iter().flatten().any(|s| s.mode == MODE_LINK);
+        let too_large =
+            !binary && (old_bytes.len() > MAX_SHOWN_BYTES || new_bytes.len() > MAX_SHOWN_BYTES);
+        let link = [&old, &new]
+            .into_iter()
+            .flatten()
+            .any(|s| s.mode == MODE_LINK);
         let mut units = Vec::new();
 
         if let (Some(o), Some(n)) = (&old, &new) {
@@ -344,7 +383,10 @@ impl FileChange {
             Some(HunkKind::Binary)
         } else if too_large {
             Some(HunkKind::TooLarge)
-        } else if link || status == FileStatus::TypeChanged || (content_changed && old_bytes.is_empty() && new_bytes.is_empty()) {
+        } else if link
+            || status == FileStatus::TypeChanged
+            || (content_changed && old_bytes.is_empty() && new_bytes.is_empty())
+        {
             Some(HunkKind::WholeFile)
         } else {
             None
@@ -360,7 +402,11 @@ impl FileChange {
                 _ if link => "symlink".to_owned(),
                 _ => "whole file".to_owned(),
             };
-            let lines = if kind == HunkKind::WholeFile { whole_lines(old_bytes, new_bytes, &old, &new) } else { Vec::new() };
+            let lines = if kind == HunkKind::WholeFile {
+                whole_lines(old_bytes, new_bytes, &old, &new)
+            } else {
+                Vec::new()
+            };
             let id = IdHasher::new(kind_tag(kind), old_path, new_path)
                 .bytes(b'o', blob_id(old.as_ref().map(|_| old_bytes)).as_bytes())
                 .bytes(b'n', blob_id(new.as_ref().map(|_| new_bytes)).as_bytes())
@@ -416,17 +462,27 @@ fn kind_tag(kind: HunkKind) -> &'static str {
 fn whole_lines(old: &[u8], new: &[u8], o: &Option<Side>, n: &Option<Side>) -> Vec<Line> {
     let mut lines = Vec::new();
     if o.is_some() && !old.is_empty() {
-        lines.push(Line { kind: LineKind::Del, bytes: old.to_vec(), no_newline: !old.ends_with(b"\n") });
+        lines.push(Line {
+            kind: LineKind::Del,
+            bytes: old.to_vec(),
+            no_newline: !old.ends_with(b"\n"),
+        });
     }
     if n.is_some() && !new.is_empty() {
-        lines.push(Line { kind: LineKind::Add, bytes: new.to_vec(), no_newline: !new.ends_with(b"\n") });
+        lines.push(Line {
+            kind: LineKind::Add,
+            bytes: new.to_vec(),
+            no_newline: !new.ends_with(b"\n"),
+        });
     }
     lines
 }
 
 fn text_units(old: &[u8], new: &[u8], old_path: &[u8], new_path: &[u8]) -> Result<Vec<Unit>> {
     let mut opts = DiffOptions::new();
-    opts.context_lines(CONTEXT_LINES).interhunk_lines(0).force_text(true);
+    opts.context_lines(CONTEXT_LINES)
+        .interhunk_lines(0)
+        .force_text(true);
     let patch = Patch::from_buffers(old, None, new, None, Some(&mut opts))?;
     let mut units = Vec::with_capacity(patch.num_hunks());
     for h in 0..patch.num_hunks() {
@@ -438,7 +494,9 @@ fn text_units(old: &[u8], new: &[u8], old_path: &[u8], new_path: &[u8]) -> Resul
             new_lines: hunk.new_lines(),
         };
         let mut hasher = IdHasher::new("text", old_path, new_path);
-        hasher.num(ranges.old_start as u64).num(ranges.old_lines as u64);
+        hasher
+            .num(ranges.old_start as u64)
+            .num(ranges.old_lines as u64);
         let mut lines: Vec<Line> = Vec::with_capacity(n);
         for l in 0..n {
             let line = patch.line_in_hunk(h, l)?;
@@ -455,10 +513,20 @@ fn text_units(old: &[u8], new: &[u8], old_path: &[u8], new_path: &[u8]) -> Resul
                 }
             };
             hasher.bytes(line.origin() as u8, line.content());
-            lines.push(Line { kind, bytes: line.content().to_vec(), no_newline: false });
+            lines.push(Line {
+                kind,
+                bytes: line.content().to_vec(),
+                no_newline: false,
+            });
         }
         let header = String::from_utf8_lossy(hunk.header()).trim_end().to_owned();
-        units.push(Unit { id: hasher.finish(), kind: HunkKind::Text, header, ranges, lines });
+        units.push(Unit {
+            id: hasher.finish(),
+            kind: HunkKind::Text,
+            header,
+            ranges,
+            lines,
+        });
     }
     Ok(units)
 }
@@ -469,7 +537,11 @@ fn is_binary(b: &[u8]) -> bool {
 
 fn blob_id(content: Option<&[u8]>) -> String {
     content
-        .map(|c| Oid::hash_object(ObjectType::Blob, c).map(|o| o.to_string()).unwrap_or_default())
+        .map(|c| {
+            Oid::hash_object(ObjectType::Blob, c)
+                .map(|o| o.to_string())
+                .unwrap_or_default()
+        })
         .unwrap_or_default()
 }
 

@@ -12,7 +12,9 @@ pub enum GitError {
     DetachedHead,
     #[error("unknown base ref `{0}`")]
     UnknownRef(String),
-    #[error("the session worktree {0} is missing (deleted by hand?); delete the session to clean up")]
+    #[error(
+        "the session worktree {0} is missing (deleted by hand?); delete the session to clean up"
+    )]
     WorktreeMissing(PathBuf),
     #[error("stale or unknown hunk id(s): {}; fetch the diff again", .0.join(", "))]
     HunkStale(Vec<String>),
@@ -20,7 +22,9 @@ pub enum GitError {
     NothingApproved,
     #[error("nothing to undo: the session branch is at its base commit")]
     NothingToUndo,
-    #[error("the session started from a commit, not a branch, so there is no branch to merge into")]
+    #[error(
+        "the session started from a commit, not a branch, so there is no branch to merge into"
+    )]
     NoBaseBranch,
     #[error("nothing to merge: `{0}` already contains the session's commits")]
     NothingToMerge(String),

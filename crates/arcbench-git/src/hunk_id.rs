@@ -35,7 +35,8 @@ impl IdHasher {
 
     /// 16 hex digits (64 bits): ample for the units of one session, short enough for URLs.
     pub fn finish(&self) -> String {
-        let oid = Oid::hash_object(ObjectType::Blob, &self.0).expect("hashing a buffer cannot fail");
+        let oid =
+            Oid::hash_object(ObjectType::Blob, &self.0).expect("hashing a buffer cannot fail");
         oid.to_string()[..16].to_owned()
     }
 }

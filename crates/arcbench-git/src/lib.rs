@@ -6,8 +6,8 @@
 //! of those units ([`diff::FileChange::materialize`]) and writes them to the index, the worktree or
 //! a commit — one mechanism for approve, reject, apply and undo.
 
-mod error;
 pub mod diff;
+mod error;
 mod hunk_id;
 mod image;
 pub mod merge;

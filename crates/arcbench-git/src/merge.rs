@@ -12,11 +12,20 @@ use crate::{GitError, Oid, Result};
 /// Where `base_branch` is checked out (the user's checkout or another worktree), that checkout is
 /// updated too, but only when it is clean; a dirty checkout or a conflict refuses the merge and
 /// changes nothing.
-pub fn merge_into_base(repo: &Repository, base_branch: &str, session_tip: Oid, message: &str) -> Result<Oid> {
+pub fn merge_into_base(
+    repo: &Repository,
+    base_branch: &str,
+    session_tip: Oid,
+    message: &str,
+) -> Result<Oid> {
     let branch = repo
         .find_branch(base_branch, BranchType::Local)
         .map_err(|_| GitError::UnknownRef(base_branch.to_owned()))?;
-    let refname = branch.get().name().expect("branch ref name is UTF-8").to_owned();
+    let refname = branch
+        .get()
+        .name()
+        .expect("branch ref name is UTF-8")
+        .to_owned();
     let base_tip = branch.get().peel_to_commit()?.id();
     if base_tip == session_tip || repo.graph_descendant_of(base_tip, session_tip)? {
         return Err(GitError::NothingToMerge(base_branch.to_owned()));
@@ -52,7 +61,13 @@ pub fn merge_into_base(repo: &Repository, base_branch: &str, session_tip: Oid, m
         update_checkout(co, new_tip, base_branch, false)?;
     }
     if repo
-        .reference_matching(&refname, new_tip, true, base_tip, &format!("arcbench: {message}"))
+        .reference_matching(
+            &refname,
+            new_tip,
+            true,
+            base_tip,
+            &format!("arcbench: {message}"),
+        )
         .is_err()
     {
         if let Some(co) = &checkout {
@@ -79,7 +94,10 @@ fn checkout_of(repo: &Repository, refname: &str) -> Result<Option<Repository>> {
         }
     }
     for r in candidates {
-        let is_it = r.head().ok().is_some_and(|h| h.name().is_ok_and(|n| n == refname));
+        let is_it = r
+            .head()
+            .ok()
+            .is_some_and(|h| h.name().is_ok_and(|n| n == refname));
         if is_it {
             return Ok(Some(r));
         }
@@ -89,7 +107,9 @@ fn checkout_of(repo: &Repository, refname: &str) -> Result<Option<Repository>> {
 
 fn ensure_clean(co: &Repository, branch: &str) -> Result<()> {
     let mut opts = StatusOptions::new();
-    opts.include_untracked(false).include_ignored(false).exclude_submodules(true);
+    opts.include_untracked(false)
+        .include_ignored(false)
+        .exclude_submodules(true);
     let statuses = co.statuses(Some(&mut opts))?;
     let dirty: Vec<String> = statuses
         .iter()
@@ -133,7 +153,12 @@ fn update_checkout(co: &Repository, tip: Oid, branch: &str, force: bool) -> Resu
     };
     if !conflicts.is_empty() || result.is_err() {
         if conflicts.is_empty() {
-            conflicts.push(result.err().map(|e| e.message().to_owned()).unwrap_or_default());
+            conflicts.push(
+                result
+                    .err()
+                    .map(|e| e.message().to_owned())
+                    .unwrap_or_default(),
+            );
         }
         return Err(GitError::MergeConflict {
             branch: branch.to_owned(),

@@ -61,7 +61,11 @@ pub fn sync_index(wt: &Repository, diff: &WorkDiff, approved: &Ids) -> Result<()
     Ok(())
 }
 
-fn set_index_paths(index: &mut git2::Index, fc: &FileChange, target: Option<&FileImage>) -> Result<()> {
+fn set_index_paths(
+    index: &mut git2::Index,
+    fc: &FileChange,
+    target: Option<&FileImage>,
+) -> Result<()> {
     for p in fc.paths() {
         if target.is_none_or(|t| t.path != p) {
             index.remove_path(bytes_to_path(p))?;
@@ -103,7 +107,11 @@ pub fn revert_units(wt: &Repository, diff: &WorkDiff, rejected: &Ids) -> Result<
     let root = wt.workdir().expect("session worktree").to_path_buf();
     let mut removals: Vec<PathBuf> = Vec::new();
     let mut writes: Vec<FileImage> = Vec::new();
-    for fc in diff.files.iter().filter(|f| f.units.iter().any(|u| rejected.contains(&u.id))) {
+    for fc in diff
+        .files
+        .iter()
+        .filter(|f| f.units.iter().any(|u| rejected.contains(&u.id)))
+    {
         let target = fc.materialize(&|u| !rejected.contains(&u.id));
         for p in fc.paths() {
             if target.as_ref().is_none_or(|t| t.path != p) {
@@ -142,9 +150,15 @@ fn write_temp(dest: &Path, img: &FileImage) -> Result<PathBuf> {
     let dir = dest.parent().expect("worktree file has a parent");
     fs::create_dir_all(dir)?;
     if dir.is_file() {
-        return Err(GitError::Io(std::io::Error::other(format!("{} is a file", dir.display()))));
+        return Err(GitError::Io(std::io::Error::other(format!(
+            "{} is a file",
+            dir.display()
+        ))));
     }
-    let tmp = dir.join(format!(".arcbench-tmp-{}", std::process::id() as u64 * 1_000_003 + unique()));
+    let tmp = dir.join(format!(
+        ".arcbench-tmp-{}",
+        std::process::id() as u64 * 1_000_003 + unique()
+    ));
     if img.mode == MODE_LINK {
         symlink(bytes_to_path(&img.content), &tmp)?;
     } else {
@@ -173,7 +187,10 @@ fn symlink(target: &Path, at: &Path) -> std::io::Result<()> {
 #[cfg(unix)]
 fn set_executable(p: &Path, exec: bool) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(p, fs::Permissions::from_mode(if exec { 0o755 } else { 0o644 }))
+    fs::set_permissions(
+        p,
+        fs::Permissions::from_mode(if exec { 0o755 } else { 0o644 }),
+    )
 }
 
 #[cfg(not(unix))]
@@ -194,17 +211,28 @@ fn remove_empty_parents(root: &Path, file: &Path) {
 
 /// Commits exactly the approved units on the worktree's branch; the worktree is not touched, so
 /// pending work stays as it was. Returns the new commit.
-pub fn commit_approved(wt: &Repository, diff: &WorkDiff, approved: &Ids, message: &str) -> Result<Oid> {
+pub fn commit_approved(
+    wt: &Repository,
+    diff: &WorkDiff,
+    approved: &Ids,
+    message: &str,
+) -> Result<Oid> {
     let head = wt.head()?.peel_to_commit()?;
     let tree = head.tree()?;
     let mut update = TreeUpdateBuilder::new();
     let mut index = wt.index()?;
     let mut any = false;
-    for fc in diff.files.iter().filter(|f| f.units.iter().any(|u| approved.contains(&u.id))) {
+    for fc in diff
+        .files
+        .iter()
+        .filter(|f| f.units.iter().any(|u| approved.contains(&u.id)))
+    {
         any = true;
         let target = fc.materialize(&|u| approved.contains(&u.id));
         for p in fc.paths() {
-            if target.as_ref().is_none_or(|t| t.path != p) && tree.get_path(bytes_to_path(p)).is_ok() {
+            if target.as_ref().is_none_or(|t| t.path != p)
+                && tree.get_path(bytes_to_path(p)).is_ok()
+            {
                 update.remove(p);
             }
         }
@@ -261,7 +289,11 @@ pub fn approvals_from_index(wt: &Repository, diff: &WorkDiff) -> Result<Ids> {
     for fc in &diff.files {
         let image = index_image(wt, &index, fc)?;
         let mut kept: Ids = Ids::new();
-        let text: Vec<_> = fc.units.iter().filter(|u| u.kind == shared_protocol::HunkKind::Text).collect();
+        let text: Vec<_> = fc
+            .units
+            .iter()
+            .filter(|u| u.kind == shared_protocol::HunkKind::Text)
+            .collect();
         match (&fc.old, &fc.new, &image) {
             (None, Some(_), Some(_)) | (Some(_), None, None) => {
                 kept.extend(fc.units.iter().map(|u| u.id.clone()));
@@ -280,7 +312,12 @@ pub fn approvals_from_index(wt: &Repository, diff: &WorkDiff) -> Result<Ids> {
                 }
                 let ranges: Vec<_> = text.iter().map(|u| u.ranges).collect();
                 if let Some(sel) = selection_in(&old.content, &new.content, &ranges, &img.content) {
-                    kept.extend(text.iter().zip(sel).filter(|(_, t)| *t).map(|(u, _)| u.id.clone()));
+                    kept.extend(
+                        text.iter()
+                            .zip(sel)
+                            .filter(|(_, t)| *t)
+                            .map(|(u, _)| u.id.clone()),
+                    );
                 }
             }
             _ => {}

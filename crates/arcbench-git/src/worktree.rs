@@ -115,11 +115,16 @@ pub fn ensure_aider_excluded(repo: &Repository) -> Result<()> {
     if current.lines().any(|l| l.trim() == ".aider*") {
         return Ok(());
     }
-    let mut f = fs::OpenOptions::new().create(true).append(true).open(&exclude)?;
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&exclude)?;
     if !current.is_empty() && !current.ends_with('\n') {
         f.write_all(b"\n")?;
     }
-    f.write_all(b"# Added by ArcBench: Aider's history and caches are not session changes.\n.aider*\n")?;
+    f.write_all(
+        b"# Added by ArcBench: Aider's history and caches are not session changes.\n.aider*\n",
+    )?;
     Ok(())
 }
 

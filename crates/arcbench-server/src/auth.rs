@@ -5,15 +5,24 @@ use shared_protocol::ErrorCode;
 
 use crate::{AppState, Failure};
 
-pub async fn require_key(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, Failure> {
+pub async fn require_key(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, Failure> {
     let given = req
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match given {
-        Some(key) if constant_time_eq(key.as_bytes(), state.api_key.as_bytes()) => Ok(next.run(req).await),
-        _ => Err(Failure::new(ErrorCode::Unauthorized, "missing or wrong API key (Authorization: Bearer <key>)")),
+        Some(key) if constant_time_eq(key.as_bytes(), state.api_key.as_bytes()) => {
+            Ok(next.run(req).await)
+        }
+        _ => Err(Failure::new(
+            ErrorCode::Unauthorized,
+            "missing or wrong API key (Authorization: Bearer <key>)",
+        )),
     }
 }
 

@@ -9,7 +9,10 @@ pub struct Failure(pub ApiError);
 
 impl Failure {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Failure(ApiError { code, message: message.into() })
+        Failure(ApiError {
+            code,
+            message: message.into(),
+        })
     }
     pub fn not_found(message: &str) -> Self {
         Self::new(ErrorCode::NotFound, message)
@@ -27,7 +30,8 @@ impl From<EngineError> for Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.0.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, axum::Json(self.0)).into_response()
     }
 }

@@ -14,7 +14,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Failure> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(JsonRejection::BytesRejection(e)) => Err(Failure::new(ErrorCode::PayloadTooLarge, e.body_text())),
+            Err(JsonRejection::BytesRejection(e)) => {
+                Err(Failure::new(ErrorCode::PayloadTooLarge, e.body_text()))
+            }
             Err(e) => Err(Failure::new(ErrorCode::BadRequest, e.body_text())),
         }
     }

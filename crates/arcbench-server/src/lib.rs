@@ -25,6 +25,9 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     routes::api()
         .fallback(|| async { Failure::not_found("no such route") })
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_key))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_key,
+        ))
         .with_state(state)
 }

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use shared_protocol::{
-    AgentStatus, ApplyRequest, CommitResponse, CreateSessionRequest, DeletedResponse, Diff, ErrorCode, EventsResponse, HunkIdsRequest,
-    Session, SessionDetail, SessionsResponse, Status,
+    AgentStatus, ApplyRequest, CommitResponse, CreateSessionRequest, DeletedResponse, Diff,
+    ErrorCode, EventsResponse, HunkIdsRequest, Session, SessionDetail, SessionsResponse, Status,
 };
 
 use crate::json::{Json, OptionalJson};
@@ -48,9 +48,18 @@ async fn status(State(state): State<AppState>) -> Answer<Status> {
         name: "arcbench".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         demo: state.demo,
-        repos: state.engine.repos().iter().map(|r| r.name.clone()).collect(),
+        repos: state
+            .engine
+            .repos()
+            .iter()
+            .map(|r| r.name.clone())
+            .collect(),
         // The agent arrives with issue 3; until then the host says plainly that none is wired.
-        agent: AgentStatus { kind: "aider".into(), available: false, version: None },
+        agent: AgentStatus {
+            kind: "aider".into(),
+            available: false,
+            version: None,
+        },
         sessions_active: sessions.len() as u32,
     }))
 }
@@ -60,19 +69,32 @@ async fn create_session(
     Json(req): Json<CreateSessionRequest>,
 ) -> Result<(StatusCode, axum::Json<Session>), Failure> {
     let s = run(&state, move |e| {
-        e.create_session(CreateSession { repo: req.repo, base: req.base, title: req.title })
+        e.create_session(CreateSession {
+            repo: req.repo,
+            base: req.base,
+            title: req.title,
+        })
     })
     .await?;
     Ok((StatusCode::CREATED, axum::Json(s)))
 }
 
 async fn list_sessions(State(state): State<AppState>) -> Answer<SessionsResponse> {
-    Ok(axum::Json(SessionsResponse { sessions: run(&state, |e| e.sessions()).await? }))
+    Ok(axum::Json(SessionsResponse {
+        sessions: run(&state, |e| e.sessions()).await?,
+    }))
 }
 
-async fn session_detail(State(state): State<AppState>, Path(id): Path<String>) -> Answer<SessionDetail> {
+async fn session_detail(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<SessionDetail> {
     let (session, commits) = run(&state, move |e| Ok((e.session(&id)?, e.commits(&id)?))).await?;
-    Ok(axum::Json(SessionDetail { session, prompts: Vec::new(), commits }))
+    Ok(axum::Json(SessionDetail {
+        session,
+        prompts: Vec::new(),
+        commits,
+    }))
 }
 
 async fn delete_session(
@@ -84,19 +106,31 @@ async fn delete_session(
         None | Some("false") => false,
         Some("true") => true,
         Some(other) => {
-            return Err(Failure::new(ErrorCode::BadRequest, format!("delete_branch must be true or false, not `{other}`")))
+            return Err(Failure::new(
+                ErrorCode::BadRequest,
+                format!("delete_branch must be true or false, not `{other}`"),
+            ))
         }
     };
     run(&state, move |e| e.delete_session(&id, delete_branch)).await?;
-    Ok(axum::Json(DeletedResponse { deleted: true, branch_deleted: delete_branch }))
+    Ok(axum::Json(DeletedResponse {
+        deleted: true,
+        branch_deleted: delete_branch,
+    }))
 }
 
 async fn diff(State(state): State<AppState>, Path(id): Path<String>) -> Answer<Diff> {
     Ok(axum::Json(run(&state, move |e| e.diff(&id)).await?))
 }
 
-async fn approve(State(state): State<AppState>, Path(id): Path<String>, Json(req): Json<HunkIdsRequest>) -> Answer<Diff> {
-    Ok(axum::Json(run(&state, move |e| e.approve(&id, &req.ids)).await?))
+async fn approve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(req): Json<HunkIdsRequest>,
+) -> Answer<Diff> {
+    Ok(axum::Json(
+        run(&state, move |e| e.approve(&id, &req.ids)).await?,
+    ))
 }
 
 async fn reject_hunks(
@@ -104,7 +138,12 @@ async fn reject_hunks(
     Path(id): Path<String>,
     Json(req): Json<HunkIdsRequest>,
 ) -> Answer<Diff> {
-    Ok(axum::Json(run(&state, move |e| e.reject(&id, &req.ids, req.comment.as_deref())).await?))
+    Ok(axum::Json(
+        run(&state, move |e| {
+            e.reject(&id, &req.ids, req.comment.as_deref())
+        })
+        .await?,
+    ))
 }
 
 async fn apply(
@@ -122,20 +161,33 @@ async fn reject_all(State(state): State<AppState>, Path(id): Path<String>) -> An
 }
 
 async fn undo(State(state): State<AppState>, Path(id): Path<String>) -> Answer<CommitResponse> {
-    Ok(axum::Json(CommitResponse { commit: run(&state, move |e| e.undo(&id)).await? }))
+    Ok(axum::Json(CommitResponse {
+        commit: run(&state, move |e| e.undo(&id)).await?,
+    }))
 }
 
 async fn merge(State(state): State<AppState>, Path(id): Path<String>) -> Answer<CommitResponse> {
-    Ok(axum::Json(CommitResponse { commit: run(&state, move |e| e.merge(&id)).await? }))
+    Ok(axum::Json(CommitResponse {
+        commit: run(&state, move |e| e.merge(&id)).await?,
+    }))
 }
 
-async fn events(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Answer<EventsResponse> {
+async fn events(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer<EventsResponse> {
     let since = match q.get("since") {
         None => 0,
-        Some(s) => s
-            .parse::<u64>()
-            .map_err(|_| Failure::new(ErrorCode::BadRequest, format!("since must be a whole number, not `{s}`")))?,
+        Some(s) => s.parse::<u64>().map_err(|_| {
+            Failure::new(
+                ErrorCode::BadRequest,
+                format!("since must be a whole number, not `{s}`"),
+            )
+        })?,
     };
-    let events = run(&state, move |e| Ok(e.store().tx(|tx| tx.events_since(since, 10_000))?)).await?;
+    let events = run(&state, move |e| {
+        Ok(e.store().tx(|tx| tx.events_since(since, 10_000))?)
+    })
+    .await?;
     Ok(axum::Json(EventsResponse { events }))
 }

@@ -21,13 +21,31 @@ struct Api {
 
 fn api(repo: &TestRepo) -> Api {
     let data = tempfile::tempdir().unwrap();
-    let engine = Engine::open(EngineConfig { data_dir: data.path().into(), repos: vec![repo.path.clone()] }).unwrap();
-    let app = router(AppState { engine: Arc::new(engine), api_key: KEY.into(), demo: false });
-    Api { app, data: data.path().into(), _data: data }
+    let engine = Engine::open(EngineConfig {
+        data_dir: data.path().into(),
+        repos: vec![repo.path.clone()],
+    })
+    .unwrap();
+    let app = router(AppState {
+        engine: Arc::new(engine),
+        api_key: KEY.into(),
+        demo: false,
+    });
+    Api {
+        app,
+        data: data.path().into(),
+        _data: data,
+    }
 }
 
 impl Api {
-    async fn call(&self, method: Method, path: &str, key: Option<&str>, body: Option<&str>) -> (StatusCode, Value) {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&str>,
+    ) -> (StatusCode, Value) {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(k) = key {
             req = req.header("authorization", format!("Bearer {k}"));
@@ -35,11 +53,21 @@ impl Api {
         if body.is_some() {
             req = req.header("content-type", "application/json");
         }
-        let req = req.body(body.map(|b| Body::from(b.to_owned())).unwrap_or_else(Body::empty)).unwrap();
+        let req = req
+            .body(
+                body.map(|b| Body::from(b.to_owned()))
+                    .unwrap_or_else(Body::empty),
+            )
+            .unwrap();
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 24).await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
     async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
         let b = body.map(|b| b.to_string());
@@ -77,7 +105,11 @@ async fn every_route_refuses_a_missing_or_wrong_key() {
             assert_eq!(body["code"], "unauthorized");
         }
     }
-    assert_eq!(git(&repo.path, &["branch", "--list", "session/*"]), "", "nothing created without a key");
+    assert_eq!(
+        git(&repo.path, &["branch", "--list", "session/*"]),
+        "",
+        "nothing created without a key"
+    );
 }
 
 #[tokio::test]
@@ -88,13 +120,35 @@ async fn review_loop_and_typed_errors() {
     assert_eq!(status["name"], "arcbench");
     assert_eq!(status["repos"], json!(["repo"]));
 
-    let (code, body) = a.call(Method::POST, "/sessions", Some(KEY), Some("{not json")).await;
-    assert_eq!((code, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")));
-    let (code, body) = a.call(Method::POST, "/sessions", Some(KEY), Some(r#"{"base":"nope"}"#)).await;
-    assert_eq!((code, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")));
+    let (code, body) = a
+        .call(Method::POST, "/sessions", Some(KEY), Some("{not json"))
+        .await;
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    let (code, body) = a
+        .call(
+            Method::POST,
+            "/sessions",
+            Some(KEY),
+            Some(r#"{"base":"nope"}"#),
+        )
+        .await;
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
     assert!(body["message"].as_str().unwrap().contains("nope"));
 
-    let (code, s) = a.call(Method::POST, "/sessions", Some(KEY), Some(r#"{"title":"t"}"#)).await;
+    let (code, s) = a
+        .call(
+            Method::POST,
+            "/sessions",
+            Some(KEY),
+            Some(r#"{"title":"t"}"#),
+        )
+        .await;
     assert_eq!(code, StatusCode::CREATED);
     let id = s["id"].as_str().unwrap().to_owned();
     assert_eq!(s["branch"], format!("session/{id}"));
@@ -102,52 +156,154 @@ async fn review_loop_and_typed_errors() {
         assert!(!s[field].is_null(), "{field} in {s}");
     }
     let wt = a.data.join("worktrees").join(&id);
-    write(&wt, "src/lib.rs", numbered("fn line", 40).replace("fn line 5\n", "five\n").replace("fn line 30\n", "thirty\n"));
+    write(
+        &wt,
+        "src/lib.rs",
+        numbered("fn line", 40)
+            .replace("fn line 5\n", "five\n")
+            .replace("fn line 30\n", "thirty\n"),
+    );
 
-    let d = a.ok(Method::GET, &format!("/sessions/{id}/diff"), None).await;
+    let d = a
+        .ok(Method::GET, &format!("/sessions/{id}/diff"), None)
+        .await;
     let h = d["files"][0]["hunks"].as_array().unwrap();
     assert_eq!(h.len(), 2);
-    for field in ["id", "header", "old_start", "old_lines", "new_start", "new_lines", "state", "lines"] {
+    for field in [
+        "id",
+        "header",
+        "old_start",
+        "old_lines",
+        "new_start",
+        "new_lines",
+        "state",
+        "lines",
+    ] {
         assert!(!h[0][field].is_null(), "{field}");
     }
-    let (h0, h1) = (h[0]["id"].as_str().unwrap().to_owned(), h[1]["id"].as_str().unwrap().to_owned());
+    let (h0, h1) = (
+        h[0]["id"].as_str().unwrap().to_owned(),
+        h[1]["id"].as_str().unwrap().to_owned(),
+    );
 
-    let (code, body) = a.call(Method::POST, &format!("/sessions/{id}/hunks/approve"), Some(KEY), Some(r#"{"ids":["feedfacefeedface"]}"#)).await;
-    assert_eq!((code, body["code"].as_str()), (StatusCode::CONFLICT, Some("hunk_stale")));
-    let (code, body) = a.call(Method::POST, &format!("/sessions/{id}/hunks/approve"), Some(KEY), Some(r#"{"ids":"x"}"#)).await;
-    assert_eq!((code, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")));
+    let (code, body) = a
+        .call(
+            Method::POST,
+            &format!("/sessions/{id}/hunks/approve"),
+            Some(KEY),
+            Some(r#"{"ids":["feedfacefeedface"]}"#),
+        )
+        .await;
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("hunk_stale"))
+    );
+    let (code, body) = a
+        .call(
+            Method::POST,
+            &format!("/sessions/{id}/hunks/approve"),
+            Some(KEY),
+            Some(r#"{"ids":"x"}"#),
+        )
+        .await;
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
 
-    let d = a.ok(Method::POST, &format!("/sessions/{id}/hunks/approve"), Some(json!({ "ids": [h1] }))).await;
+    let d = a
+        .ok(
+            Method::POST,
+            &format!("/sessions/{id}/hunks/approve"),
+            Some(json!({ "ids": [h1] })),
+        )
+        .await;
     assert_eq!(d["files"][0]["hunks"][1]["state"], "approved");
-    let d = a.ok(Method::POST, &format!("/sessions/{id}/hunks/reject"), Some(json!({ "ids": [h0], "comment": "no" }))).await;
+    let d = a
+        .ok(
+            Method::POST,
+            &format!("/sessions/{id}/hunks/reject"),
+            Some(json!({ "ids": [h0], "comment": "no" })),
+        )
+        .await;
     assert_eq!(d["files"][0]["hunks"].as_array().unwrap().len(), 1);
-    let c = a.ok(Method::POST, &format!("/sessions/{id}/apply"), None).await;
+    let c = a
+        .ok(Method::POST, &format!("/sessions/{id}/apply"), None)
+        .await;
     let sha = c["commit"].as_str().unwrap();
-    assert_eq!(git(&wt, &["show", "--format=", "-U0", sha]).lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).collect::<Vec<_>>(), vec!["+thirty"]);
+    assert_eq!(
+        git(&wt, &["show", "--format=", "-U0", sha])
+            .lines()
+            .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+            .collect::<Vec<_>>(),
+        vec!["+thirty"]
+    );
     let detail = a.ok(Method::GET, &format!("/sessions/{id}"), None).await;
     assert_eq!(detail["commits"][0]["sha"], sha);
     assert!(detail["prompts"].as_array().unwrap().is_empty());
 
-    let u = a.ok(Method::POST, &format!("/sessions/{id}/undo"), None).await;
+    let u = a
+        .ok(Method::POST, &format!("/sessions/{id}/undo"), None)
+        .await;
     assert_eq!(u["commit"], s["base_commit"]);
-    let (code, body) = a.call(Method::POST, &format!("/sessions/{id}/undo"), Some(KEY), None).await;
-    assert_eq!((code, body["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
-    let d = a.ok(Method::POST, &format!("/sessions/{id}/reject"), None).await;
+    let (code, body) = a
+        .call(
+            Method::POST,
+            &format!("/sessions/{id}/undo"),
+            Some(KEY),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"))
+    );
+    let d = a
+        .ok(Method::POST, &format!("/sessions/{id}/reject"), None)
+        .await;
     assert!(d["files"].as_array().unwrap().is_empty());
 
     let ev = a.ok(Method::GET, "/events?since=0", None).await;
-    let seqs: Vec<u64> = ev["events"].as_array().unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
-    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "gapless from 1");
+    let seqs: Vec<u64> = ev["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "gapless from 1"
+    );
     assert_eq!(ev["events"][0]["type"], "session.created");
     let later = a.ok(Method::GET, "/events?since=3", None).await;
     assert_eq!(later["events"][0]["seq"], 4);
-    let (code, _) = a.call(Method::GET, "/events?since=-1", Some(KEY), None).await;
+    let (code, _) = a
+        .call(Method::GET, "/events?since=-1", Some(KEY), None)
+        .await;
     assert_eq!(code, StatusCode::BAD_REQUEST);
 
-    let (code, body) = a.call(Method::GET, "/sessions/nope/diff", Some(KEY), None).await;
-    assert_eq!((code, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
-    let (code, _) = a.call(Method::DELETE, &format!("/sessions/{id}?delete_branch=maybe"), Some(KEY), None).await;
+    let (code, body) = a
+        .call(Method::GET, "/sessions/nope/diff", Some(KEY), None)
+        .await;
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (code, _) = a
+        .call(
+            Method::DELETE,
+            &format!("/sessions/{id}?delete_branch=maybe"),
+            Some(KEY),
+            None,
+        )
+        .await;
     assert_eq!(code, StatusCode::BAD_REQUEST);
-    a.ok(Method::DELETE, &format!("/sessions/{id}?delete_branch=true"), None).await;
+    a.ok(
+        Method::DELETE,
+        &format!("/sessions/{id}?delete_branch=true"),
+        None,
+    )
+    .await;
     assert_eq!(git(&repo.path, &["branch", "--list", "session/*"]), "");
 }

@@ -19,7 +19,11 @@ pub enum StoreError {
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("database {path} was written by a newer ArcBench (schema {found}, this build knows {known})")]
-    TooNew { path: String, found: u32, known: u32 },
+    TooNew {
+        path: String,
+        found: u32,
+        known: u32,
+    },
     #[error("stored event {0} is unreadable: {1}")]
     BadEvent(u64, serde_json::Error),
 }
@@ -43,11 +47,16 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations::run(&mut conn, &path.display().to_string())?;
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
     }
 
     /// Runs `f` in one transaction: all of it commits, or none of it.
-    pub fn tx<T, E: From<StoreError>>(&self, f: impl FnOnce(&Tx) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
+    pub fn tx<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Tx) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let mut conn = self.lock();
         let tx = Tx(conn.transaction().map_err(StoreError::from)?);
         let out = f(&tx)?;
@@ -99,6 +108,9 @@ mod tests {
     fn rfc3339_dates() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_795_000_000_123);
         assert_eq!(super::humantime_rfc3339(t), "2026-11-18T11:06:40.123Z");
-        assert_eq!(super::humantime_rfc3339(std::time::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            super::humantime_rfc3339(std::time::UNIX_EPOCH),
+            "1970-01-01T00:00:00.000Z"
+        );
     }
 }

@@ -38,7 +38,9 @@ pub struct CommitRow {
 
 impl Tx<'_> {
     pub fn approved_ids(&self, session: &str) -> Result<HashSet<String>> {
-        let mut stmt = self.0.prepare("SELECT hunk_id FROM approvals WHERE session_id = ?1")?;
+        let mut stmt = self
+            .0
+            .prepare("SELECT hunk_id FROM approvals WHERE session_id = ?1")?;
         let ids = stmt
             .query_map([session], |r| r.get(0))?
             .collect::<rusqlite::Result<HashSet<String>>>()?;
@@ -74,16 +76,24 @@ impl Tx<'_> {
         self.0.execute(
             "INSERT INTO review_log (session_id, hunk_id, path, header, action, comment, at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![session, unit.hunk_id, unit.path, unit.header, action.as_str(), comment, at],
+            params![
+                session,
+                unit.hunk_id,
+                unit.path,
+                unit.header,
+                action.as_str(),
+                comment,
+                at
+            ],
         )?;
         Ok(())
     }
 
     /// (hunk id, action, comment) of every review decision, oldest first.
     pub fn review_log(&self, session: &str) -> Result<Vec<(String, String, Option<String>)>> {
-        let mut stmt = self
-            .0
-            .prepare("SELECT hunk_id, action, comment FROM review_log WHERE session_id = ?1 ORDER BY id")?;
+        let mut stmt = self.0.prepare(
+            "SELECT hunk_id, action, comment FROM review_log WHERE session_id = ?1 ORDER BY id",
+        )?;
         let rows = stmt
             .query_map([session], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -37,7 +37,9 @@ fn from_row(r: &Row) -> rusqlite::Result<SessionRow> {
 impl Tx<'_> {
     pub fn insert_session(&self, s: &SessionRow) -> Result<()> {
         self.0.execute(
-            &format!("INSERT INTO sessions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            &format!(
+                "INSERT INTO sessions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            ),
             params![
                 s.id,
                 s.repo_name,
@@ -57,23 +59,35 @@ impl Tx<'_> {
     pub fn session(&self, id: &str) -> Result<Option<SessionRow>> {
         Ok(self
             .0
-            .query_row(&format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"), [id], from_row)
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"),
+                [id],
+                from_row,
+            )
             .optional()?)
     }
 
     /// Every session, oldest first; deleted ones too when `include_deleted`.
     pub fn sessions(&self, include_deleted: bool) -> Result<Vec<SessionRow>> {
-        let filter = if include_deleted { "" } else { "WHERE deleted_at IS NULL" };
-        let mut stmt = self
-            .0
-            .prepare(&format!("SELECT {COLUMNS} FROM sessions {filter} ORDER BY created_at, id"))?;
-        let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let filter = if include_deleted {
+            ""
+        } else {
+            "WHERE deleted_at IS NULL"
+        };
+        let mut stmt = self.0.prepare(&format!(
+            "SELECT {COLUMNS} FROM sessions {filter} ORDER BY created_at, id"
+        ))?;
+        let rows = stmt
+            .query_map([], from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
     pub fn mark_session_deleted(&self, id: &str, at: &str) -> Result<()> {
-        self.0
-            .execute("UPDATE sessions SET deleted_at = ?2 WHERE id = ?1", params![id, at])?;
+        self.0.execute(
+            "UPDATE sessions SET deleted_at = ?2 WHERE id = ?1",
+            params![id, at],
+        )?;
         Ok(())
     }
 }

@@ -13,18 +13,27 @@ pub struct Host {
 }
 
 pub fn host(repo: &TestRepo) -> Host {
-    let data = tempfile::Builder::new().prefix("arcbench-data-").tempdir().unwrap();
+    let data = tempfile::Builder::new()
+        .prefix("arcbench-data-")
+        .tempdir()
+        .unwrap();
     let engine = open(data.path(), &repo.path);
     Host { data, engine }
 }
 
 pub fn open(data: &Path, repo: &Path) -> Engine {
-    Engine::open(EngineConfig { data_dir: data.to_path_buf(), repos: vec![repo.to_path_buf()] }).unwrap()
+    Engine::open(EngineConfig {
+        data_dir: data.to_path_buf(),
+        repos: vec![repo.to_path_buf()],
+    })
+    .unwrap()
 }
 
 impl Host {
     pub fn session(&self) -> Session {
-        self.engine.create_session(CreateSession::default()).unwrap()
+        self.engine
+            .create_session(CreateSession::default())
+            .unwrap()
     }
 
     /// Reopens the engine on the same data dir, as after a host restart.
@@ -47,13 +56,23 @@ pub fn ids(d: &Diff) -> Vec<String> {
 
 /// The file's hunks' ids, in order.
 pub fn file_ids(d: &Diff, path: &str) -> Vec<String> {
-    d.files.iter().find(|f| f.path == path).map(|f| f.hunks.iter().map(|h| h.id.clone()).collect()).unwrap_or_default()
+    d.files
+        .iter()
+        .find(|f| f.path == path)
+        .map(|f| f.hunks.iter().map(|h| h.id.clone()).collect())
+        .unwrap_or_default()
 }
 
 /// `lines` with line `n` (1-based) replaced.
 pub fn edit_line(text: &str, n: usize, new: &str) -> String {
     text.lines()
         .enumerate()
-        .map(|(i, l)| if i + 1 == n { format!("{new}\n") } else { format!("{l}\n") })
+        .map(|(i, l)| {
+            if i + 1 == n {
+                format!("{new}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
         .collect()
 }

@@ -1,0 +1,40 @@
+# Shared helpers for ArcBench's scripts: install only what is missing, say what is happening.
+# Sourced, not run.
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+APT_UPDATED=0
+# ensure_apt PKG...: installs the Debian packages that are not installed yet.
+ensure_apt() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    command -v apt-get >/dev/null || die "missing packages ${missing[*]} and no apt-get to install them"
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    if [[ $APT_UPDATED -eq 0 ]]; then
+        log "apt-get update"
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq
+        APT_UPDATED=1
+    fi
+    log "installing ${missing[*]}"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# ensure_rust: cargo plus the rustfmt and clippy components.
+ensure_rust() {
+    if ! command -v cargo >/dev/null; then
+        [[ -x "$HOME/.cargo/bin/cargo" ]] && export PATH="$HOME/.cargo/bin:$PATH"
+    fi
+    command -v cargo >/dev/null || die "Rust is not installed: install it with rustup, then run this again"
+    if command -v rustup >/dev/null; then
+        rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+        rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+    fi
+}
+
+# The packages building and testing the host needs (git's CLI is also the tests' independent check).
+BASE_APT=(git build-essential pkg-config ca-certificates)
