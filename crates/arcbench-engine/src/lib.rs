@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use arcbench_store::Store;
+use shared_protocol::Event;
+use tokio::sync::broadcast;
 
 pub use error::EngineError;
 pub use repos::RepoEntry;
@@ -31,7 +33,12 @@ pub struct Engine {
     repos: Vec<RepoEntry>,
     /// One lock per session: git operations on a worktree never interleave.
     session_locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    events: broadcast::Sender<Event>,
 }
+
+/// Live events a subscriber may fall behind by before it is dropped (and told to resume with
+/// `since`): memory stays bounded whatever a slow client does.
+pub const EVENT_BUFFER: usize = 4096;
 
 impl Engine {
     /// Opens the data dir (creating it), checks every repository, and sweeps worktrees left
@@ -40,11 +47,18 @@ impl Engine {
         std::fs::create_dir_all(config.data_dir.join("worktrees"))?;
         let store = Store::open(&config.data_dir.join("arcbench.sqlite3"))?;
         let repos = repos::load(&config.repos)?;
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let sender = events.clone();
+        store.set_publisher(move |e| {
+            // No subscriber is fine: the event is in the log for whoever asks later.
+            let _ = sender.send(e.clone());
+        });
         let engine = Engine {
             data_dir: config.data_dir,
             store,
             repos,
             session_locks: Mutex::new(HashMap::new()),
+            events,
         };
         engine.sweep()?;
         Ok(engine)
@@ -60,6 +74,17 @@ impl Engine {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Live events from now on. Subscribe first, then read [`Engine::events_since`], and skip
+    /// seqs already seen: nothing falls between the two.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Persisted events with seq > `since`, in order, at most `limit`.
+    pub fn events_since(&self, since: u64, limit: u32) -> Result<Vec<Event>> {
+        Ok(self.store.tx(|tx| tx.events_since(since, limit))?)
     }
 
     fn worktrees_dir(&self) -> PathBuf {

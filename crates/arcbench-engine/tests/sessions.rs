@@ -268,3 +268,27 @@ fn restart_keeps_sessions_and_sweeps_orphans() {
     let list = repo.git(&["worktree", "list", "--porcelain"]);
     assert_eq!(list.matches("worktree ").count(), 2, "{list}");
 }
+
+#[test]
+fn a_create_that_fails_after_making_the_branch_leaves_nothing() {
+    let repo = TestRepo::new();
+    let h = host(&repo);
+    // git keeps worktree records under .git/worktrees; a file there makes libgit2's add fail
+    // after the branch was created.
+    std::fs::write(repo.path.join(".git/worktrees"), "in the way").unwrap();
+    let err = h
+        .engine
+        .create_session(CreateSession::default())
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Internal, "{err}");
+    std::fs::remove_file(repo.path.join(".git/worktrees")).unwrap();
+    assert_eq!(session_branches(&repo), "");
+    assert_eq!(
+        std::fs::read_dir(h.data.path().join("worktrees"))
+            .unwrap()
+            .count(),
+        0
+    );
+    assert!(h.engine.sessions().unwrap().is_empty());
+    h.session();
+}

@@ -1,4 +1,5 @@
 use axum::extract::{Request, State};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
 use shared_protocol::ErrorCode;
@@ -10,25 +11,27 @@ pub async fn require_key(
     req: Request,
     next: Next,
 ) -> Result<Response, Failure> {
-    let given = req
-        .headers()
+    if bearer_matches(req.headers(), &state.api_key) == Some(true) {
+        return Ok(next.run(req).await);
+    }
+    Err(Failure::new(
+        ErrorCode::Unauthorized,
+        "missing or wrong API key (Authorization: Bearer <key>)",
+    ))
+}
+
+/// `None` when no bearer key was sent, else whether it is the right one.
+pub fn bearer_matches(headers: &HeaderMap, key: &str) -> Option<bool> {
+    let given = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match given {
-        Some(key) if constant_time_eq(key.as_bytes(), state.api_key.as_bytes()) => {
-            Ok(next.run(req).await)
-        }
-        _ => Err(Failure::new(
-            ErrorCode::Unauthorized,
-            "missing or wrong API key (Authorization: Bearer <key>)",
-        )),
-    }
+        .and_then(|v| v.strip_prefix("Bearer "))?;
+    Some(constant_time_eq(given.as_bytes(), key.as_bytes()))
 }
 
 /// Compares without an early exit, so response timing does not reveal how much of a guess matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = (a.len() ^ b.len()) as u8 | u8::from(a.len() != b.len());
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = u8::from(a.len() != b.len());
     for (i, x) in b.iter().enumerate() {
         diff |= x ^ a.get(i).copied().unwrap_or(0);
     }

@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod json;
 mod routes;
+mod ws;
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use arcbench_engine::Engine;
 use axum::Router;
 
 pub use error::Failure;
+pub use ws::{CLOSE_RESUME, CLOSE_UNAUTHORIZED};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,11 +25,16 @@ pub struct AppState {
 
 /// The whole API; every route requires the key.
 pub fn router(state: AppState) -> Router {
-    routes::api()
+    let keyed = routes::api()
         .fallback(|| async { Failure::not_found("no such route") })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,
-        ))
+        ));
+    // The WebSocket authenticates itself: browsers cannot set headers on it, so the key may come
+    // in the first message instead (never in the URL).
+    Router::new()
+        .route("/ws", axum::routing::get(ws::ws))
+        .merge(keyed)
         .with_state(state)
 }

@@ -12,12 +12,14 @@ impl Tx<'_> {
             "INSERT INTO events (ts, type, session_id, body) VALUES (?1, ?2, ?3, ?4)",
             params![ts, body.kind(), session_id, json],
         )?;
-        Ok(Event {
+        let event = Event {
             seq: self.0.last_insert_rowid() as u64,
             ts,
             session_id: session_id.map(str::to_owned),
             body,
-        })
+        };
+        self.1.borrow_mut().push(event.clone());
+        Ok(event)
     }
 
     /// Events with seq > `since`, in order, at most `limit`.

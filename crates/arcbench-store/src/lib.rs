@@ -6,10 +6,12 @@ mod migrations;
 mod review;
 mod sessions;
 
+use std::cell::RefCell;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use rusqlite::Connection;
+use shared_protocol::Event;
 
 pub use review::{ApprovalRow, CommitRow, ReviewAction};
 pub use sessions::SessionRow;
@@ -30,12 +32,16 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+type Publisher = Box<dyn Fn(&Event) + Send + Sync>;
+
 pub struct Store {
     conn: Mutex<Connection>,
+    publisher: OnceLock<Publisher>,
 }
 
-/// A transaction; every read and write goes through one.
-pub struct Tx<'a>(rusqlite::Transaction<'a>);
+/// A transaction; every read and write goes through one. Events appended in it are published
+/// only once it commits.
+pub struct Tx<'a>(rusqlite::Transaction<'a>, RefCell<Vec<Event>>);
 
 impl Store {
     pub fn open(path: &Path) -> Result<Store> {
@@ -49,7 +55,14 @@ impl Store {
         migrations::run(&mut conn, &path.display().to_string())?;
         Ok(Store {
             conn: Mutex::new(conn),
+            publisher: OnceLock::new(),
         })
+    }
+
+    /// Sets who hears committed events. It is called under the store's lock, right after the
+    /// commit, so it sees events in seq order and never one that was rolled back.
+    pub fn set_publisher(&self, f: impl Fn(&Event) + Send + Sync + 'static) {
+        let _ = self.publisher.set(Box::new(f));
     }
 
     /// Runs `f` in one transaction: all of it commits, or none of it.
@@ -58,9 +71,16 @@ impl Store {
         f: impl FnOnce(&Tx) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let mut conn = self.lock();
-        let tx = Tx(conn.transaction().map_err(StoreError::from)?);
+        let tx = Tx(
+            conn.transaction().map_err(StoreError::from)?,
+            RefCell::new(Vec::new()),
+        );
         let out = f(&tx)?;
+        let events = tx.1.take();
         tx.0.commit().map_err(StoreError::from)?;
+        if let Some(publish) = self.publisher.get() {
+            events.iter().for_each(publish);
+        }
         Ok(out)
     }
 

@@ -1,0 +1,982 @@
+#!/usr/bin/env python3
+"""ArcBench <-> Aider bridge: one warm, in-process Aider Coder per session, driven by JSON lines.
+
+Tested against aider-chat 0.86.2 (litellm 1.81.10), installed by scripts/setup-aider.sh.
+
+    <venv python> arcbench_bridge.py --root <worktree> --model <name>
+        [--weak-model <name>] [--map-tokens N] [--cache-prompts]
+
+--map-tokens defaults to Aider's choice for the model (0 disables the repo map).
+--cache-prompts turns on Aider's Anthropic cache_control markers (off by default, as in Aider).
+
+PROTOCOL (version 1) -- the contract the Rust host codes against
+================================================================
+
+Channels
+--------
+* stdin: commands, one JSON object per line (UTF-8). The bridge reads them on a thread of its own
+  and then points fd 0 at /dev/null, so nothing inside Aider can ever consume a command.
+* stdout: events, one JSON object per line (UTF-8, never pretty-printed, flushed per line).
+  Before importing Aider the bridge moves this channel to a private duplicate of the original
+  stdout and points fd 1 at stderr: Aider writes raw streamed text to fd 1, and stray prints can
+  therefore never corrupt the protocol.
+* stderr: free-form human-readable log (Aider's console output incl. the streamed answer text,
+  tracebacks). Not part of the protocol. The host MUST keep draining it (or send it to a file),
+  otherwise the bridge blocks once the pipe buffer is full.
+
+Commands (stdin)
+----------------
+  {"op":"prompt","id":"<prompt id>","text":"...","files":["rel/path", ...]}
+      Run one prompt. `files` (optional) are added to the chat first; they stay in the chat for
+      later prompts (Aider semantics). Paths are relative to --root; paths outside it are refused
+      with a warning `log`; a missing file is created empty (reported as a `confirm` event, like
+      Aider's /add). Prompts run one at a time; a prompt sent while another runs is queued.
+      `id` must be a non-empty string, unique per bridge.
+  {"op":"cancel","id":"<prompt id>"}
+      Cancel that prompt: if it is running, the in-flight request is interrupted (waiting for
+      headers, mid-stream or hung: measured well under 1 s); if it is queued it is dropped.
+      `id` may be omitted to mean "whatever is running". Sending SIGINT to the bridge process is
+      equivalent to cancelling the running prompt; SIGINT while idle is ignored.
+  {"op":"shutdown"}
+      Cancel the running prompt and every queued one (each gets `cancelled`), then exit 0.
+      EOF on stdin means the same.
+A line that is not a JSON object, an unknown op or a missing field gives a `log` event with
+level "error" (and the offending `id`, if one could be read); the bridge keeps running.
+
+Events (stdout); every event has "event":<name>
+-----------------------------------------------
+  {"event":"ready","protocol":1,"aider_version":"0.86.2","model":"...","weak_model":"...",
+   "edit_format":"diff","map_tokens":1024,"root":"/abs/root"}
+      Once, after Aider is imported and the Coder exists. Commands sent earlier are queued.
+  {"event":"fatal","reason":"..."}
+      Startup failed (bad --root, model could not be set up, ...); the bridge exits 1 right after.
+  {"event":"text","id":"...","chunk":"..."}
+      Streamed assistant text, in order.
+  {"event":"text_discarded","id":"...","reason":"retry"|"reflection"}
+      A new request of this prompt starts an answer from scratch: text streamed since the
+      previous `text_discarded` (or the start of the prompt) is not the final answer any more.
+      "retry": the earlier request failed (e.g. 500, overloaded, stream cut) and Aider retries it;
+      the partial text is gone from Aider's history. "reflection": Aider sends a follow-up
+      (it added files the reply mentioned and asks again, or a SEARCH block failed to match);
+      the earlier reply stays in Aider's history but its edits may not have been applied.
+      Only sent when some text was streamed in between.
+  {"event":"log","id":"..."?,"level":"info"|"warning"|"error","line":"..."}
+      Aider's tool_output / tool_warning / tool_error and the bridge's own diagnostics. `id` is
+      present while a prompt runs. `line` may contain newlines (e.g. a traceback).
+  {"event":"confirm","id":"...","question":"Add file to the chat?","subject":"rel/path"|null,
+   "answer":true}
+      A question Aider asked; the bridge answers yes to everything except questions that Aider
+      requires an explicit yes for (shell commands, which are disabled anyway).
+  {"event":"files_written","id":"...","paths":["rel/path", ...]}
+      Files Aider really wrote to disk (sorted, relative to root; absolute if outside root),
+      sent after each model reply that wrote something. A new file that Aider creates is also
+      `git add`ed by Aider (no commit is ever made: auto/dirty commits are off).
+  {"event":"usage","id":"...","model":"<model name as configured>","input_tokens":N,
+   "output_tokens":N,"cache_creation_input_tokens":N,"cache_read_input_tokens":N,
+   "partial":false,"background":false}
+      One per HTTP request that got an answer from the server, with the numbers the SERVER sent
+      (not litellm's or Aider's derived ones): `message_start.message.usage` merged with the
+      cumulative `message_delta.usage` for streams, the body's `usage` otherwise. Includes the
+      weak model's non-streaming calls (history summaries). `partial` is true when the stream was
+      cut before its final `message_delta` (cancel, in-stream error): counts are then as of the
+      last usage the server sent. `background` is true for requests made on one of Aider's
+      background threads (the history summarizer). A request answered with an HTTP error gets no
+      `usage`. Usage events of a prompt come before its terminal event, with one exception: when
+      a prompt is cancelled while a background summary request is in flight, the bridge stops
+      waiting for it and that request's `usage` (same `id`) may arrive later.
+  exactly one terminal event per prompt, always last for that id:
+  {"event":"done","id":"..."}
+  {"event":"cancelled","id":"..."}
+  {"event":"failed","id":"...","reason":"...","status":401|null,"error_type":"authentication_error"|null}
+      `failed`: the last model request of the prompt ended in an error (after Aider's own
+      retries), or Aider never managed to send one. `reason` is the API's error message when
+      there is one ("authentication_error: invalid x-api-key"), else Aider's error text.
+      401/403/400 are not retried and fail at once; 429/500/529/overload are retried with
+      backoff until ARCBENCH_RETRY_TIMEOUT.
+
+Environment read
+----------------
+  ANTHROPIC_API_KEY             read by litellm; must be non-empty (a warning `log` otherwise).
+  ANTHROPIC_API_BASE / ANTHROPIC_BASE_URL
+                                read by litellm: the bare origin (http://127.0.0.1:PORT), no /v1.
+  ARCBENCH_RETRY_TIMEOUT        seconds (float). Aider retries a retryable error with delays
+                                0.25, 0.5, 1, ... s while the next delay is <= this value
+                                (Aider's RETRY_TIMEOUT, default 60). 0 disables retries.
+  ARCBENCH_REQUEST_TIMEOUT      seconds (float) for one HTTP request; default Aider's 600.
+  HOME                          Aider keeps small caches under $HOME/.aider; give it a scratch dir.
+The bridge itself sets LITELLM_LOCAL_MODEL_COST_MAP=True and TOKENIZERS_PARALLELISM=false.
+Like Aider's scripting API (and unlike Aider's CLI main()), the bridge never loads .env files or
+.aider.conf.yml, so a repository cannot redirect the API base or key: the host's environment is
+the whole truth.
+
+Other side effects: `.aider*` is added (once) to the repository's info/exclude, because Aider
+writes `.aider.tags.cache.v4/` into the worktree when the repo map is on.
+"""
+
+import argparse
+import json
+import os
+import queue
+import re
+import signal
+import sys
+import threading
+
+PROTOCOL_VERSION = 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Protocol channel: set up before anything else can print.
+# ---------------------------------------------------------------------------------------------
+
+
+class Channel:
+    """Owns the private protocol fds. Writes whole lines under a lock (several threads emit)."""
+
+    def __init__(self):
+        sys.stdout.flush()
+        # Private duplicates (non-inheritable by default, so git subprocesses do not get them).
+        self.out_fd = os.dup(1)
+        self.in_fd = os.dup(0)
+        # fd 1 -> stderr: Aider's raw stream writes and any print() end up in the log.
+        os.dup2(2, 1)
+        # fd 0 -> /dev/null: nothing in Aider (input(), prompt_toolkit, git) can eat a command.
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        self.lock = threading.Lock()
+        # Set by Bridge: how a main-thread emit defers SIGINT (see Bridge.critical).
+        self.critical = None
+
+    def emit(self, event, **fields):
+        obj = {"event": event}
+        obj.update(fields)
+        # ensure_ascii=False + "replace": a lone surrogate in model text must not make an
+        # invalid line (Rust's serde_json rejects lone-surrogate escapes).
+        data = (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8", "replace")
+        if self.critical is not None:
+            with self.critical():
+                self._write(data)
+        else:
+            self._write(data)
+
+    def _write(self, data):
+        with self.lock:
+            try:
+                view = memoryview(data)
+                while view:
+                    n = os.write(self.out_fd, view)
+                    view = view[n:]
+            except (BrokenPipeError, OSError):
+                # The host is gone: nobody can read anything we say any more.
+                os._exit(3)
+
+    def read_lines(self):
+        with os.fdopen(self.in_fd, "rb") as stream:
+            for line in stream:
+                yield line.decode("utf-8", "replace")
+
+
+def main():
+    ap = argparse.ArgumentParser(description="ArcBench JSON-lines bridge to an in-process Aider")
+    ap.add_argument("--root", required=True, help="git worktree Aider works in")
+    ap.add_argument("--model", required=True, help="main model, e.g. claude-sonnet-4-5")
+    ap.add_argument("--weak-model", default=None, help="model for history summaries")
+    ap.add_argument("--map-tokens", type=int, default=None, help="repo map size; 0 disables")
+    ap.add_argument("--cache-prompts", action="store_true", help="Anthropic prompt caching")
+    args = ap.parse_args()
+
+    channel = Channel()
+    bridge = Bridge(channel, args)
+    try:
+        bridge.start()
+    except Exception as err:  # any startup failure is reported, never a silent exit
+        import traceback
+
+        traceback.print_exc()
+        channel.emit("fatal", reason=f"{type(err).__name__}: {err}")
+        sys.stderr.flush()
+        os._exit(1)
+    code = bridge.serve()
+    sys.stderr.flush()
+    # os._exit: an abandoned background request (summary) must not keep the process alive.
+    os._exit(code)
+
+
+# ---------------------------------------------------------------------------------------------
+# Aider must be imported only after the environment is fixed; everything that touches it lives
+# in Bridge.start() and below.
+# ---------------------------------------------------------------------------------------------
+
+
+def _env_float(name):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return None
+    try:
+        f = float(value)
+    except ValueError:
+        raise SystemExit(f"{name}={value!r} is not a number")
+    if f < 0:
+        raise SystemExit(f"{name}={value!r} must be >= 0")
+    return f
+
+
+class Call:
+    """One HTTP request made through Aider's Model.send_completion."""
+
+    FIELDS = (
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    )
+
+    def __init__(self, prompt_id, model, stream, background):
+        self.prompt_id = prompt_id
+        self.model = model
+        self.stream = stream
+        self.background = background
+        self.usage = {}  # raw numbers from the server, merged as they arrive
+        self.complete = False  # saw message_delta (stream) or a full body
+        self.error = None  # exception that ended the request
+        self.interrupted = False
+        self.finished = False
+
+    def merge_usage(self, usage):
+        if not isinstance(usage, dict):
+            return
+        for key in self.FIELDS:
+            value = usage.get(key)
+            if isinstance(value, int):
+                # message_delta's counts are cumulative, so a later value replaces an earlier one.
+                self.usage[key] = value
+
+
+class Prompt:
+    def __init__(self, pid, text, files):
+        self.id = pid
+        self.text = text
+        self.files = files
+        self.state = "queued"  # queued -> running -> finishing
+        self.cancel_requested = False
+        self.calls = []  # answer (streamed, main-thread) calls, in order
+        self.streamed_text = False  # text emitted since the last text_discarded
+        self.written = set()
+        self.errors = []  # tool_error lines during this prompt
+
+
+class Bridge:
+    def __init__(self, channel, args):
+        self.ch = channel
+        self.args = args
+        self.lock = threading.RLock()
+        self.commands = queue.Queue()  # prompts and the shutdown marker, for the main thread
+        self.current = None  # running Prompt
+        self.queued = {}  # id -> queued Prompt
+        self.seen_ids = set()
+        self.tls = threading.local()
+        self.main_thread = threading.main_thread()
+        # SIGINT handling state (main thread only): see on_sigint / critical.
+        self.interruptible = False
+        self.critical_depth = 0
+        self.pending_interrupt = False
+        self.shutting_down = False
+
+    # -- events -------------------------------------------------------------------------------
+
+    def emit(self, event, **fields):
+        self.ch.emit(event, **fields)
+
+    def log(self, level, line, pid=None):
+        fields = {"level": level, "line": str(line)}
+        if pid is None and self.current is not None:
+            pid = self.current.id
+        if pid is not None:
+            fields = {"id": pid, **fields}
+        self.emit("log", **fields)
+
+    # -- startup ------------------------------------------------------------------------------
+
+    def start(self):
+        args = self.args
+        root = os.path.realpath(args.root)
+        if not os.path.isdir(root):
+            raise RuntimeError(f"--root {args.root!r} is not a directory")
+        # Aider resolves some paths against the cwd (GitRepo without fnames uses it).
+        os.chdir(root)
+        self.root = root
+
+        retry_timeout = _env_float("ARCBENCH_RETRY_TIMEOUT")
+        request_timeout = _env_float("ARCBENCH_REQUEST_TIMEOUT")
+
+        # Offline hygiene, before litellm is imported (aider imports it lazily, but be sure).
+        os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # no fetch of the price list
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # quiet fork warnings (git)
+
+        # No browser, ever (Aider offers URLs from error messages when yes=True).
+        import webbrowser
+
+        webbrowser.open = lambda *a, **k: False
+        webbrowser.open_new = webbrowser.open_new_tab = webbrowser.open
+
+        import aider
+        import aider.coders.base_coder as base_coder
+        import aider.models as aider_models
+        from aider.coders import Coder
+        from aider.io import InputOutput
+        from aider.repo import GitRepo
+
+        self.aider_version = aider.__version__
+        # Aider would download litellm's model price list into ~/.aider/caches.
+        aider_models.model_info_manager._update_cache = lambda *a, **k: None
+        # base_coder did `from aider.models import RETRY_TIMEOUT`: both globals are read at call
+        # time (send_message for answers, simple_send_with_retries for the weak model).
+        if retry_timeout is not None:
+            base_coder.RETRY_TIMEOUT = retry_timeout
+            aider_models.RETRY_TIMEOUT = retry_timeout
+        if request_timeout is not None:
+            aider_models.request_timeout = request_timeout
+
+        if not os.environ.get("ANTHROPIC_API_KEY"):
+            self.log("warning", "ANTHROPIC_API_KEY is empty: requests will fail before sending")
+
+        main_model = aider_models.Model(args.model, weak_model=args.weak_model)
+        if getattr(main_model, "missing_keys", None):
+            self.log("warning", f"missing environment for {args.model}: {main_model.missing_keys}")
+        self.main_model = main_model
+
+        self._install_litellm_taps()
+        self._install_send_wrapper(aider_models.Model)
+
+        bridge = self
+
+        class BridgeIO(InputOutput):
+            """Routes Aider's console output and questions into protocol events."""
+
+            def tool_output(self, *messages, log_only=False, bold=False):
+                if log_only or not messages:
+                    return
+                text = " ".join(str(m) for m in messages)
+                if text.strip():
+                    bridge.log("info", text)
+                    _stderr(text)
+
+            def tool_warning(self, message="", strip=True):
+                text = str(message)
+                if text.strip():
+                    bridge.log("warning", text.strip() if strip else text)
+                    _stderr(text)
+
+            def tool_error(self, message="", strip=True):
+                self.num_error_outputs += 1
+                text = str(message)
+                if text.strip():
+                    text = text.strip() if strip else text
+                    if bridge.current is not None:
+                        bridge.current.errors.append(text)
+                    bridge.log("error", text)
+                    _stderr(text)
+
+            def confirm_ask(
+                self,
+                question,
+                default="y",
+                subject=None,
+                explicit_yes_required=False,
+                group=None,
+                allow_never=False,
+            ):
+                self.num_user_asks += 1
+                answer = not explicit_yes_required
+                fields = {"question": question, "subject": subject, "answer": answer}
+                if bridge.current is not None:
+                    fields = {"id": bridge.current.id, **fields}
+                bridge.emit("confirm", **fields)
+                return answer
+
+            def prompt_ask(self, question, default="", subject=None):
+                # Not reached with our settings; never block on a terminal that is not there.
+                bridge.log("warning", f"Aider asked {question!r}; answered {default!r}")
+                return default
+
+            def offer_url(self, url, prompt="Open URL for more info?", allow_never=True):
+                return False
+
+            def get_input(self, *a, **k):
+                raise EOFError  # the bridge, not a terminal, feeds Aider
+
+            def write_text(self, filename, content, max_retries=5, initial_delay=0.1):
+                # A SIGINT must not leave a half-written file: defer it until the write is done.
+                with bridge.critical():
+                    super().write_text(filename, content, max_retries, initial_delay)
+                    bridge.note_written(filename)
+
+            def llm_started(self):
+                pass
+
+            def ring_bell(self):
+                pass
+
+        io = BridgeIO(
+            pretty=False,
+            yes=True,
+            fancy_input=False,
+            chat_history_file=None,
+            input_history_file=None,
+            llm_history_file=None,
+            root=root,
+        )
+        self.io = io
+
+        repo = None
+        try:
+            repo = GitRepo(io, [], root, models=main_model.commit_message_models())
+        except FileNotFoundError:
+            self.log("warning", f"{root} is not a git repository; running without git")
+        if repo is not None:
+            self._exclude_aider_files(repo)
+
+        map_tokens = args.map_tokens
+        if map_tokens is None:
+            map_tokens = int(main_model.get_repo_map_tokens())
+
+        class NoAnalytics:
+            def event(self, *a, **k):
+                pass
+
+        coder = Coder.create(
+            main_model=main_model,
+            io=io,
+            repo=repo,
+            fnames=[],
+            use_git=repo is not None,
+            auto_commits=False,
+            dirty_commits=False,
+            stream=True,
+            map_tokens=map_tokens,
+            suggest_shell_commands=False,
+            detect_urls=False,
+            auto_lint=False,
+            auto_test=False,
+            cache_prompts=args.cache_prompts,
+            analytics=NoAnalytics(),
+        )
+        # Aider exits the process on two ^C within 2 s; here ^C only means "cancel".
+        coder.keyboard_interrupt = lambda: None
+        self.coder = coder
+        self.map_tokens = map_tokens
+
+        signal.signal(signal.SIGINT, self.on_sigint)
+        self.ch.critical = self.critical
+
+        self.emit(
+            "ready",
+            protocol=PROTOCOL_VERSION,
+            aider_version=self.aider_version,
+            model=main_model.name,
+            weak_model=main_model.weak_model.name if main_model.weak_model else None,
+            edit_format=coder.edit_format,
+            map_tokens=map_tokens,
+            root=root,
+        )
+
+    def _exclude_aider_files(self, repo):
+        try:
+            common = repo.repo.git.rev_parse("--git-common-dir")
+            common = os.path.join(self.root, common) if not os.path.isabs(common) else common
+            path = os.path.join(common, "info", "exclude")
+            existing = ""
+            if os.path.exists(path):
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    existing = f.read()
+            if ".aider*" not in existing.splitlines():
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "a", encoding="utf-8") as f:
+                    if existing and not existing.endswith("\n"):
+                        f.write("\n")
+                    f.write(".aider*\n")
+        except Exception as err:
+            self.log("warning", f"could not add .aider* to info/exclude: {err}")
+
+    # -- usage and failure capture ------------------------------------------------------------
+
+    def _install_litellm_taps(self):
+        """Tap the raw Anthropic JSON inside litellm to record the server's own usage numbers.
+
+        litellm's Usage object folds cache reads/writes into prompt_tokens and Aider's counters
+        are local estimates, so neither gives the raw numbers. The taps sit at the two places
+        where litellm 1.81 parses Anthropic responses: the SSE chunk parser (streams) and
+        transform_response (whole bodies). They only read; litellm's behaviour is unchanged.
+        """
+        from litellm.llms.anthropic.chat import handler as anth_handler
+        from litellm.llms.anthropic.chat import transformation as anth_transform
+
+        bridge = self
+        iterator_cls = anth_handler.ModelResponseIterator
+        orig_chunk_parser = iterator_cls.chunk_parser
+
+        def chunk_parser(self_it, chunk, *a, **k):
+            call = getattr(bridge.tls, "call", None)
+            if call is not None and isinstance(chunk, dict):
+                kind = chunk.get("type")
+                if kind == "message_start":
+                    message = chunk.get("message")
+                    if isinstance(message, dict):
+                        call.merge_usage(message.get("usage"))
+                elif kind == "message_delta":
+                    call.merge_usage(chunk.get("usage"))
+                    call.complete = True
+            return orig_chunk_parser(self_it, chunk, *a, **k)
+
+        iterator_cls.chunk_parser = chunk_parser
+
+        config_cls = anth_transform.AnthropicConfig
+        orig_transform = config_cls.transform_response
+
+        def transform_response(self_cfg, *a, **k):
+            call = getattr(bridge.tls, "call", None)
+            raw = k.get("raw_response") if "raw_response" in k else (a[1] if len(a) > 1 else None)
+            if call is not None and raw is not None:
+                try:
+                    body = raw.json()
+                    if isinstance(body, dict) and "usage" in body:
+                        call.merge_usage(body["usage"])
+                        call.complete = True
+                except Exception:
+                    pass  # litellm will report the bad body itself
+            return orig_transform(self_cfg, *a, **k)
+
+        config_cls.transform_response = transform_response
+
+    def _install_send_wrapper(self, model_cls):
+        """Wrap Model.send_completion: every Aider request (answers and weak-model calls) passes
+        through it, in the thread that consumes the answer, so a thread-local names the Call the
+        litellm taps above should fill."""
+        bridge = self
+        orig_send = model_cls.send_completion
+
+        def send_completion(model_self, messages, functions, stream, temperature=None):
+            return bridge._send(orig_send, model_self, messages, functions, stream, temperature)
+
+        model_cls.send_completion = send_completion
+
+    def _send(self, orig_send, model_self, messages, functions, stream, temperature):
+        on_main = threading.current_thread() is self.main_thread
+        prompt = self.current
+        prev = getattr(self.tls, "call", None)
+        if prev is not None:
+            self.finish_call(prev)  # an abandoned stream (e.g. FinishReasonLength)
+        call = Call(
+            prompt_id=prompt.id if prompt is not None else None,
+            model=model_self.name,
+            stream=bool(stream),
+            background=not on_main,
+        )
+        answer = on_main and prompt is not None and stream
+        if answer:
+            if prompt.calls and prompt.streamed_text:
+                reason = "retry" if prompt.calls[-1].error is not None else "reflection"
+                self.emit("text_discarded", id=prompt.id, reason=reason)
+                prompt.streamed_text = False
+            prompt.calls.append(call)
+        self.tls.call = call
+        try:
+            hash_object, response = orig_send(model_self, messages, functions, stream, temperature)
+        except KeyboardInterrupt:
+            call.interrupted = True
+            self.finish_call(call)
+            raise
+        except BaseException as err:
+            call.error = err
+            self.finish_call(call)
+            raise
+        if not stream:
+            self.finish_call(call)
+            return hash_object, response
+        return hash_object, StreamTap(self, response, call)
+
+    def finish_call(self, call):
+        """Emit the request's usage once, whatever way it ended."""
+        if call.finished:
+            return
+        call.finished = True
+        if getattr(self.tls, "call", None) is call:
+            self.tls.call = None
+        if not call.usage:
+            return  # HTTP error or no answer yet: the server reported nothing
+        fields = {key: call.usage.get(key, 0) for key in Call.FIELDS}
+        pid_field = {"id": call.prompt_id} if call.prompt_id is not None else {}
+        self.emit(
+            "usage",
+            **pid_field,
+            model=call.model,
+            **fields,
+            partial=not call.complete,
+            background=call.background,
+        )
+
+    def note_written(self, filename):
+        prompt = self.current
+        if prompt is None:
+            return
+        path = os.path.abspath(str(filename))
+        rel = os.path.relpath(path, self.root)
+        prompt.written.add(path if rel.startswith("..") else rel)
+
+    def flush_written(self, prompt):
+        if prompt.written:
+            paths = sorted(prompt.written)
+            prompt.written.clear()
+            self.emit("files_written", id=prompt.id, paths=paths)
+
+    # -- SIGINT / cancel ----------------------------------------------------------------------
+
+    def on_sigint(self, signum, frame):
+        # Runs in the main thread between bytecodes. Raising KeyboardInterrupt here is what
+        # breaks a blocking socket read (hung request) at once.
+        with self.lock:
+            prompt = self.current
+            if prompt is None or prompt.state != "running":
+                return  # idle, or the prompt's outcome is already decided: nothing to cancel
+            prompt.cancel_requested = True
+        if not self.interruptible:
+            return  # between Aider calls; the loop checks cancel_requested
+        if self.critical_depth > 0:
+            self.pending_interrupt = True  # finish the write/emit first
+            return
+        raise KeyboardInterrupt
+
+    class _Critical:
+        def __init__(self, bridge):
+            self.b = bridge
+
+        def __enter__(self):
+            if threading.current_thread() is self.b.main_thread:
+                self.b.critical_depth += 1
+
+        def __exit__(self, *exc):
+            b = self.b
+            if threading.current_thread() is not b.main_thread:
+                return False
+            b.critical_depth -= 1
+            if b.critical_depth == 0 and b.pending_interrupt:
+                b.pending_interrupt = False
+                if b.interruptible and exc[0] is None:
+                    raise KeyboardInterrupt
+            return False
+
+    def critical(self):
+        """Section in which a SIGINT is deferred, not raised (protocol writes, file writes)."""
+        return Bridge._Critical(self)
+
+    def request_cancel(self, pid):
+        with self.lock:
+            prompt = self.current
+            if pid is None or (prompt is not None and prompt.id == pid):
+                if prompt is None:
+                    self.log("warning", "cancel: no prompt is running")
+                    return
+                if prompt.state != "running":
+                    return  # already finishing: its terminal event is on its way
+                prompt.cancel_requested = True
+                signal.pthread_kill(self.main_thread.ident, signal.SIGINT)
+                return
+            queued = self.queued.pop(pid, None)
+            if queued is not None:
+                queued.state = "dropped"
+                self.emit("cancelled", id=pid)
+                return
+        self.log("warning", f"cancel: unknown or finished prompt id {pid!r}")
+
+    # -- stdin --------------------------------------------------------------------------------
+
+    def reader(self):
+        try:
+            for line in self.ch.read_lines():
+                if not line.strip():
+                    continue
+                self.handle_command_line(line)
+        except Exception as err:
+            self.log("error", f"reading commands failed: {err}")
+        # EOF (or a broken stdin) means shutdown.
+        self.shutdown()
+
+    def handle_command_line(self, line):
+        try:
+            cmd = json.loads(line)
+        except ValueError as err:
+            self.log("error", f"protocol error: not JSON ({err}): {line.strip()[:200]}")
+            return
+        if not isinstance(cmd, dict):
+            self.log("error", f"protocol error: expected a JSON object: {line.strip()[:200]}")
+            return
+        op = cmd.get("op")
+        pid = cmd.get("id")
+        idf = pid if isinstance(pid, str) else None
+        if op == "prompt":
+            text = cmd.get("text")
+            files = cmd.get("files", [])
+            if not isinstance(pid, str) or not pid:
+                self.log("error", "protocol error: prompt needs a non-empty string id")
+                return
+            if not isinstance(text, str) or not text.strip():
+                self.log("error", "protocol error: prompt needs a non-empty text", pid)
+                return
+            if files is None:
+                files = []
+            if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+                self.log("error", "protocol error: files must be a list of strings", pid)
+                return
+            with self.lock:
+                if pid in self.seen_ids:
+                    self.log("error", f"protocol error: duplicate prompt id {pid!r}", pid)
+                    return
+                if self.shutting_down:
+                    self.log("error", "protocol error: prompt after shutdown", pid)
+                    return
+                self.seen_ids.add(pid)
+                prompt = Prompt(pid, text, files)
+                self.queued[pid] = prompt
+            self.commands.put(prompt)
+        elif op == "cancel":
+            if pid is not None and not isinstance(pid, str):
+                self.log("error", "protocol error: cancel id must be a string")
+                return
+            self.request_cancel(pid)
+        elif op == "shutdown":
+            self.shutdown()
+        else:
+            self.log("error", f"protocol error: unknown op {op!r}", idf)
+
+    def shutdown(self):
+        with self.lock:
+            if self.shutting_down:
+                return
+            self.shutting_down = True
+            for pid, prompt in list(self.queued.items()):
+                prompt.state = "dropped"
+                self.emit("cancelled", id=pid)
+            self.queued.clear()
+            running = self.current
+        if running is not None:
+            self.request_cancel(running.id)
+        self.commands.put(None)
+
+    # -- main loop ----------------------------------------------------------------------------
+
+    def serve(self):
+        threading.Thread(target=self.reader, name="stdin-reader", daemon=True).start()
+        while True:
+            item = self.commands.get()
+            if item is None:
+                return 0
+            with self.lock:
+                if item.state != "queued":
+                    continue  # cancelled while queued
+                self.queued.pop(item.id, None)
+                self.current = item
+                item.state = "running"
+            try:
+                self.run_prompt(item)
+            finally:
+                with self.lock:
+                    self.current = None
+
+    def run_prompt(self, prompt):
+        coder = self.coder
+        outcome = None
+        try:
+            self.interruptible = True
+            try:
+                self._add_files(prompt)
+                coder.init_before_message()
+                message = prompt.text
+                # Aider's full run_one() loop, minus its input preprocessing (no /commands,
+                # no URL detection): follow-ups for mentioned files, failed SEARCH blocks, ...
+                while message and not prompt.cancel_requested:
+                    coder.reflected_message = None
+                    for chunk in coder.send_message(message):
+                        if chunk:
+                            prompt.streamed_text = True
+                            self.emit("text", id=prompt.id, chunk=chunk)
+                    self.flush_written(prompt)
+                    if prompt.cancel_requested or not coder.reflected_message:
+                        break
+                    if coder.num_reflections >= coder.max_reflections:
+                        self.log(
+                            "warning",
+                            f"Only {coder.max_reflections} reflections allowed, stopping.",
+                        )
+                        break
+                    coder.num_reflections += 1
+                    message = coder.reflected_message
+                # Aider summarizes long history on a background thread with the weak model;
+                # wait for it so that its usage belongs to this prompt and precedes `done`.
+                self._wait_for_summary()
+            finally:
+                self.interruptible = False
+                with self.lock:
+                    prompt.state = "finishing"
+                    cancelled = prompt.cancel_requested
+        except KeyboardInterrupt:
+            cancelled = True
+            self._tidy_history_after_interrupt()
+            self._detach_summary()
+        except Exception as err:
+            import traceback
+
+            traceback.print_exc()
+            outcome = ("failed", f"bridge error: {type(err).__name__}: {err}", None, None)
+            cancelled = False
+        self.pending_interrupt = False
+
+        # Any stream Aider abandoned still gets its (partial) usage reported.
+        for call in prompt.calls:
+            self.finish_call(call)
+        self.flush_written(prompt)
+
+        if cancelled:
+            self.emit("cancelled", id=prompt.id)
+            return
+        if outcome is None:
+            outcome = self._judge(prompt)
+        if outcome[0] == "done":
+            self.emit("done", id=prompt.id)
+        else:
+            _, reason, status, error_type = outcome
+            self.emit("failed", id=prompt.id, reason=reason, status=status, error_type=error_type)
+
+    def _add_files(self, prompt):
+        coder = self.coder
+        for rel in prompt.files:
+            path = os.path.realpath(os.path.join(self.root, rel))
+            if os.path.commonpath([path, self.root]) != self.root:
+                self.log("warning", f"refusing to add {rel!r}: outside the worktree")
+                continue
+            if os.path.isdir(path):
+                self.log("warning", f"refusing to add {rel!r}: it is a directory")
+                continue
+            if not os.path.exists(path):
+                self.emit(
+                    "confirm",
+                    id=prompt.id,
+                    question="Create new file?",
+                    subject=rel,
+                    answer=True,
+                )
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "a", encoding="utf-8"):
+                    pass
+            coder.add_rel_fname(os.path.relpath(path, coder.root))
+
+    def _wait_for_summary(self):
+        thread = getattr(self.coder, "summarizer_thread", None)
+        if thread is not None:
+            thread.join()
+
+    def _detach_summary(self):
+        # Cancelled while a summary request runs: stop waiting. Aider would join the thread at
+        # the next prompt (possibly for minutes if that request hangs); forget it instead, and
+        # the history is simply not summarized this time.
+        coder = self.coder
+        if getattr(coder, "summarizer_thread", None) is not None:
+            coder.summarizer_thread = None
+            coder.summarizing_messages = None
+            coder.summarized_done_messages = []
+
+    def _tidy_history_after_interrupt(self):
+        # Aider repairs history itself when ^C hits the request; an interrupt elsewhere (e.g. in
+        # a retry sleep) can leave a dangling user turn. Close it the way Aider does.
+        coder = self.coder
+        msgs = coder.cur_messages
+        if msgs and msgs[-1].get("role") == "user":
+            msgs[-1]["content"] = str(msgs[-1].get("content", "")) + "\n^C KeyboardInterrupt"
+            msgs.append(
+                dict(role="assistant", content="I see that you interrupted my previous reply.")
+            )
+
+    def _judge(self, prompt):
+        """done, or failed with the API's reason. Aider never raises: look at what happened."""
+        calls = prompt.calls
+        last = calls[-1] if calls else None
+        if last is not None and last.error is not None:
+            return ("failed",) + describe_error(last.error)
+        if not any(c.error is None and not c.interrupted for c in calls):
+            reason = prompt.errors[-1] if prompt.errors else "Aider did not send a request"
+            return ("failed", reason, None, None)
+        return ("done",)
+
+
+class StreamTap:
+    """Iterates litellm's stream for Aider and reports the Call's end (and usage) to the bridge."""
+
+    def __init__(self, bridge, inner, call):
+        self._bridge = bridge
+        self._inner = inner
+        self._call = call
+        self._it = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._it is None:
+            self._it = iter(self._inner)
+        try:
+            return next(self._it)
+        except StopIteration:
+            self._bridge.finish_call(self._call)
+            raise
+        except KeyboardInterrupt:
+            self._call.interrupted = True
+            self._bridge.finish_call(self._call)
+            raise
+        except BaseException as err:
+            self._call.error = err
+            self._bridge.finish_call(self._call)
+            raise
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+_JSON_IN_TEXT = re.compile(r"\{.*\}", re.S)
+
+
+def describe_error(err):
+    """(reason, status, error_type) from a litellm exception, preferring the API's own words."""
+    status = getattr(err, "status_code", None)
+    if not isinstance(status, int):
+        status = None
+    text = str(err)
+    error_type = None
+    message = None
+    match = _JSON_IN_TEXT.search(text)
+    if match:
+        try:
+            body = json.loads(match.group(0))
+            inner = body.get("error") if isinstance(body, dict) else None
+            if isinstance(inner, dict):
+                error_type = inner.get("type")
+                message = inner.get("message")
+        except ValueError:
+            pass
+    if message:
+        reason = f"{error_type}: {message}" if error_type else str(message)
+    else:
+        # e.g. "litellm.APIConnectionError: ..." -- keep litellm's class name, it is informative
+        reason = text.strip() or type(err).__name__
+    return reason, status, error_type
+
+
+def _stderr(text):
+    try:
+        sys.stderr.write(str(text).rstrip("\n") + "\n")
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
+if __name__ == "__main__":
+    main()

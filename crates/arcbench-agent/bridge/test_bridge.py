@@ -1,0 +1,562 @@
+"""End-to-end tests of arcbench_bridge.py: a real Aider 0.86.2 against a local fake Messages API.
+
+Needs:
+  FAKE_CLAUDE_URL       base URL of a running fake-claude (tests/fake-claude, e.g.
+                        `fake-claude --port 0 --print-port`), scripted through /_control/*.
+                        Without it every test is skipped.
+  ARCBENCH_AIDER_PYTHON python of the venv made by scripts/setup-aider.sh (optional: defaults to
+                        this interpreter if it imports aider, else the script's default venv).
+  pytest (any Python >= 3.10); the bridge itself runs under the Aider venv's python.
+
+The fake server is shared and reset per test, so these tests must not run in parallel.
+Run:  FAKE_CLAUDE_URL=http://127.0.0.1:PORT python -m pytest crates/arcbench-agent/bridge -v
+"""
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+BRIDGE = HERE / "arcbench_bridge.py"
+MODEL = "claude-sonnet-4-5"
+WEAK = "claude-haiku-4-5"
+STARTUP_TIMEOUT = 90  # import aider + litellm: ~3 s on an idle 2-core machine, more when busy
+TERMINAL = ("done", "cancelled", "failed")
+
+FAKE_URL = os.environ.get("FAKE_CLAUDE_URL", "").rstrip("/")
+pytestmark = pytest.mark.skipif(
+    not FAKE_URL,
+    reason="FAKE_CLAUDE_URL is not set: start tests/fake-claude "
+    "(fake-claude --port 0 --print-port) and export its base URL",
+)
+
+
+def _aider_python():
+    explicit = os.environ.get("ARCBENCH_AIDER_PYTHON")
+    if explicit:
+        return explicit
+    try:
+        import aider  # noqa: F401
+
+        return sys.executable
+    except ImportError:
+        pass
+    data = os.environ.get("ARCBENCH_DATA_DIR")
+    if data:
+        venv = Path(data) / "aider-venv"
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local/share")
+        venv = Path(base) / "arcbench" / "aider-venv"
+    py = venv / "bin" / "python"
+    return str(py) if py.exists() else None
+
+
+# -- the fake server ----------------------------------------------------------------------------
+
+
+class Fake:
+    def __init__(self, url):
+        self.url = url
+
+    def _call(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("content-type", "application/json")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read() or b"null")
+
+    def reset(self):
+        self._call("POST", "/_control/reset", {})
+
+    def push(self, *replies):
+        # One reply per call: the order of a batch is the server's business, this is not.
+        for reply in replies:
+            self._call("POST", "/_control/replies", reply)
+
+    def requests(self):
+        return [r for r in self._call("GET", "/_control/requests") if r["path"] == "/v1/messages"]
+
+    def wait_requests(self, n, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            reqs = self.requests()
+            if len(reqs) >= n:
+                return reqs
+            time.sleep(0.02)
+        raise AssertionError(f"server saw {len(self.requests())} requests, expected {n}")
+
+
+def text_reply(text, usage=None, **kw):
+    reply = {"kind": "text", "text": text}
+    if usage is not None:
+        reply["usage"] = usage
+    reply.update(kw)
+    return reply
+
+
+def usage(inp, out, cw=0, cr=0):
+    return {
+        "input_tokens": inp,
+        "output_tokens": out,
+        "cache_creation_input_tokens": cw,
+        "cache_read_input_tokens": cr,
+    }
+
+
+def message_text(message):
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    return "".join(b.get("text", "") for b in content or [] if isinstance(b, dict))
+
+
+def all_text(request):
+    return "\n".join(message_text(m) for m in request["messages"])
+
+
+# -- the bridge process -------------------------------------------------------------------------
+
+
+class BridgeProc:
+    def __init__(self, root, home, extra_env=None, args=()):
+        py = _aider_python()
+        if not py:
+            pytest.skip("no Aider venv: run scripts/setup-aider.sh or set ARCBENCH_AIDER_PYTHON")
+        # A clean environment the host controls: nothing from the developer's shell leaks in.
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(home),
+            "ANTHROPIC_API_KEY": "sk-test-key",
+            "ANTHROPIC_API_BASE": FAKE_URL,
+            "ANTHROPIC_BASE_URL": FAKE_URL,
+            "ARCBENCH_RETRY_TIMEOUT": "1",
+        }
+        env.update(extra_env or {})
+        cmd = [py, str(BRIDGE), "--root", str(root), "--model", MODEL, "--weak-model", WEAK]
+        cmd += ["--map-tokens", "0", *args]
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        self.events = queue.Queue()
+        self.bad_lines = []
+        self.stderr = []
+        self.history = []
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self.ready = self.expect("ready", timeout=STARTUP_TIMEOUT)
+        self.ready_after = time.monotonic() - self.started
+
+    def _read_stdout(self):
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8")
+            try:
+                ev = json.loads(line)
+                assert isinstance(ev, dict) and "event" in ev
+            except Exception:
+                self.bad_lines.append(line)
+                continue
+            ev["_t"] = time.monotonic()
+            self.events.put(ev)
+        self.events.put(None)
+
+    def _read_stderr(self):
+        for raw in self.proc.stderr:
+            self.stderr.append(raw.decode("utf-8", "replace"))
+
+    def send(self, obj):
+        data = obj if isinstance(obj, str) else json.dumps(obj)
+        self.proc.stdin.write((data + "\n").encode())
+        self.proc.stdin.flush()
+        return time.monotonic()
+
+    def next(self, timeout=30):
+        try:
+            ev = self.events.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no event within {timeout}s; stderr tail:\n{self.stderr_tail()}")
+        if ev is None:
+            raise AssertionError(f"bridge exited ({self.proc.poll()}); stderr:\n{self.stderr_tail()}")
+        self.history.append(ev)
+        return ev
+
+    def expect(self, name, timeout=30, **match):
+        deadline = time.monotonic() + timeout
+        while True:
+            ev = self.next(max(0.01, deadline - time.monotonic()))
+            if ev["event"] == "fatal":
+                raise AssertionError(f"bridge fatal: {ev}\n{self.stderr_tail()}")
+            if ev["event"] == name and all(ev.get(k) == v for k, v in match.items()):
+                return ev
+
+    def run(self, pid, text, files=None, timeout=60):
+        """Send a prompt and collect its events up to and including the terminal one."""
+        cmd = {"op": "prompt", "id": pid, "text": text}
+        if files is not None:
+            cmd["files"] = files
+        self.send(cmd)
+        return self.collect(pid, timeout)
+
+    def collect(self, pid, timeout=60):
+        out = []
+        deadline = time.monotonic() + timeout
+        while True:
+            ev = self.next(max(0.01, deadline - time.monotonic()))
+            if ev.get("id") == pid:
+                out.append(ev)
+                if ev["event"] in TERMINAL:
+                    return out
+
+    def stderr_tail(self, n=40):
+        return "".join(self.stderr[-n:])
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.send({"op": "shutdown"})
+                self.proc.wait(timeout=10)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait()
+        assert not self.bad_lines, f"non-JSON lines on the protocol channel: {self.bad_lines[:3]}"
+
+
+def texts(events):
+    return "".join(e["chunk"] for e in events if e["event"] == "text")
+
+
+def of(events, name):
+    return [e for e in events if e["event"] == name]
+
+
+def git(root, *args):
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
+
+
+@pytest.fixture
+def fake():
+    f = Fake(FAKE_URL)
+    f.reset()
+    yield f
+    f.reset()
+
+
+@pytest.fixture
+def repo(tmp_path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    git(root, "config", "user.email", "test@example.invalid")
+    git(root, "config", "user.name", "test")
+    (root / "hello.py").write_text("def hello():\n    return 1\n")
+    (root / "other.py").write_text("VALUE = 42\n")
+    # A repository's .env must not redirect the API: the bridge never loads it.
+    (root / ".env").write_text("ANTHROPIC_API_BASE=http://127.0.0.1:9\nANTHROPIC_API_KEY=evil\n")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "init")
+    return root
+
+
+@pytest.fixture
+def start(repo, tmp_path):
+    procs = []
+
+    def _start(**kw):
+        home = tmp_path / f"home{len(procs)}"
+        home.mkdir()
+        b = BridgeProc(repo, home, **kw)
+        procs.append(b)
+        return b
+
+    yield _start
+    for b in procs:
+        b.close()
+
+
+def edit_block(path, search, replace):
+    return f"{path}\n```python\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n```\n"
+
+
+# -- tests --------------------------------------------------------------------------------------
+
+
+def test_ready_then_two_prompts_keep_history(fake, start, repo):
+    b = start()
+    assert b.ready["aider_version"] == "0.86.2"
+    assert b.ready["model"] == MODEL and b.ready["weak_model"] == WEAK
+    assert b.ready["protocol"] == 1
+
+    fake.push(text_reply("First answer: blue.", usage(1200, 7, 300, 50)))
+    ev1 = b.run("p1", "What colour is the sky? (question one)")
+    assert ev1[-1]["event"] == "done"
+    assert texts(ev1) == "First answer: blue."
+    [u1] = of(ev1, "usage")
+    assert {k: u1[k] for k in usage(0, 0)} == usage(1200, 7, 300, 50)
+    assert u1["model"] == MODEL and u1["partial"] is False and u1["background"] is False
+    # usage comes before the terminal event
+    assert ev1.index(u1) < len(ev1) - 1
+
+    fake.push(text_reply("Second answer.", usage(1500, 3)))
+    ev2 = b.run("p2", "And the grass? (question two)")
+    assert ev2[-1]["event"] == "done" and texts(ev2) == "Second answer."
+
+    reqs = fake.requests()
+    assert len(reqs) == 2
+    for r in reqs:
+        assert r["api_key"] == "sk-test-key"  # not the repo's .env
+        assert r["stream"] is True and r["model"] == MODEL
+    second = all_text(reqs[1])
+    assert "question one" in second and "First answer: blue." in second
+    assert "question two" in second
+
+
+def test_edit_in_diff_format_writes_the_file(fake, start, repo):
+    b = start()
+    head = git(repo, "rev-parse", "HEAD")
+    reply = "Changing it.\n\n" + edit_block("hello.py", "    return 1\n", "    return 2\n")
+    fake.push(text_reply(reply))
+    ev = b.run("e1", "make hello return 2", files=["hello.py"])
+    assert ev[-1]["event"] == "done", ev
+    assert [(e["id"], e["paths"]) for e in of(ev, "files_written")] == [("e1", ["hello.py"])]
+    assert (repo / "hello.py").read_text() == "def hello():\n    return 2\n"
+    assert git(repo, "rev-parse", "HEAD") == head  # no commit
+    [req] = fake.requests()
+    assert "def hello():" in all_text(req)  # the file was in the chat
+
+
+def test_new_file_is_created_and_reported(fake, start, repo):
+    b = start()
+    reply = "Adding a module.\n\n" + edit_block("pkg/newmod.py", "", "X = 1\n")
+    fake.push(text_reply(reply))
+    ev = b.run("n1", "create pkg/newmod.py with X = 1")
+    assert ev[-1]["event"] == "done", ev
+    confirms = of(ev, "confirm")
+    assert any(c["question"].startswith("Create new file") and c["subject"] == "pkg/newmod.py"
+               and c["answer"] is True for c in confirms), confirms
+    written = [p for e in of(ev, "files_written") for p in e["paths"]]
+    assert written == ["pkg/newmod.py"]
+    assert (repo / "pkg" / "newmod.py").read_text() == "X = 1\n"
+    assert "pkg/newmod.py" in git(repo, "diff", "--cached", "--name-only")  # Aider git-adds it
+
+
+def test_mentioned_file_is_added_and_followed_up(fake, start, repo):
+    b = start()
+    fake.push(
+        text_reply("To do that I need to see other.py first.", usage(900, 12)),
+        text_reply("Thanks, VALUE is 42.", usage(1000, 8)),
+    )
+    ev = b.run("a1", "what is VALUE?")
+    assert ev[-1]["event"] == "done", ev
+    [c] = of(ev, "confirm")
+    assert c["question"].startswith("Add file to the chat") and c["subject"] == "other.py"
+    assert c["answer"] is True
+    [d] = of(ev, "text_discarded")
+    assert d["reason"] == "reflection"
+    # the text after the discard is the final answer
+    after = ev[ev.index(d):]
+    assert texts(after) == "Thanks, VALUE is 42."
+    reqs = fake.requests()
+    assert len(reqs) == 2
+    assert "VALUE = 42" in all_text(reqs[1]) and "VALUE = 42" not in all_text(reqs[0])
+    assert [(u["input_tokens"], u["output_tokens"]) for u in of(ev, "usage")] == [(900, 12), (1000, 8)]
+
+
+def test_failed_search_is_reflected_and_only_real_writes_are_reported(fake, start, repo):
+    b = start()
+    bad = "Trying.\n\n" + edit_block("hello.py", "    return 999\n", "    return 3\n")
+    good = "Fixed.\n\n" + edit_block("hello.py", "    return 1\n", "    return 3\n")
+    fake.push(text_reply(bad), text_reply(good))
+    ev = b.run("r1", "make hello return 3", files=["hello.py"])
+    assert ev[-1]["event"] == "done", ev
+    d = of(ev, "text_discarded")
+    assert [x["reason"] for x in d] == ["reflection"]
+    fw = of(ev, "files_written")
+    assert [e["paths"] for e in fw] == [["hello.py"]]
+    assert ev.index(fw[0]) > ev.index(d[0])  # nothing written by the failed block
+    assert (repo / "hello.py").read_text() == "def hello():\n    return 3\n"
+    assert len(fake.requests()) == 2
+
+
+def test_401_fails_at_once_without_retry(fake, start):
+    b = start(extra_env={"ARCBENCH_RETRY_TIMEOUT": "60"})
+    fake.push({"kind": "http_error", "status": 401, "message": "invalid x-api-key"})
+    t0 = b.send({"op": "prompt", "id": "x1", "text": "hi"})
+    ev = b.collect("x1", timeout=30)
+    elapsed = ev[-1]["_t"] - t0
+    assert ev[-1]["event"] == "failed", ev
+    assert ev[-1]["status"] == 401
+    assert ev[-1]["error_type"] == "authentication_error"
+    assert "invalid x-api-key" in ev[-1]["reason"]
+    assert elapsed < 2.0, elapsed
+    assert not of(ev, "usage")
+    time.sleep(0.3)
+    assert len(fake.requests()) == 1
+
+
+def test_500_then_success_is_retried(fake, start):
+    b = start(extra_env={"ARCBENCH_RETRY_TIMEOUT": "1"})
+    fake.push({"kind": "http_error", "status": 500}, text_reply("Recovered.", usage(10, 2)))
+    ev = b.run("s1", "hi")
+    assert ev[-1]["event"] == "done", ev
+    assert texts(ev) == "Recovered."
+    assert len(of(ev, "usage")) == 1  # the 500 carried no usage
+    assert any("Retrying" in e["line"] for e in of(ev, "log"))
+    assert not of(ev, "text_discarded")  # nothing was streamed before the retry
+    assert len(fake.requests()) == 2
+
+
+def test_stream_error_midway_discards_partial_text(fake, start):
+    b = start(extra_env={"ARCBENCH_RETRY_TIMEOUT": "1"})
+    fake.push(
+        {"kind": "stream_error", "text": "Partial answer that will", "after_chunks": 1,
+         "chunk_chars": 8},
+        text_reply("Complete answer.", usage(20, 4)),
+    )
+    ev = b.run("s2", "hi")
+    assert ev[-1]["event"] == "done", ev
+    [d] = of(ev, "text_discarded")
+    assert d["reason"] == "retry"
+    assert texts(ev[: ev.index(d)]) == "Partial "
+    assert texts(ev[ev.index(d):]) == "Complete answer."
+    us = of(ev, "usage")
+    assert [u["partial"] for u in us] == [True, False]  # the cut stream had message_start usage
+    assert (us[1]["input_tokens"], us[1]["output_tokens"]) == (20, 4)
+
+
+def test_retries_exhausted_fail_with_the_api_message(fake, start):
+    b = start(extra_env={"ARCBENCH_RETRY_TIMEOUT": "0"})
+    fake.push({"kind": "http_error", "status": 529, "message": "Overloaded"})
+    ev = b.run("o1", "hi")
+    assert ev[-1]["event"] == "failed", ev
+    assert ev[-1]["status"] == 529 and "Overloaded" in ev[-1]["reason"]
+    assert len(fake.requests()) == 1
+
+
+def _assert_usable_after_cancel(b, fake):
+    fake.push(text_reply("Still here."))
+    ev = b.run("after", "are you there?")
+    assert ev[-1]["event"] == "done" and texts(ev) == "Still here."
+
+
+def test_cancel_mid_stream_by_command(fake, start):
+    b = start()
+    fake.push(text_reply("word " * 200, chunk_chars=5, chunk_delay_ms=100))
+    b.send({"op": "prompt", "id": "c1", "text": "talk a lot"})
+    b.expect("text", id="c1", timeout=30)
+    t0 = b.send({"op": "cancel", "id": "c1"})
+    ev = b.collect("c1", timeout=10)
+    assert ev[-1]["event"] == "cancelled", ev
+    assert ev[-1]["_t"] - t0 < 1.0, ev[-1]["_t"] - t0
+    _assert_usable_after_cancel(b, fake)
+
+
+def test_cancel_during_hang_by_command(fake, start):
+    b = start()
+    fake.push({"kind": "hang"})
+    b.send({"op": "prompt", "id": "h1", "text": "hang please"})
+    fake.wait_requests(1)
+    time.sleep(0.2)
+    t0 = b.send({"op": "cancel", "id": "h1"})
+    ev = b.collect("h1", timeout=10)
+    assert ev[-1]["event"] == "cancelled", ev
+    assert ev[-1]["_t"] - t0 < 1.0, ev[-1]["_t"] - t0
+    assert not of(ev, "usage")
+    _assert_usable_after_cancel(b, fake)
+
+
+def test_cancel_by_sigint_mid_stream_and_during_hang(fake, start):
+    b = start()
+    fake.push(text_reply("word " * 200, chunk_chars=5, chunk_delay_ms=100))
+    b.send({"op": "prompt", "id": "g1", "text": "talk"})
+    b.expect("text", id="g1", timeout=30)
+    t0 = time.monotonic()
+    b.proc.send_signal(signal.SIGINT)
+    ev = b.collect("g1", timeout=10)
+    assert ev[-1]["event"] == "cancelled" and ev[-1]["_t"] - t0 < 1.0
+    # a stream cut by cancel still reports what the server said in message_start
+    assert [u["partial"] for u in of(ev, "usage")] == [True]
+
+    fake.push({"kind": "hang"})
+    b.send({"op": "prompt", "id": "g2", "text": "hang"})
+    fake.wait_requests(2)
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    b.proc.send_signal(signal.SIGINT)
+    ev = b.collect("g2", timeout=10)
+    assert ev[-1]["event"] == "cancelled" and ev[-1]["_t"] - t0 < 1.0
+    # two SIGINTs in quick succession must not end the process (Aider's ^C ^C exit)
+    assert b.proc.poll() is None
+    b.proc.send_signal(signal.SIGINT)  # idle: ignored
+    time.sleep(0.2)
+    assert b.proc.poll() is None
+    _assert_usable_after_cancel(b, fake)
+
+
+def test_cancel_of_a_queued_prompt(fake, start):
+    b = start()
+    fake.push({"kind": "hang"})
+    b.send({"op": "prompt", "id": "q1", "text": "hang"})
+    b.send({"op": "prompt", "id": "q2", "text": "queued"})
+    fake.wait_requests(1)
+    b.send({"op": "cancel", "id": "q2"})
+    assert b.expect("cancelled", timeout=5)["id"] == "q2"
+    b.send({"op": "cancel"})  # no id: whatever runs
+    assert b.expect("cancelled", timeout=5)["id"] == "q1"
+    assert len(fake.requests()) == 1
+
+
+def test_protocol_errors_are_logged_and_survived(fake, start):
+    b = start()
+    b.send("this is not json")
+    e = b.expect("log", level="error", timeout=5)
+    assert "not JSON" in e["line"]
+    b.send({"op": "dance", "id": "z"})
+    e = b.expect("log", level="error", timeout=5)
+    assert "unknown op" in e["line"] and e["id"] == "z"
+    b.send({"op": "prompt", "text": "no id"})
+    assert "id" in b.expect("log", level="error", timeout=5)["line"]
+    b.send({"op": "prompt", "id": "bad-files", "text": "x", "files": "hello.py"})
+    assert b.expect("log", level="error", timeout=5)["id"] == "bad-files"
+    fake.push(text_reply("ok"))
+    ev = b.run("fine", "hello", files=["../outside.py"])
+    assert ev[-1]["event"] == "done"
+    assert any("outside the worktree" in e["line"] for e in of(ev, "log"))
+
+
+def test_weak_model_summary_usage_is_reported(fake, start, repo):
+    """A long exchange with an edit makes Aider summarize history with the weak model
+    (non-streaming, on a background thread): its usage must be reported with the server's
+    numbers, before `done`."""
+    b = start()
+    filler = "This line is here only to make the chat history long. " * 800  # ~11k tokens
+    reply = filler + "\n\n" + edit_block("hello.py", "    return 1\n", "    return 5\n")
+    fake.push(
+        text_reply(reply, usage(3000, 11000, 0, 2500), chunk_chars=0),
+        text_reply("Summary: the user asked to change hello.", usage(11111, 22, 333, 444)),
+    )
+    ev = b.run("w1", "change hello to return 5", files=["hello.py"], timeout=120)
+    assert ev[-1]["event"] == "done", ev
+    us = of(ev, "usage")
+    assert len(us) == 2, us
+    main, weak = us
+    assert main["model"] == MODEL and main["background"] is False
+    assert {k: main[k] for k in usage(0, 0)} == usage(3000, 11000, 0, 2500)
+    assert weak["model"] == WEAK and weak["background"] is True and weak["partial"] is False
+    assert {k: weak[k] for k in usage(0, 0)} == usage(11111, 22, 333, 444)
+    reqs = fake.requests()
+    assert [(r["model"], r["stream"]) for r in reqs] == [(MODEL, True), (WEAK, False)]
