@@ -46,8 +46,12 @@ level "error" (and the offending `id`, if one could be read); the bridge keeps r
 Events (stdout); every event has "event":<name>
 -----------------------------------------------
   {"event":"ready","protocol":1,"aider_version":"0.86.2","model":"...","weak_model":"...",
-   "edit_format":"diff","map_tokens":1024,"root":"/abs/root"}
-      Once, after Aider is imported and the Coder exists. Commands sent earlier are queued.
+   "edit_format":"diff","map_tokens":4096,"root":"/abs/root","usage_capture":true}
+      Once, after Aider is imported and the Coder exists (~3 s). Commands sent earlier wait in
+      the pipe. `log` events (warnings about the setup) may come before it. `usage_capture` is
+      false only with a litellm other than the pinned one (then no `usage` events at all).
+      Right after `ready` the bridge pre-loads tokenizers and the repo map (~0.5 s, 1-2 s+ with
+      a repo map) so the first prompt is fast; a prompt sent meanwhile waits for that.
   {"event":"fatal","reason":"..."}
       Startup failed (bad --root, model could not be set up, ...); the bridge exits 1 right after.
   {"event":"text","id":"...","chunk":"..."}
@@ -87,6 +91,9 @@ Events (stdout); every event has "event":<name>
   exactly one terminal event per prompt, always last for that id:
   {"event":"done","id":"..."}
   {"event":"cancelled","id":"..."}
+      A cancel that arrives before the terminal event wins, even when Aider had already
+      finished (or partly finished) the work: `files_written` events say what changed on disk.
+      Aider's history records the interruption, and the bridge takes the next prompt normally.
   {"event":"failed","id":"...","reason":"...","status":401|null,"error_type":"authentication_error"|null}
       `failed`: the last model request of the prompt ended in an error (after Aider's own
       retries), or Aider never managed to send one. `reason` is the API's error message when
@@ -123,6 +130,7 @@ import sys
 import threading
 
 PROTOCOL_VERSION = 1
+TESTED_AIDER_VERSION = "0.86.2"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,7 +198,7 @@ def main():
     bridge = Bridge(channel, args)
     try:
         bridge.start()
-    except Exception as err:  # any startup failure is reported, never a silent exit
+    except BaseException as err:  # any startup failure is reported, never a silent exit
         import traceback
 
         traceback.print_exc()
@@ -216,9 +224,9 @@ def _env_float(name):
     try:
         f = float(value)
     except ValueError:
-        raise SystemExit(f"{name}={value!r} is not a number")
+        raise ValueError(f"{name}={value!r} is not a number")
     if f < 0:
-        raise SystemExit(f"{name}={value!r} must be >= 0")
+        raise ValueError(f"{name}={value!r} must be >= 0")
     return f
 
 
@@ -328,6 +336,12 @@ class Bridge:
         from aider.repo import GitRepo
 
         self.aider_version = aider.__version__
+        if self.aider_version != TESTED_AIDER_VERSION:
+            self.log(
+                "warning",
+                f"aider {self.aider_version} is not the tested {TESTED_AIDER_VERSION}; "
+                "run scripts/setup-aider.sh for the pinned one",
+            )
         # Aider would download litellm's model price list into ~/.aider/caches.
         aider_models.model_info_manager._update_cache = lambda *a, **k: None
         # base_coder did `from aider.models import RETRY_TIMEOUT`: both globals are read at call
@@ -346,7 +360,14 @@ class Bridge:
             self.log("warning", f"missing environment for {args.model}: {main_model.missing_keys}")
         self.main_model = main_model
 
-        self._install_litellm_taps()
+        try:
+            self._install_litellm_taps()
+            self.usage_capture = True
+        except (ImportError, AttributeError) as err:
+            # Another litellm than the pinned one: keep working, but say loudly that the host
+            # gets no usage (so no cost) from this bridge.
+            self.usage_capture = False
+            self.log("error", f"usage capture unavailable with this litellm: {err}")
         self._install_send_wrapper(aider_models.Model)
 
         bridge = self
@@ -464,6 +485,9 @@ class Bridge:
         )
         # Aider exits the process on two ^C within 2 s; here ^C only means "cancel".
         coder.keyboard_interrupt = lambda: None
+        # Aider's "Tokens: ... Cost: ..." line uses local token estimates (and double-counts
+        # cache writes); the host computes cost from the raw `usage` events instead.
+        coder.show_usage_report = lambda: None
         self.coder = coder
         self.map_tokens = map_tokens
 
@@ -479,6 +503,7 @@ class Bridge:
             edit_format=coder.edit_format,
             map_tokens=map_tokens,
             root=root,
+            usage_capture=self.usage_capture,
         )
 
     def _exclude_aider_files(self, repo):
@@ -635,11 +660,14 @@ class Bridge:
     def on_sigint(self, signum, frame):
         # Runs in the main thread between bytecodes. Raising KeyboardInterrupt here is what
         # breaks a blocking socket read (hung request) at once.
-        with self.lock:
-            prompt = self.current
-            if prompt is None or prompt.state != "running":
-                return  # idle, or the prompt's outcome is already decided: nothing to cancel
-            prompt.cancel_requested = True
+        # No lock here: the handler may run while the main thread holds the channel lock, and
+        # the reader thread may hold self.lock while waiting for the channel lock. The fields
+        # below are only changed by the main thread (which this is) or under self.lock by the
+        # reader, and single attribute reads/stores are atomic.
+        prompt = self.current
+        if prompt is None or prompt.state != "running":
+            return  # idle, or the prompt's outcome is already decided: nothing to cancel
+        prompt.cancel_requested = True
         if not self.interruptible:
             return  # between Aider calls; the loop checks cancel_requested
         if self.critical_depth > 0:
@@ -671,23 +699,28 @@ class Bridge:
         return Bridge._Critical(self)
 
     def request_cancel(self, pid):
+        # Events are emitted after self.lock is released (see on_sigint for why).
         with self.lock:
             prompt = self.current
             if pid is None or (prompt is not None and prompt.id == pid):
-                if prompt is None:
-                    self.log("warning", "cancel: no prompt is running")
+                if prompt is not None and prompt.state == "running":
+                    prompt.cancel_requested = True
+                    signal.pthread_kill(self.main_thread.ident, signal.SIGINT)
                     return
-                if prompt.state != "running":
+                if prompt is not None:
                     return  # already finishing: its terminal event is on its way
-                prompt.cancel_requested = True
-                signal.pthread_kill(self.main_thread.ident, signal.SIGINT)
-                return
-            queued = self.queued.pop(pid, None)
-            if queued is not None:
-                queued.state = "dropped"
-                self.emit("cancelled", id=pid)
-                return
-        self.log("warning", f"cancel: unknown or finished prompt id {pid!r}")
+                outcome = "idle"
+            else:
+                queued = self.queued.pop(pid, None)
+                if queued is not None:
+                    queued.state = "dropped"
+                outcome = "queued" if queued is not None else "unknown"
+        if outcome == "queued":
+            self.emit("cancelled", id=pid)
+        elif outcome == "idle":
+            self.log("warning", "cancel: no prompt is running")
+        else:
+            self.log("warning", f"cancel: unknown or finished prompt id {pid!r}")
 
     # -- stdin --------------------------------------------------------------------------------
 
@@ -728,16 +761,19 @@ class Bridge:
             if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
                 self.log("error", "protocol error: files must be a list of strings", pid)
                 return
+            problem = None
             with self.lock:
                 if pid in self.seen_ids:
-                    self.log("error", f"protocol error: duplicate prompt id {pid!r}", pid)
-                    return
-                if self.shutting_down:
-                    self.log("error", "protocol error: prompt after shutdown", pid)
-                    return
-                self.seen_ids.add(pid)
-                prompt = Prompt(pid, text, files)
-                self.queued[pid] = prompt
+                    problem = f"protocol error: duplicate prompt id {pid!r}"
+                elif self.shutting_down:
+                    problem = "protocol error: prompt after shutdown"
+                else:
+                    self.seen_ids.add(pid)
+                    prompt = Prompt(pid, text, files)
+                    self.queued[pid] = prompt
+            if problem:
+                self.log("error", problem, pid)
+                return
             self.commands.put(prompt)
         elif op == "cancel":
             if pid is not None and not isinstance(pid, str):
@@ -754,19 +790,22 @@ class Bridge:
             if self.shutting_down:
                 return
             self.shutting_down = True
-            for pid, prompt in list(self.queued.items()):
+            dropped = list(self.queued.values())
+            for prompt in dropped:
                 prompt.state = "dropped"
-                self.emit("cancelled", id=pid)
             self.queued.clear()
             running = self.current
         if running is not None:
             self.request_cancel(running.id)
+        for prompt in dropped:
+            self.emit("cancelled", id=prompt.id)
         self.commands.put(None)
 
     # -- main loop ----------------------------------------------------------------------------
 
     def serve(self):
         threading.Thread(target=self.reader, name="stdin-reader", daemon=True).start()
+        self._warm_up()
         while True:
             item = self.commands.get()
             if item is None:
@@ -782,6 +821,22 @@ class Bridge:
             finally:
                 with self.lock:
                     self.current = None
+
+    def _warm_up(self):
+        """Pay Aider's first-prompt costs after `ready`, while the user is still typing.
+
+        The first prompt would otherwise spend ~0.45 s loading tokenizers (tiktoken and the
+        Claude one, for Aider's token counts) and, with a repo map, 1-2 s+ parsing the repository
+        into .aider.tags.cache.v4. Commands that arrive meanwhile simply wait in the queue."""
+        try:
+            self.main_model.token_count([dict(role="user", content="warm up")])
+            weak = self.main_model.weak_model
+            if weak is not None and weak is not self.main_model:
+                weak.token_count([dict(role="user", content="warm up")])
+            if self.coder.repo_map is not None:
+                self.coder.get_repo_map()
+        except Exception as err:
+            self.log("warning", f"warm-up failed (harmless): {type(err).__name__}: {err}")
 
     def run_prompt(self, prompt):
         coder = self.coder
@@ -812,8 +867,12 @@ class Bridge:
                     coder.num_reflections += 1
                     message = coder.reflected_message
                 # Aider summarizes long history on a background thread with the weak model;
-                # wait for it so that its usage belongs to this prompt and precedes `done`.
-                self._wait_for_summary()
+                # wait for it so that its usage belongs to this prompt and precedes `done`
+                # (but never keep a cancelled prompt waiting on it).
+                if prompt.cancel_requested:
+                    self._detach_summary()
+                else:
+                    self._wait_for_summary()
             finally:
                 self.interruptible = False
                 with self.lock:
@@ -946,7 +1005,16 @@ _JSON_IN_TEXT = re.compile(r"\{.*\}", re.S)
 
 def describe_error(err):
     """(reason, status, error_type) from a litellm exception, preferring the API's own words."""
-    status = getattr(err, "status_code", None)
+    # litellm re-maps statuses (529 overloaded becomes InternalServerError with 500) and invents
+    # a 500 for connection errors. The root cause at the bottom of the exception chain tells the
+    # truth: an HTTP error carries the server's status, a connection error has none.
+    root = err
+    for _ in range(10):
+        nxt = root.__cause__ or root.__context__
+        if nxt is None:
+            break
+        root = nxt
+    status = getattr(root, "status_code", None)
     if not isinstance(status, int):
         status = None
     text = str(err)

@@ -45,7 +45,7 @@ def _aider_python():
     if explicit:
         return explicit
     try:
-        import aider  # noqa: F401
+        import aider  # noqa: F401  (only: can this interpreter run the bridge?)
 
         return sys.executable
     except ImportError:
@@ -54,7 +54,8 @@ def _aider_python():
     if data:
         venv = Path(data) / "aider-venv"
     else:
-        base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local/share")
+        home_share = os.path.join(os.path.expanduser("~"), ".local/share")
+        base = os.environ.get("XDG_DATA_HOME") or home_share
         venv = Path(base) / "arcbench" / "aider-venv"
     py = venv / "bin" / "python"
     return str(py) if py.exists() else None
@@ -189,7 +190,8 @@ class BridgeProc:
         except queue.Empty:
             raise AssertionError(f"no event within {timeout}s; stderr tail:\n{self.stderr_tail()}")
         if ev is None:
-            raise AssertionError(f"bridge exited ({self.proc.poll()}); stderr:\n{self.stderr_tail()}")
+            code = self.proc.poll()
+            raise AssertionError(f"bridge exited ({code}); stderr:\n{self.stderr_tail()}")
         self.history.append(ev)
         return ev
 
@@ -276,10 +278,10 @@ def repo(tmp_path):
 def start(repo, tmp_path):
     procs = []
 
-    def _start(**kw):
+    def _start(root=None, **kw):
         home = tmp_path / f"home{len(procs)}"
         home.mkdir()
-        b = BridgeProc(repo, home, **kw)
+        b = BridgeProc(root or repo, home, **kw)
         procs.append(b)
         return b
 
@@ -299,7 +301,10 @@ def test_ready_then_two_prompts_keep_history(fake, start, repo):
     b = start()
     assert b.ready["aider_version"] == "0.86.2"
     assert b.ready["model"] == MODEL and b.ready["weak_model"] == WEAK
-    assert b.ready["protocol"] == 1
+    assert b.ready["protocol"] == 1 and b.ready["usage_capture"] is True
+    assert b.ready["root"] == str(repo.resolve())
+    # Aider's tag cache must not show up as an untracked file in the session's diff
+    assert ".aider*" in (repo / ".git" / "info" / "exclude").read_text().splitlines()
 
     fake.push(text_reply("First answer: blue.", usage(1200, 7, 300, 50)))
     ev1 = b.run("p1", "What colour is the sky? (question one)")
@@ -373,7 +378,8 @@ def test_mentioned_file_is_added_and_followed_up(fake, start, repo):
     reqs = fake.requests()
     assert len(reqs) == 2
     assert "VALUE = 42" in all_text(reqs[1]) and "VALUE = 42" not in all_text(reqs[0])
-    assert [(u["input_tokens"], u["output_tokens"]) for u in of(ev, "usage")] == [(900, 12), (1000, 8)]
+    counts = [(u["input_tokens"], u["output_tokens"]) for u in of(ev, "usage")]
+    assert counts == [(900, 12), (1000, 8)]
 
 
 def test_failed_search_is_reflected_and_only_real_writes_are_reported(fake, start, repo):
@@ -560,3 +566,80 @@ def test_weak_model_summary_usage_is_reported(fake, start, repo):
     assert {k: weak[k] for k in usage(0, 0)} == usage(11111, 22, 333, 444)
     reqs = fake.requests()
     assert [(r["model"], r["stream"]) for r in reqs] == [(MODEL, True), (WEAK, False)]
+
+
+def test_shutdown_cancels_running_and_queued_then_exits(fake, start):
+    b = start()
+    fake.push({"kind": "hang"})
+    b.send({"op": "prompt", "id": "s1", "text": "hang"})
+    b.send({"op": "prompt", "id": "s2", "text": "queued"})
+    fake.wait_requests(1)
+    t0 = b.send({"op": "shutdown"})
+    got = {b.expect("cancelled", timeout=5)["id"], b.expect("cancelled", timeout=5)["id"]}
+    assert got == {"s1", "s2"}
+    assert b.proc.wait(timeout=5) == 0
+    assert time.monotonic() - t0 < 2.0
+
+
+def test_stdin_eof_means_shutdown(fake, start):
+    b = start()
+    b.proc.stdin.close()
+    assert b.proc.wait(timeout=5) == 0
+
+
+def test_unreachable_api_fails_with_a_reason(fake, start):
+    # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    b = start(extra_env={"ANTHROPIC_API_BASE": "http://127.0.0.1:9",
+                         "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
+                         "ARCBENCH_RETRY_TIMEOUT": "0"})
+    ev = b.run("u1", "hi", timeout=60)
+    assert ev[-1]["event"] == "failed", ev
+    assert "Connection refused" in ev[-1]["reason"] and ev[-1]["status"] is None, ev[-1]
+    assert not of(ev, "usage")
+
+
+def test_works_in_a_git_worktree(fake, start, repo, tmp_path):
+    wt = tmp_path / "wt"
+    git(repo, "worktree", "add", "-q", "-b", "session-1", str(wt))
+    b = start(root=wt)
+    fake.push(text_reply("Done.\n\n" + edit_block("hello.py", "    return 1\n", "    return 7\n")))
+    ev = b.run("wt1", "make it 7", files=["hello.py"])
+    assert ev[-1]["event"] == "done", ev
+    assert (wt / "hello.py").read_text() == "def hello():\n    return 7\n"
+    assert (repo / "hello.py").read_text() == "def hello():\n    return 1\n"
+    assert [e["paths"] for e in of(ev, "files_written")] == [["hello.py"]]
+    # info/exclude lives in the common git dir, shared by all worktrees
+    assert ".aider*" in (repo / ".git" / "info" / "exclude").read_text().splitlines()
+
+
+def test_bad_root_is_a_fatal_event(tmp_path):
+    py = _aider_python()
+    if not py:
+        pytest.skip("no Aider venv: run scripts/setup-aider.sh or set ARCBENCH_AIDER_PYTHON")
+    res = subprocess.run(
+        [py, str(BRIDGE), "--root", str(tmp_path / "missing"), "--model", MODEL],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)},
+        timeout=60,
+    )
+    assert res.returncode == 1
+    lines = res.stdout.decode().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["event"] == "fatal"
+    assert "not a directory" in json.loads(lines[0])["reason"]
+
+
+def test_cancel_while_waiting_for_a_hung_summary(fake, start, repo):
+    b = start()
+    filler = "This line is here only to make the chat history long. " * 800
+    reply = filler + "\n\n" + edit_block("hello.py", "    return 1\n", "    return 6\n")
+    fake.push(text_reply(reply, chunk_chars=0), {"kind": "hang"})
+    b.send({"op": "prompt", "id": "hs", "text": "change it", "files": ["hello.py"]})
+    fake.wait_requests(2, timeout=60)  # the weak model's summary request is hanging
+    time.sleep(0.2)
+    t0 = b.send({"op": "cancel", "id": "hs"})
+    ev = b.collect("hs", timeout=10)
+    assert ev[-1]["event"] == "cancelled" and ev[-1]["_t"] - t0 < 1.0
+    assert [e["paths"] for e in of(ev, "files_written")] == [["hello.py"]]  # the edit stands
+    # the abandoned summary thread must not block the next prompt
+    _assert_usable_after_cancel(b, fake)
