@@ -39,6 +39,7 @@ fn case(files: usize, setup_repo: impl Fn(&Path), edit: impl Fn(&Path)) -> Case 
     let engine = Engine::open(EngineConfig {
         data_dir: dir.path().join("data"),
         repos: vec![repo],
+        ..Default::default()
     })
     .unwrap();
     let s = engine.create_session(CreateSession::default()).unwrap();

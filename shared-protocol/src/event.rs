@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use crate::{CommitInfo, Session};
+use crate::{CommitInfo, Prompt, PromptState, Session, Usage};
 
 /// One entry of the host's event log. `seq` is global, persisted, gapless and strictly increasing;
 /// a client resumes with `since=<last seq>`.
@@ -45,6 +45,67 @@ pub enum EventBody {
     CommitUndone { undone: String, commit: String },
     #[serde(rename = "session.merged")]
     SessionMerged { commit: String, branch: String },
+    #[serde(rename = "prompt.queued")]
+    PromptQueued { prompt: Prompt },
+    /// A queued prompt changed without running: held by the budget, released, or edited.
+    #[serde(rename = "prompt.updated")]
+    PromptUpdated { prompt: Prompt },
+    #[serde(rename = "prompt.started")]
+    PromptStarted { prompt_id: String },
+    #[serde(rename = "agent.text")]
+    AgentText { prompt_id: String, chunk: String },
+    /// The text streamed so far for this prompt no longer stands (a retry or follow-up).
+    #[serde(rename = "agent.text_discarded")]
+    AgentTextDiscarded { prompt_id: String, reason: String },
+    #[serde(rename = "agent.log")]
+    AgentLog {
+        prompt_id: String,
+        level: String,
+        line: String,
+    },
+    #[serde(rename = "agent.confirm")]
+    AgentConfirm {
+        prompt_id: String,
+        question: String,
+        subject: Option<String>,
+        answer: bool,
+    },
+    #[serde(rename = "prompt.finished")]
+    PromptFinished {
+        prompt_id: String,
+        state: PromptState,
+        usage: Usage,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// One API request was made; `usage` is that request's, the totals are after it.
+    #[serde(rename = "usage.updated")]
+    UsageUpdated {
+        prompt_id: Option<String>,
+        model: String,
+        usage: Usage,
+        session_total: Usage,
+        today_total: Usage,
+    },
+    #[serde(rename = "budget.warning")]
+    BudgetWarning {
+        scope: BudgetScope,
+        spent_usd: f64,
+        limit_usd: f64,
+    },
+    #[serde(rename = "budget.exceeded")]
+    BudgetExceeded {
+        scope: BudgetScope,
+        spent_usd: f64,
+        limit_usd: f64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetScope {
+    Session,
+    Daily,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -66,6 +127,17 @@ impl EventBody {
             EventBody::CommitCreated { .. } => "commit.created",
             EventBody::CommitUndone { .. } => "commit.undone",
             EventBody::SessionMerged { .. } => "session.merged",
+            EventBody::PromptQueued { .. } => "prompt.queued",
+            EventBody::PromptUpdated { .. } => "prompt.updated",
+            EventBody::PromptStarted { .. } => "prompt.started",
+            EventBody::AgentText { .. } => "agent.text",
+            EventBody::AgentTextDiscarded { .. } => "agent.text_discarded",
+            EventBody::AgentLog { .. } => "agent.log",
+            EventBody::AgentConfirm { .. } => "agent.confirm",
+            EventBody::PromptFinished { .. } => "prompt.finished",
+            EventBody::UsageUpdated { .. } => "usage.updated",
+            EventBody::BudgetWarning { .. } => "budget.warning",
+            EventBody::BudgetExceeded { .. } => "budget.exceeded",
         }
     }
 }

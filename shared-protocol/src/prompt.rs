@@ -31,4 +31,7 @@ pub struct Prompt {
     pub state: PromptState,
     pub usage: Usage,
     pub created_at: String,
+    /// Why a prompt failed, or why a queued one is held (budget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }

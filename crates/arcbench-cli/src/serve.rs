@@ -40,6 +40,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     let engine = Engine::open(EngineConfig {
         data_dir: data_dir.clone(),
         repos,
+        ..Default::default()
     })
     .map_err(|e| e.to_string())?;
     let (key, source) = load_or_create(&data_dir).map_err(|e| format!("API key: {e}"))?;

@@ -10,6 +10,10 @@ pub enum EngineError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("a prompt is running in session {0}; review it when the prompt has finished")]
+    Busy(String),
+    #[error("{0}")]
+    BudgetExceeded(String),
     #[error(transparent)]
     Git(#[from] GitError),
     #[error(transparent)]
@@ -24,6 +28,8 @@ impl EngineError {
             EngineError::NotFound(_) => ErrorCode::NotFound,
             EngineError::BadRequest(_) => ErrorCode::BadRequest,
             EngineError::Conflict(_) => ErrorCode::Conflict,
+            EngineError::Busy(_) => ErrorCode::SessionBusy,
+            EngineError::BudgetExceeded(_) => ErrorCode::BudgetExceeded,
             EngineError::Git(g) => match g {
                 GitError::NotARepo(_)
                 | GitError::Bare(_)

@@ -1,9 +1,13 @@
 //! The ArcBench host engine. Every operation is written once here; the axum routes and the Tauri
 //! commands are thin adapters over [`Engine`]. It knows nothing of HTTP or windows.
 
+mod budget;
 mod error;
+mod pricing;
+mod prompts;
 mod repos;
 mod review;
+pub mod runner;
 mod sessions;
 
 use std::collections::HashMap;
@@ -14,17 +18,23 @@ use arcbench_store::Store;
 use shared_protocol::Event;
 use tokio::sync::broadcast;
 
+pub use budget::{Budget, UsageReport, WARNING_RATIO};
 pub use error::EngineError;
+pub use pricing::{Price, Pricing};
 pub use repos::RepoEntry;
 pub use sessions::CreateSession;
 
 pub type Result<T> = std::result::Result<T, EngineError>;
 
+#[derive(Debug, Clone, Default)]
 pub struct EngineConfig {
     /// Where the database and the session worktrees live (never inside a user's repository).
     pub data_dir: PathBuf,
     /// The repositories sessions may be created in; the first is the default.
     pub repos: Vec<PathBuf>,
+    pub pricing: Pricing,
+    /// Limits used until changed through the API.
+    pub budget: Budget,
 }
 
 pub struct Engine {
@@ -34,6 +44,10 @@ pub struct Engine {
     /// One lock per session: git operations on a worktree never interleave.
     session_locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     events: broadcast::Sender<Event>,
+    /// Session id -> its running prompt: those sessions refuse review calls.
+    running: Mutex<HashMap<String, String>>,
+    pricing: Pricing,
+    default_budget: Budget,
 }
 
 /// Live events a subscriber may fall behind by before it is dropped (and told to resume with
@@ -59,6 +73,9 @@ impl Engine {
             repos,
             session_locks: Mutex::new(HashMap::new()),
             events,
+            running: Mutex::new(HashMap::new()),
+            pricing: config.pricing,
+            default_budget: config.budget,
         };
         engine.sweep()?;
         Ok(engine)

@@ -29,7 +29,7 @@ impl Engine {
     /// Stages exactly the units `ids` (on top of those already approved). All or nothing.
     pub fn approve(&self, id: &str, ids: &[String]) -> Result<Diff> {
         require_ids(ids)?;
-        self.with_worktree(id, |_, wt| {
+        self.review_op(id, |_, wt| {
             let diff = WorkDiff::compute(wt)?;
             git_review::check_ids(&diff, ids)?;
             let mut approved = self.current_approvals(id, &diff)?;
@@ -61,7 +61,7 @@ impl Engine {
                 "comment is longer than {MAX_COMMENT} characters"
             )));
         }
-        self.with_worktree(id, |_, wt| {
+        self.review_op(id, |_, wt| {
             let diff = WorkDiff::compute(wt)?;
             git_review::check_ids(&diff, ids)?;
             let rejected: Ids = ids.iter().cloned().collect();
@@ -108,7 +108,7 @@ impl Engine {
                 "message is longer than {MAX_MESSAGE} bytes"
             )));
         }
-        self.with_worktree(id, |row, wt| {
+        self.review_op(id, |row, wt| {
             let diff = WorkDiff::compute(wt)?;
             let approved = self.current_approvals(id, &diff)?;
             let message = match message {
@@ -139,7 +139,7 @@ impl Engine {
     /// Soft-resets the last session commit; its changes come back as approved hunks.
     /// Returns the new branch tip. Never goes past the base commit.
     pub fn undo(&self, id: &str) -> Result<String> {
-        self.with_worktree(id, |row, wt| {
+        self.review_op(id, |row, wt| {
             let base = row.base_commit.parse().map_err(GitError::from)?;
             let (tip, undone) = git_review::undo_last(wt, base)?;
             let diff = WorkDiff::compute(wt)?;
@@ -168,7 +168,7 @@ impl Engine {
     /// Lands the session's commits on the branch it started from (fast-forward or merge commit).
     /// Refuses, changing nothing, when that branch's checkout is dirty or the merge conflicts.
     pub fn merge(&self, id: &str) -> Result<String> {
-        self.with_worktree(id, |row, wt| {
+        self.review_op(id, |row, wt| {
             let base_branch = row.base_branch.clone().ok_or(GitError::NoBaseBranch)?;
             let git = repo::open_user_repo(Path::new(&row.repo_path))?;
             let tip = wt
@@ -212,8 +212,23 @@ impl Engine {
         f(&row, &wt)
     }
 
+    /// Like [`Self::with_worktree`] for operations that change the session: refused while a
+    /// prompt runs, since the agent is writing to the same worktree.
+    fn review_op<T>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&SessionRow, &Repository) -> Result<T>,
+    ) -> Result<T> {
+        self.with_worktree(id, |row, wt| {
+            if self.running_prompt(id).is_some() {
+                return Err(EngineError::Busy(id.to_owned()));
+            }
+            f(row, wt)
+        })
+    }
+
     /// The stored approvals that still name a unit of `diff` (an edited hunk's old id is stale).
-    fn current_approvals(&self, id: &str, diff: &WorkDiff) -> Result<Ids> {
+    pub(crate) fn current_approvals(&self, id: &str, diff: &WorkDiff) -> Result<Ids> {
         let stored = self.store.tx(|tx| tx.approved_ids(id))?;
         let present: HashSet<&str> = diff.units().map(|(_, u)| u.id.as_str()).collect();
         Ok(stored
@@ -252,7 +267,7 @@ fn log_units(
     Ok(())
 }
 
-fn diff_event(tx: &Tx, session: &str, diff: &WorkDiff, approved: &Ids) -> Result<()> {
+pub(crate) fn diff_event(tx: &Tx, session: &str, diff: &WorkDiff, approved: &Ids) -> Result<()> {
     let hunks = diff.units().count() as u32;
     tx.append_event(
         Some(session),

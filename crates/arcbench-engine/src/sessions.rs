@@ -45,7 +45,7 @@ impl Engine {
             created_at: now(),
             deleted_at: None,
         };
-        let session = to_session(&row);
+        let session = self.present(&row);
         let stored = self.store.tx(|tx| {
             tx.insert_session(&row)?;
             tx.append_event(
@@ -86,11 +86,15 @@ impl Engine {
 
     pub fn sessions(&self) -> Result<Vec<Session>> {
         let rows = self.store.tx(|tx| tx.sessions(false))?;
-        Ok(rows.iter().map(to_session).collect())
+        Ok(rows.iter().map(|r| self.present(r)).collect())
     }
 
     pub fn session(&self, id: &str) -> Result<Session> {
-        Ok(to_session(&self.session_row(id)?))
+        Ok(self.present(&self.session_row(id)?))
+    }
+
+    pub(crate) fn worktree_path(&self, id: &str) -> Result<PathBuf> {
+        Ok(PathBuf::from(self.session_row(id)?.worktree))
     }
 
     pub fn commits(&self, id: &str) -> Result<Vec<CommitInfo>> {
@@ -119,6 +123,9 @@ impl Engine {
         let lock = self.lock_session(id);
         let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
         let row = self.session_row(id)?;
+        if self.running_prompt(id).is_some() {
+            return Err(EngineError::Busy(id.to_owned()));
+        }
         let git = repo::open_user_repo(Path::new(&row.repo_path))?;
         worktree::remove(&git, id, Path::new(&row.worktree), delete_branch)?;
         self.store.tx(|tx| {
@@ -167,14 +174,23 @@ fn git2_local() -> arcbench_git::BranchType {
     arcbench_git::BranchType::Local
 }
 
-pub(crate) fn to_session(row: &SessionRow) -> Session {
-    let state = if row.deleted_at.is_some() {
-        SessionState::Deleted
-    } else if !Path::new(&row.worktree).join(".git").exists() {
-        SessionState::WorktreeMissing
-    } else {
-        SessionState::Idle
-    };
+impl Engine {
+    /// The wire form of a session, with its live state.
+    pub(crate) fn present(&self, row: &SessionRow) -> Session {
+        let state = if row.deleted_at.is_some() {
+            SessionState::Deleted
+        } else if !Path::new(&row.worktree).join(".git").exists() {
+            SessionState::WorktreeMissing
+        } else if self.running_prompt(&row.id).is_some() {
+            SessionState::Running
+        } else {
+            SessionState::Idle
+        };
+        to_session(row, state)
+    }
+}
+
+fn to_session(row: &SessionRow, state: SessionState) -> Session {
     Session {
         id: row.id.clone(),
         branch: row.branch.clone(),
@@ -188,7 +204,7 @@ pub(crate) fn to_session(row: &SessionRow) -> Session {
 }
 
 /// 8 characters from [a-z0-9]: short enough to read aloud, 41 bits of randomness.
-fn random_id() -> String {
+pub(crate) fn random_id() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).expect("the OS random source is available");

@@ -134,6 +134,7 @@ fn unusable_repositories_are_refused_clearly() {
         Engine::open(EngineConfig {
             data_dir: data.path().into(),
             repos: vec![p.into()],
+            ..Default::default()
         })
         .err()
         .expect("refused")
@@ -168,6 +169,7 @@ fn a_folder_inside_a_repo_is_not_that_repo() {
     let err = Engine::open(EngineConfig {
         data_dir: data.path().into(),
         repos: vec![repo.path.join("src")],
+        ..Default::default()
     })
     .err()
     .unwrap();

@@ -24,6 +24,7 @@ fn api(repo: &TestRepo) -> Api {
     let engine = Engine::open(EngineConfig {
         data_dir: data.path().into(),
         repos: vec![repo.path.clone()],
+        ..Default::default()
     })
     .unwrap();
     let app = router(AppState {

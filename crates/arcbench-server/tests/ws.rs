@@ -25,6 +25,7 @@ async fn host(repo: &TestRepo) -> Host {
         Engine::open(EngineConfig {
             data_dir: data.path().into(),
             repos: vec![repo.path.clone()],
+            ..Default::default()
         })
         .unwrap(),
     );

@@ -3,8 +3,10 @@
 
 mod events;
 mod migrations;
+mod prompts;
 mod review;
 mod sessions;
+mod usage;
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -13,8 +15,10 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use rusqlite::Connection;
 use shared_protocol::Event;
 
+pub use prompts::PromptRow;
 pub use review::{ApprovalRow, CommitRow, ReviewAction};
 pub use sessions::SessionRow;
+pub use usage::{UsageGroup, UsageRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -93,6 +97,11 @@ impl Store {
 
 pub fn now() -> String {
     humantime_rfc3339(std::time::SystemTime::now())
+}
+
+/// Today's date (UTC), `YYYY-MM-DD`: budget days are UTC days.
+pub fn today() -> String {
+    now()[..10].to_owned()
 }
 
 fn humantime_rfc3339(t: std::time::SystemTime) -> String {

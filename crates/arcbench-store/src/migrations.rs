@@ -54,6 +54,41 @@ const STEPS: &[&str] = &[
         body       TEXT NOT NULL
     );
     "#,
+    // 2: prompts (exactly-once by client_id), usage per API request, settings (budgets).
+    r#"
+    CREATE TABLE prompts (
+        id          TEXT PRIMARY KEY,
+        session_id  TEXT NOT NULL REFERENCES sessions(id),
+        client_id   TEXT NOT NULL UNIQUE,
+        text        TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        reason      TEXT,
+        created_at  TEXT NOT NULL,
+        started_at  TEXT,
+        finished_at TEXT
+    );
+    -- Index entries carry the rowid, so this also serves "by session in queue order".
+    CREATE INDEX prompts_session ON prompts(session_id);
+    CREATE TABLE usage (
+        id                          INTEGER PRIMARY KEY,
+        session_id                  TEXT NOT NULL REFERENCES sessions(id),
+        prompt_id                   TEXT,
+        model                       TEXT NOT NULL,
+        input_tokens                INTEGER NOT NULL,
+        output_tokens               INTEGER NOT NULL,
+        cache_creation_input_tokens INTEGER NOT NULL,
+        cache_read_input_tokens     INTEGER NOT NULL,
+        cost_usd                    REAL NOT NULL,
+        day                         TEXT NOT NULL,
+        at                          TEXT NOT NULL
+    );
+    CREATE INDEX usage_session ON usage(session_id);
+    CREATE INDEX usage_day ON usage(day);
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub fn run(conn: &mut Connection, path: &str) -> Result<()> {

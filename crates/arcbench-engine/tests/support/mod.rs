@@ -25,6 +25,7 @@ pub fn open(data: &Path, repo: &Path) -> Engine {
     Engine::open(EngineConfig {
         data_dir: data.to_path_buf(),
         repos: vec![repo.to_path_buf()],
+        ..Default::default()
     })
     .unwrap()
 }

@@ -1,0 +1,52 @@
+/// What an agent reports while it works on a prompt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentEvent {
+    /// Streamed answer text, in order.
+    Text(String),
+    /// The text streamed so far no longer stands (a retry or follow-up starts over).
+    TextDiscarded {
+        reason: String,
+    },
+    Log {
+        level: LogLevel,
+        line: String,
+    },
+    /// A question the agent asked and how it was answered.
+    Confirm {
+        question: String,
+        subject: Option<String>,
+        answer: bool,
+    },
+    /// Files really written to disk (worktree-relative).
+    FilesWritten(Vec<String>),
+    /// One HTTP request's usage, as the API reported it.
+    Usage(RawUsage),
+    /// The last event of a prompt.
+    Finished(Outcome),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    Cancelled,
+    Failed { reason: String, status: Option<u16> },
+}
+
+/// Anthropic's raw usage fields for one request; the host prices them itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawUsage {
+    pub model: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_creation_input_tokens: u64,
+    pub cache_read_input_tokens: u64,
+    /// The stream was cut before its final usage (cancel, in-stream error).
+    pub partial: bool,
+}

@@ -1,0 +1,342 @@
+//! Runs queued prompts: one worker per session that has work, one warm agent per session.
+//!
+//! Prompts of a session run one at a time in the order they were queued; sessions run side by
+//! side. Each agent event is recorded (and announced) before the next is read, so the event log
+//! is the prompt's faithful transcript.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arcbench_agent::aider::{AiderConfig, AiderExecutor};
+use arcbench_agent::{AgentEvent, AnyExecutor, Executor, Outcome, PromptRequest};
+use shared_protocol::{Prompt, PromptState};
+use tokio::sync::mpsc;
+
+use crate::{Engine, EngineError};
+
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// How to start the agent, or why it cannot be started (shown in `/status` and on prompts).
+    pub agent: Result<AiderConfig, String>,
+    /// An agent with nothing to do for this long is stopped (it restarts on the next prompt).
+    pub idle_timeout: Duration,
+}
+
+type Shared = Arc<tokio::sync::Mutex<AnyExecutor>>;
+
+pub struct Runner {
+    engine: Arc<Engine>,
+    config: RunnerConfig,
+    executors: Mutex<HashMap<String, Shared>>,
+    last_used: Mutex<HashMap<String, Instant>>,
+    workers: Mutex<HashSet<String>>,
+    /// Prompts asked to stop before their agent was ready.
+    cancel_requested: Mutex<HashSet<String>>,
+    /// Sessions whose agent died: the next one starts without the old chat history.
+    lost_history: Mutex<HashSet<String>>,
+    stopping: AtomicBool,
+    late: mpsc::UnboundedSender<(String, AgentEvent)>,
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f)
+        .await
+        .expect("engine call panicked")
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Runner {
+    /// Marks prompts a previous run left `running` as interrupted, then starts working through
+    /// every queue.
+    pub async fn start(
+        engine: Arc<Engine>,
+        config: RunnerConfig,
+    ) -> Result<Arc<Runner>, EngineError> {
+        let e = engine.clone();
+        let interrupted = blocking(move || e.recover_interrupted()).await?;
+        if !interrupted.is_empty() {
+            tracing::warn!(prompts = ?interrupted, "prompts interrupted by the last stop");
+        }
+        let (late, mut late_rx) = mpsc::unbounded_channel::<(String, AgentEvent)>();
+        let runner = Arc::new(Runner {
+            engine: engine.clone(),
+            config,
+            executors: Mutex::default(),
+            last_used: Mutex::default(),
+            workers: Mutex::default(),
+            cancel_requested: Mutex::default(),
+            lost_history: Mutex::default(),
+            stopping: AtomicBool::new(false),
+            late,
+        });
+        let e = engine.clone();
+        tokio::spawn(async move {
+            while let Some((prompt_id, event)) = late_rx.recv().await {
+                if let AgentEvent::Usage(raw) = event {
+                    let e = e.clone();
+                    if let Err(err) = blocking(move || e.record_late_usage(&prompt_id, &raw)).await
+                    {
+                        tracing::error!(%err, "recording late usage");
+                    }
+                }
+            }
+        });
+        let weak = Arc::downgrade(&runner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(15));
+            loop {
+                tick.tick().await;
+                let Some(r) = weak.upgrade() else { break };
+                r.reap_idle().await;
+            }
+        });
+        runner.kick_all();
+        Ok(runner)
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Whether prompts can run, and the reason when they cannot.
+    pub fn agent_error(&self) -> Option<&str> {
+        self.config.agent.as_ref().err().map(String::as_str)
+    }
+
+    /// Makes sure a worker is on the session's queue.
+    pub fn kick(self: &Arc<Self>, session: &str) {
+        if self.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        if lock(&self.workers).insert(session.to_owned()) {
+            let me = self.clone();
+            let s = session.to_owned();
+            tokio::spawn(async move { me.work(s).await });
+        }
+    }
+
+    /// Kicks every session with queued prompts (at start, and when a budget is raised).
+    pub fn kick_all(self: &Arc<Self>) {
+        let sessions = match self.engine.store().tx(|tx| tx.sessions_with_queued()) {
+            Ok(s) => s,
+            Err(e) => return tracing::error!(%e, "listing queued prompts"),
+        };
+        for s in sessions {
+            self.kick(&s);
+        }
+    }
+
+    /// Cancels the session's running prompt; false when none runs.
+    pub async fn cancel(&self, session: &str) -> bool {
+        let Some(prompt) = self.engine.running_prompt(session) else {
+            return false;
+        };
+        lock(&self.cancel_requested).insert(prompt.clone());
+        let exec = lock(&self.executors).get(session).cloned();
+        if let Some(exec) = exec {
+            exec.lock().await.cancel(&prompt);
+        }
+        true
+    }
+
+    /// Stops taking work, interrupts running prompts (recorded `interrupted`), stops the agents.
+    pub async fn shutdown(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let running: Vec<String> = lock(&self.workers).iter().cloned().collect();
+        for s in &running {
+            self.cancel(s).await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !lock(&self.workers).is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let all: Vec<Shared> = lock(&self.executors).drain().map(|(_, x)| x).collect();
+        for exec in all {
+            if let Ok(m) = Arc::try_unwrap(exec) {
+                m.into_inner().shutdown().await;
+            }
+        }
+    }
+
+    async fn work(self: Arc<Self>, session: String) {
+        loop {
+            let e = self.engine.clone();
+            let s = session.clone();
+            let next = blocking(move || e.next_queued(&s)).await;
+            let prompt = match next {
+                Ok(Some(p)) if !self.stopping.load(Ordering::SeqCst) => p,
+                Ok(_) => {
+                    if self.release(&session) {
+                        return;
+                    }
+                    continue;
+                }
+                Err(err) => {
+                    tracing::error!(%err, session, "reading the queue");
+                    lock(&self.workers).remove(&session);
+                    return;
+                }
+            };
+            let e = self.engine.clone();
+            let s = session.clone();
+            if let Ok(Some(reason)) = blocking(move || e.budget_block(&s)).await {
+                let (e, s, p) = (self.engine.clone(), session.clone(), prompt.clone());
+                let _ = blocking(move || e.hold_prompt(&s, &p, &reason)).await;
+                // Held until the budget changes; set_budget kicks every queue again.
+                lock(&self.workers).remove(&session);
+                return;
+            }
+            self.run_one(&session, prompt).await;
+        }
+    }
+
+    /// Leaves the queue unless a prompt arrived meanwhile (decided under the workers lock, so a
+    /// concurrent `kick` either sees this worker or starts a new one).
+    fn release(&self, session: &str) -> bool {
+        let mut workers = lock(&self.workers);
+        let more = matches!(self.engine.next_queued(session), Ok(Some(_)))
+            && !self.stopping.load(Ordering::SeqCst);
+        if !more {
+            workers.remove(session);
+        }
+        !more
+    }
+
+    async fn run_one(&self, session: &str, prompt: Prompt) {
+        let (e, s, p) = (self.engine.clone(), session.to_owned(), prompt.id.clone());
+        if let Err(err) = blocking(move || e.begin_prompt(&s, &p)).await {
+            tracing::error!(%err, session, prompt = %prompt.id, "starting prompt");
+            return;
+        }
+        let outcome = self.drive(session, &prompt).await;
+        lock(&self.cancel_requested).remove(&prompt.id);
+        let (state, reason) = match outcome {
+            Ok(Outcome::Done) => (PromptState::Done, None),
+            Ok(Outcome::Cancelled) if self.stopping.load(Ordering::SeqCst) => (
+                PromptState::Interrupted,
+                Some("the host stopped while this prompt ran".to_owned()),
+            ),
+            Ok(Outcome::Cancelled) => (PromptState::Cancelled, None),
+            Ok(Outcome::Failed { reason, .. }) => (PromptState::Failed, Some(reason)),
+            Err(reason) => (PromptState::Failed, Some(reason)),
+        };
+        let (e, s, p) = (self.engine.clone(), session.to_owned(), prompt.id.clone());
+        if let Err(err) = blocking(move || e.finish_prompt(&s, &p, state, reason.as_deref())).await
+        {
+            tracing::error!(%err, session, prompt = %prompt.id, "finishing prompt");
+        }
+    }
+
+    async fn drive(&self, session: &str, prompt: &Prompt) -> Result<Outcome, String> {
+        let exec = self.executor(session, &prompt.id).await?;
+        if lock(&self.cancel_requested).contains(&prompt.id) {
+            return Ok(Outcome::Cancelled);
+        }
+        let mut rx = {
+            let mut guard = exec.lock().await;
+            guard
+                .prompt(PromptRequest {
+                    id: prompt.id.clone(),
+                    text: prompt.text.clone(),
+                    files: Vec::new(),
+                })
+                .await
+                .map_err(|e| e.to_string())?
+        };
+        if lock(&self.cancel_requested).contains(&prompt.id) {
+            exec.lock().await.cancel(&prompt.id);
+        }
+        while let Some(event) = rx.recv().await {
+            if let AgentEvent::Finished(outcome) = event {
+                lock(&self.last_used).insert(session.to_owned(), Instant::now());
+                if !exec.lock().await.is_alive() {
+                    self.forget(session, true);
+                }
+                return Ok(outcome);
+            }
+            let (e, s, p) = (self.engine.clone(), session.to_owned(), prompt.id.clone());
+            if let Err(err) = blocking(move || e.agent_event(&s, &p, event)).await {
+                tracing::error!(%err, session, "recording an agent event");
+            }
+        }
+        self.forget(session, true);
+        Err("the agent stopped without finishing the prompt".into())
+    }
+
+    /// The session's warm agent, started if needed.
+    async fn executor(&self, session: &str, prompt_id: &str) -> Result<Shared, String> {
+        let existing = lock(&self.executors).get(session).cloned();
+        if let Some(x) = existing {
+            if x.lock().await.is_alive() {
+                return Ok(x);
+            }
+            self.forget(session, true);
+        }
+        let cfg = self
+            .config
+            .agent
+            .as_ref()
+            .map_err(|e| format!("the agent is not available: {e}"))?;
+        let e = self.engine.clone();
+        let s = session.to_owned();
+        let worktree: PathBuf = blocking(move || e.worktree_path(&s))
+            .await
+            .map_err(|e| e.to_string())?;
+        let exec = AiderExecutor::start(cfg, &worktree, self.late.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        if lock(&self.lost_history).remove(session) {
+            let (e, s, p) = (
+                self.engine.clone(),
+                session.to_owned(),
+                prompt_id.to_owned(),
+            );
+            let note = AgentEvent::Log {
+                level: arcbench_agent::LogLevel::Warning,
+                line: "Aider was restarted after it stopped; it does not remember this session's earlier chat".into(),
+            };
+            let _ = blocking(move || e.agent_event(&s, &p, note)).await;
+        }
+        let shared: Shared = Arc::new(tokio::sync::Mutex::new(AnyExecutor::Aider(exec)));
+        lock(&self.executors).insert(session.to_owned(), shared.clone());
+        Ok(shared)
+    }
+
+    fn forget(&self, session: &str, lost: bool) {
+        if lock(&self.executors).remove(session).is_some() && lost {
+            lock(&self.lost_history).insert(session.to_owned());
+        }
+    }
+
+    async fn reap_idle(&self) {
+        let idle: Vec<String> = lock(&self.last_used)
+            .iter()
+            .filter(|(_, t)| t.elapsed() >= self.config.idle_timeout)
+            .map(|(s, _)| s.clone())
+            .collect();
+        for s in idle {
+            if self.engine.running_prompt(&s).is_some() || lock(&self.workers).contains(&s) {
+                continue;
+            }
+            lock(&self.last_used).remove(&s);
+            let exec = lock(&self.executors).remove(&s);
+            if let Some(exec) = exec {
+                tracing::info!(session = %s, "stopping idle agent");
+                if let Ok(m) = Arc::try_unwrap(exec) {
+                    m.into_inner().shutdown().await;
+                }
+            }
+        }
+    }
+
+    /// Whether the session has a live agent process (for tests and `/status`).
+    pub fn has_agent(&self, session: &str) -> bool {
+        lock(&self.executors).contains_key(session)
+    }
+}

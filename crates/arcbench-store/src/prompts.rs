@@ -1,0 +1,185 @@
+use rusqlite::{params, OptionalExtension, Row};
+use shared_protocol::{Prompt, PromptState, Usage};
+
+use crate::{Result, Tx};
+
+fn state_str(s: PromptState) -> &'static str {
+    match s {
+        PromptState::Queued => "queued",
+        PromptState::Running => "running",
+        PromptState::Done => "done",
+        PromptState::Failed => "failed",
+        PromptState::Cancelled => "cancelled",
+        PromptState::Interrupted => "interrupted",
+    }
+}
+
+fn parse_state(s: &str) -> PromptState {
+    match s {
+        "running" => PromptState::Running,
+        "done" => PromptState::Done,
+        "failed" => PromptState::Failed,
+        "cancelled" => PromptState::Cancelled,
+        "interrupted" => PromptState::Interrupted,
+        _ => PromptState::Queued,
+    }
+}
+
+const COLUMNS: &str = "p.id, p.session_id, p.client_id, p.text, p.state, p.reason, p.created_at,
+    COALESCE(SUM(u.input_tokens), 0), COALESCE(SUM(u.output_tokens), 0),
+    COALESCE(SUM(u.cache_creation_input_tokens), 0), COALESCE(SUM(u.cache_read_input_tokens), 0),
+    COALESCE(SUM(u.cost_usd), 0.0)";
+const FROM: &str = "FROM prompts p LEFT JOIN usage u ON u.prompt_id = p.id";
+
+/// A prompt row and the session it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromptRow {
+    pub session_id: String,
+    pub prompt: Prompt,
+}
+
+fn from_row(r: &Row) -> rusqlite::Result<PromptRow> {
+    Ok(PromptRow {
+        session_id: r.get(1)?,
+        prompt: Prompt {
+            id: r.get(0)?,
+            client_id: r.get(2)?,
+            text: r.get(3)?,
+            state: parse_state(&r.get::<_, String>(4)?),
+            reason: r.get(5)?,
+            created_at: r.get(6)?,
+            usage: Usage {
+                input_tokens: r.get::<_, i64>(7)? as u64,
+                output_tokens: r.get::<_, i64>(8)? as u64,
+                cache_creation_input_tokens: r.get::<_, i64>(9)? as u64,
+                cache_read_input_tokens: r.get::<_, i64>(10)? as u64,
+                cost_usd: r.get(11)?,
+            },
+        },
+    })
+}
+
+impl Tx<'_> {
+    pub fn insert_prompt(&self, session: &str, p: &Prompt) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO prompts (id, session_id, client_id, text, state, reason, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                p.id,
+                session,
+                p.client_id,
+                p.text,
+                state_str(p.state),
+                p.reason,
+                p.created_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn prompt(&self, id: &str) -> Result<Option<PromptRow>> {
+        Ok(self
+            .0
+            .query_row(
+                &format!("SELECT {COLUMNS} {FROM} WHERE p.id = ?1 GROUP BY p.id"),
+                [id],
+                from_row,
+            )
+            .optional()?)
+    }
+
+    pub fn prompt_by_client_id(&self, client_id: &str) -> Result<Option<PromptRow>> {
+        Ok(self
+            .0
+            .query_row(
+                &format!("SELECT {COLUMNS} {FROM} WHERE p.client_id = ?1 GROUP BY p.id"),
+                [client_id],
+                from_row,
+            )
+            .optional()?)
+    }
+
+    /// The session's prompts in the order they were sent.
+    pub fn prompts(&self, session: &str) -> Result<Vec<Prompt>> {
+        let mut stmt = self.0.prepare(&format!(
+            "SELECT {COLUMNS} {FROM} WHERE p.session_id = ?1 GROUP BY p.id ORDER BY p.rowid"
+        ))?;
+        let rows = stmt
+            .query_map([session], from_row)?
+            .map(|r| r.map(|p| p.prompt))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The oldest queued prompt of the session.
+    pub fn next_queued(&self, session: &str) -> Result<Option<Prompt>> {
+        Ok(self
+            .0
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} {FROM} WHERE p.session_id = ?1 AND p.state = 'queued'
+                     GROUP BY p.id ORDER BY p.rowid LIMIT 1"
+                ),
+                [session],
+                from_row,
+            )
+            .optional()?
+            .map(|r| r.prompt))
+    }
+
+    /// Sessions that have queued prompts, oldest first.
+    pub fn sessions_with_queued(&self) -> Result<Vec<String>> {
+        let mut stmt = self.0.prepare(
+            "SELECT session_id FROM prompts WHERE state = 'queued' GROUP BY session_id ORDER BY MIN(rowid)",
+        )?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(rows)
+    }
+
+    /// Prompts in `state` (e.g. those left `running` by a crash).
+    pub fn prompts_in_state(&self, state: PromptState) -> Result<Vec<PromptRow>> {
+        let mut stmt = self.0.prepare(&format!(
+            "SELECT {COLUMNS} {FROM} WHERE p.state = ?1 GROUP BY p.id ORDER BY p.rowid"
+        ))?;
+        let rows = stmt
+            .query_map([state_str(state)], from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    pub fn set_prompt_state(
+        &self,
+        id: &str,
+        state: PromptState,
+        reason: Option<&str>,
+        at: &str,
+    ) -> Result<()> {
+        let column = match state {
+            PromptState::Running => "started_at",
+            PromptState::Queued => "created_at",
+            _ => "finished_at",
+        };
+        if state == PromptState::Queued {
+            self.0.execute(
+                "UPDATE prompts SET state = 'queued', reason = ?2 WHERE id = ?1",
+                params![id, reason],
+            )?;
+        } else {
+            self.0.execute(
+                &format!("UPDATE prompts SET state = ?2, reason = ?3, {column} = ?4 WHERE id = ?1"),
+                params![id, state_str(state), reason, at],
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn set_prompt_text(&self, id: &str, text: &str) -> Result<()> {
+        self.0.execute(
+            "UPDATE prompts SET text = ?2 WHERE id = ?1",
+            params![id, text],
+        )?;
+        Ok(())
+    }
+}
