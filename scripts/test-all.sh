@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Runs every ArcBench check and test: formatting, lints, then the whole test suite.
+# Runs every ArcBench check and test: formatting, lints, the Rust suite (real git, real Aider,
+# real SQLite) and the Aider bridge's own Python suite.
 # Installs what it needs first, so it works on a fresh Debian 12 machine.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-cd "$(dirname "$here")"
+root="$(dirname "$here")"
+cd "$root"
 # shellcheck source=scripts/lib.sh
 source "$here/lib.sh"
 
 ensure_apt "${BASE_APT[@]}"
 ensure_rust
-# Two cores: keep one build at a time and no debug info (see Cargo.toml's profiles).
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+log "Aider venv (pinned aider-chat)"
+ARCBENCH_PYTHON="$("$here/setup-aider.sh" | tail -n 1)"
+export ARCBENCH_PYTHON ARCBENCH_AIDER_PYTHON="$ARCBENCH_PYTHON"
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
@@ -18,3 +23,25 @@ log "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 log "cargo test"
 cargo test --workspace
+
+log "bridge tests (pytest, against the fake-claude binary)"
+test_venv="$root/target/test-venv"
+if [[ ! -x "$test_venv/bin/pytest" ]]; then
+    python3 -m venv "$test_venv"
+    "$test_venv/bin/pip" install --quiet --disable-pip-version-check pytest
+fi
+cargo build --quiet -p fake-claude --bin fake-claude
+coproc FAKE { exec "$root/target/debug/fake-claude" --port 0 --print-port --exit-on-stdin-eof; }
+read -r line <&"${FAKE[0]}"
+FAKE_CLAUDE_URL="${line#listening on }"
+export FAKE_CLAUDE_URL
+set +e
+"$test_venv/bin/pytest" -q -p no:cacheprovider -rs crates/arcbench-agent/bridge | tee "$root/target/bridge-tests.log"
+status=${PIPESTATUS[0]}
+set -e
+kill "$FAKE_PID" 2>/dev/null || true
+[[ $status -eq 0 ]] || die "bridge tests failed"
+# A skipped bridge test here means the harness above is broken, not that the test may pass.
+if grep -Eq '[0-9]+ skipped' "$root/target/bridge-tests.log"; then
+    die "bridge tests were skipped (see above)"
+fi
