@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use crate::{CommitInfo, Event, Prompt, Session};
+use crate::{CommitInfo, Event, Prompt, Session, Usage};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, Type)]
 pub struct CreateSessionRequest {
@@ -73,4 +73,57 @@ pub struct Status {
 pub struct DeletedResponse {
     pub deleted: bool,
     pub branch_deleted: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Type)]
+pub struct SubmitPromptRequest {
+    pub text: String,
+    /// Chosen by the client (a UUID); the same id is never run twice.
+    pub client_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Type)]
+pub struct PromptsResponse {
+    pub prompts: Vec<Prompt>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Type)]
+pub struct CancelResponse {
+    /// False when no prompt was running.
+    pub cancelled: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Type)]
+pub struct KeyedUsage {
+    /// Session id, model name or `YYYY-MM-DD` day, depending on the list.
+    pub id: String,
+    #[serde(flatten)]
+    pub usage: Usage,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Type)]
+pub struct BudgetInfo {
+    pub session_limit_usd: Option<f64>,
+    pub daily_limit_usd: Option<f64>,
+    /// Share of a limit at which `budget.warning` is sent.
+    pub warning_ratio: f64,
+    pub today_spent_usd: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Type)]
+pub struct UsageResponse {
+    pub total: Usage,
+    /// Today in UTC.
+    pub today: Usage,
+    pub sessions: Vec<KeyedUsage>,
+    pub models: Vec<KeyedUsage>,
+    pub days: Vec<KeyedUsage>,
+    pub budget: BudgetInfo,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, Type)]
+pub struct BudgetUpdate {
+    /// USD; `null` for no limit.
+    pub session_limit_usd: Option<f64>,
+    pub daily_limit_usd: Option<f64>,
 }

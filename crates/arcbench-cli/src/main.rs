@@ -1,5 +1,7 @@
 //! `arcbench`: the headless ArcBench host.
 
+mod agent;
+mod demo;
 mod key;
 mod serve;
 
@@ -22,6 +24,12 @@ struct Cli {
 enum Command {
     /// Run the host: the engine and its API.
     Serve(serve::ServeArgs),
+    /// Create or repair the managed Python venv with the pinned Aider.
+    SetupAider {
+        /// Where the database, key and venv live.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -35,6 +43,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::SetupAider { data_dir } => setup_aider(data_dir),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -43,6 +52,16 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn setup_aider(data_dir: Option<PathBuf>) -> Result<(), String> {
+    let venv = agent::managed_venv(&data_dir.unwrap_or_else(default_data_dir));
+    let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    let python = rt
+        .block_on(arcbench_agent::python::setup_venv(&venv))
+        .map_err(|e| e.to_string())?;
+    println!("{}", python.display());
+    Ok(())
 }
 
 /// `$ARCBENCH_DATA_DIR`, else the platform's per-user data dir (XDG on Linux).

@@ -1,19 +1,25 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use arcbench_engine::{Engine, EngineConfig};
+use arcbench_engine::runner::{Runner, RunnerConfig};
+use arcbench_engine::{Budget, Engine, EngineConfig};
 use arcbench_server::{router, AppState};
 
+use crate::agent::{prepare, AgentChoice};
 use crate::key::{load_or_create, KeySource};
+
+/// Anthropic's API, used unless `ANTHROPIC_BASE_URL` says otherwise.
+const DEFAULT_API_BASE: &str = "https://api.anthropic.com";
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
     /// A repository to serve (repeatable; the first is the default). Default: the current directory.
     #[arg(long = "repo")]
     repos: Vec<PathBuf>,
-    /// Where the database, key and session worktrees live.
-    #[arg(long)]
+    /// Where the database, key, venv and session worktrees live.
+    #[arg(long, env = "ARCBENCH_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// Address to listen on (repeatable). Default: loopback.
     #[arg(long = "bind")]
@@ -21,25 +27,55 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 8000)]
     port: u16,
     /// The model Aider uses.
-    #[arg(long, default_value = "claude-sonnet-4-5")]
+    #[arg(long, env = "ARCBENCH_MODEL", default_value = "claude-sonnet-4-5")]
     model: String,
+    /// The model Aider uses for summaries.
+    #[arg(long, env = "ARCBENCH_WEAK_MODEL", default_value = "claude-haiku-4-5")]
+    weak_model: String,
+    /// A Python with aider-chat installed (default: the managed venv).
+    #[arg(long, env = "ARCBENCH_PYTHON")]
+    python: Option<PathBuf>,
+    /// Per-session spending limit in USD (until changed through the API).
+    #[arg(long)]
+    session_budget: Option<f64>,
+    /// Daily (UTC) spending limit in USD (until changed through the API).
+    #[arg(long)]
+    daily_budget: Option<f64>,
+    /// Seconds an idle session keeps its warm Aider.
+    #[arg(long, default_value_t = 900)]
+    idle_timeout: u64,
     /// Demo mode: a local stand-in answers instead of the Claude API (clearly labelled).
     #[arg(long)]
     demo: bool,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
-    let data_dir = args.data_dir.unwrap_or_else(crate::default_data_dir);
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(crate::default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .map_err(|e| format!("data dir {}: {e}", data_dir.display()))?;
     let repos = if args.repos.is_empty() {
         vec![std::env::current_dir().map_err(|e| e.to_string())?]
     } else {
-        args.repos
+        args.repos.clone()
     };
+    for (name, v) in [
+        ("--session-budget", args.session_budget),
+        ("--daily-budget", args.daily_budget),
+    ] {
+        if v.is_some_and(|v| !v.is_finite() || v <= 0.0) {
+            return Err(format!("{name} must be a positive number of USD"));
+        }
+    }
     let engine = Engine::open(EngineConfig {
         data_dir: data_dir.clone(),
         repos,
+        budget: Budget {
+            session_limit_usd: args.session_budget,
+            daily_limit_usd: args.daily_budget,
+        },
         ..Default::default()
     })
     .map_err(|e| e.to_string())?;
@@ -50,42 +86,98 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             data_dir.join("api-key").display()
         );
     }
-    tracing::info!(model = %args.model, demo = args.demo, "starting host");
+    let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    rt.block_on(serve(args, data_dir, Arc::new(engine), key))
+}
+
+async fn serve(
+    args: ServeArgs,
+    data_dir: PathBuf,
+    engine: Arc<Engine>,
+    key: String,
+) -> Result<(), String> {
+    let demo = if args.demo {
+        let fake = crate::demo::start()
+            .await
+            .map_err(|e| format!("demo mode: {e}"))?;
+        tracing::warn!(
+            "DEMO MODE: answers are scripted by a local stand-in; no Claude API call is made"
+        );
+        Some(fake)
+    } else {
+        None
+    };
+    let choice = AgentChoice {
+        python: args.python.clone(),
+        model: args.model.clone(),
+        weak_model: Some(args.weak_model.clone()),
+        api_base: match &demo {
+            Some(f) => f.base_url(),
+            None => std::env::var("ANTHROPIC_BASE_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| DEFAULT_API_BASE.to_owned()),
+        },
+        api_key: if demo.is_some() {
+            Some("demo-mode".into())
+        } else {
+            std::env::var("ANTHROPIC_API_KEY").ok()
+        },
+    };
+    let (agent, status) = prepare(choice, &data_dir).await;
+    if let Err(reason) = &agent {
+        tracing::warn!(%reason, "the agent is not available; review works, prompts will fail until fixed");
+    }
+    let runner = Runner::start(
+        engine.clone(),
+        RunnerConfig {
+            agent,
+            idle_timeout: Duration::from_secs(args.idle_timeout),
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let state = AppState {
-        engine: Arc::new(engine),
+        engine,
+        runner: runner.clone(),
         api_key: key.into(),
-        demo: args.demo,
+        demo: demo.is_some(),
+        agent: status,
     };
     let binds = if args.binds.is_empty() {
         vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]
     } else {
         args.binds
     };
-    let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    rt.block_on(async move {
-        let app = router(state);
-        let mut servers = Vec::new();
-        for ip in binds {
-            let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, args.port))
+    let app = router(state);
+    let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+    let mut servers = Vec::new();
+    for ip in binds {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, args.port))
+            .await
+            .map_err(|e| format!("cannot listen on {ip}:{}: {e}", args.port))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("listening on http://{addr}");
+        let app = app.clone();
+        let mut stop = stop_tx.subscribe();
+        servers.push(tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.recv().await;
+                })
                 .await
-                .map_err(|e| format!("cannot listen on {ip}:{}: {e}", args.port))?;
-            let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            println!("listening on http://{addr}");
-            let app = app.clone();
-            servers.push(tokio::spawn(async move {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown_signal())
-                    .await
-            }));
-        }
-        for s in servers {
-            s.await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())?;
-        }
-        tracing::info!("host stopped");
-        Ok(())
-    })
+        }));
+    }
+    shutdown_signal().await;
+    tracing::info!("stopping: interrupting running prompts");
+    runner.shutdown().await;
+    let _ = stop_tx.send(());
+    for s in servers {
+        // Open WebSockets would hold a graceful shutdown forever; they resume with since=N.
+        let _ = tokio::time::timeout(Duration::from_secs(3), s).await;
+    }
+    tracing::info!("host stopped");
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -5,13 +5,16 @@
 mod auth;
 mod error;
 mod json;
+mod prompt_routes;
 mod routes;
 mod ws;
 
 use std::sync::Arc;
 
+use arcbench_engine::runner::Runner;
 use arcbench_engine::Engine;
 use axum::Router;
+use shared_protocol::AgentStatus;
 
 pub use error::Failure;
 pub use ws::{CLOSE_RESUME, CLOSE_UNAUTHORIZED};
@@ -19,8 +22,11 @@ pub use ws::{CLOSE_RESUME, CLOSE_UNAUTHORIZED};
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
+    pub runner: Arc<Runner>,
     pub api_key: Arc<str>,
     pub demo: bool,
+    /// What `/status` says about the agent (checked once at start).
+    pub agent: AgentStatus,
 }
 
 /// The whole API; every route requires the key.

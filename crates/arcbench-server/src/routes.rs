@@ -6,14 +6,14 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use shared_protocol::{
-    AgentStatus, ApplyRequest, CommitResponse, CreateSessionRequest, DeletedResponse, Diff,
-    ErrorCode, EventsResponse, HunkIdsRequest, Session, SessionDetail, SessionsResponse, Status,
+    ApplyRequest, CommitResponse, CreateSessionRequest, DeletedResponse, Diff, ErrorCode,
+    EventsResponse, HunkIdsRequest, Session, SessionDetail, SessionsResponse, Status,
 };
 
 use crate::json::{Json, OptionalJson};
 use crate::{AppState, Failure};
 
-type Answer<T> = Result<axum::Json<T>, Failure>;
+pub(crate) type Answer<T> = Result<axum::Json<T>, Failure>;
 
 pub fn api() -> Router<AppState> {
     Router::new()
@@ -28,10 +28,11 @@ pub fn api() -> Router<AppState> {
         .route("/sessions/{id}/undo", post(undo))
         .route("/sessions/{id}/merge", post(merge))
         .route("/events", get(events))
+        .merge(crate::prompt_routes::api())
 }
 
 /// Runs one engine operation on the blocking pool: git and SQLite block.
-async fn run<T: Send + 'static>(
+pub(crate) async fn run<T: Send + 'static>(
     state: &AppState,
     op: impl FnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
 ) -> Result<T, Failure> {
@@ -54,12 +55,7 @@ async fn status(State(state): State<AppState>) -> Answer<Status> {
             .iter()
             .map(|r| r.name.clone())
             .collect(),
-        // The agent arrives with issue 3; until then the host says plainly that none is wired.
-        agent: AgentStatus {
-            kind: "aider".into(),
-            available: false,
-            version: None,
-        },
+        agent: state.agent.clone(),
         sessions_active: sessions.len() as u32,
     }))
 }
@@ -89,10 +85,13 @@ async fn session_detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<SessionDetail> {
-    let (session, commits) = run(&state, move |e| Ok((e.session(&id)?, e.commits(&id)?))).await?;
+    let (session, prompts, commits) = run(&state, move |e| {
+        Ok((e.session(&id)?, e.prompts(&id)?, e.commits(&id)?))
+    })
+    .await?;
     Ok(axum::Json(SessionDetail {
         session,
-        prompts: Vec::new(),
+        prompts,
         commits,
     }))
 }

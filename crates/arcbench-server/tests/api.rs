@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
+use arcbench_engine::runner::{Runner, RunnerConfig};
 use arcbench_engine::{Engine, EngineConfig};
 use arcbench_fixtures::{git, numbered, write, TestRepo};
 use arcbench_server::{router, AppState};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{json, Value};
+use shared_protocol::AgentStatus;
 use tower::ServiceExt;
 
 const KEY: &str = "test-key-0123456789abcdef";
@@ -19,7 +21,7 @@ struct Api {
     data: std::path::PathBuf,
 }
 
-fn api(repo: &TestRepo) -> Api {
+async fn api(repo: &TestRepo) -> Api {
     let data = tempfile::tempdir().unwrap();
     let engine = Engine::open(EngineConfig {
         data_dir: data.path().into(),
@@ -27,10 +29,27 @@ fn api(repo: &TestRepo) -> Api {
         ..Default::default()
     })
     .unwrap();
+    let engine = Arc::new(engine);
+    let runner = Runner::start(
+        engine.clone(),
+        RunnerConfig {
+            agent: Err("no agent in this test".into()),
+            idle_timeout: std::time::Duration::from_secs(60),
+        },
+    )
+    .await
+    .unwrap();
+    let agent = AgentStatus {
+        kind: "aider".into(),
+        available: false,
+        version: None,
+    };
     let app = router(AppState {
-        engine: Arc::new(engine),
+        engine,
+        runner,
         api_key: KEY.into(),
         demo: false,
+        agent,
     });
     Api {
         app,
@@ -98,7 +117,7 @@ const ROUTES: &[(&str, &str)] = &[
 #[tokio::test]
 async fn every_route_refuses_a_missing_or_wrong_key() {
     let repo = TestRepo::new();
-    let a = api(&repo);
+    let a = api(&repo).await;
     for (m, p) in ROUTES {
         for key in [None, Some("wrong"), Some("test-key-0123456789abcdeX")] {
             let (status, body) = a.call(m.parse().unwrap(), p, key, Some("{}")).await;
@@ -116,7 +135,7 @@ async fn every_route_refuses_a_missing_or_wrong_key() {
 #[tokio::test]
 async fn review_loop_and_typed_errors() {
     let repo = TestRepo::new();
-    let a = api(&repo);
+    let a = api(&repo).await;
     let status = a.ok(Method::GET, "/status", None).await;
     assert_eq!(status["name"], "arcbench");
     assert_eq!(status["repos"], json!(["repo"]));

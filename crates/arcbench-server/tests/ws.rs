@@ -4,10 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use arcbench_engine::runner::{Runner, RunnerConfig};
 use arcbench_engine::{CreateSession, Engine, EngineConfig};
 use arcbench_fixtures::TestRepo;
 use arcbench_server::{router, AppState, CLOSE_UNAUTHORIZED};
 use futures_util::{SinkExt, StreamExt};
+use shared_protocol::AgentStatus;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -29,10 +31,26 @@ async fn host(repo: &TestRepo) -> Host {
         })
         .unwrap(),
     );
+    let runner = Runner::start(
+        engine.clone(),
+        RunnerConfig {
+            agent: Err("no agent in this test".into()),
+            idle_timeout: Duration::from_secs(60),
+        },
+    )
+    .await
+    .unwrap();
+    let agent = AgentStatus {
+        kind: "aider".into(),
+        available: false,
+        version: None,
+    };
     let app = router(AppState {
         engine: engine.clone(),
+        runner,
         api_key: KEY.into(),
         demo: false,
+        agent,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -1,0 +1,82 @@
+//! Finding the Python that runs Aider and preparing the agent's configuration.
+
+use std::path::{Path, PathBuf};
+
+use arcbench_agent::aider::{install_bridge, AiderConfig};
+use arcbench_agent::python::{aider_version, venv_python, PINNED_AIDER};
+use shared_protocol::AgentStatus;
+
+pub struct AgentChoice {
+    pub python: Option<PathBuf>,
+    pub model: String,
+    pub weak_model: Option<String>,
+    pub api_base: String,
+    pub api_key: Option<String>,
+}
+
+/// Where the managed venv lives for a data dir.
+pub fn managed_venv(data_dir: &Path) -> PathBuf {
+    data_dir.join("aider-venv")
+}
+
+/// The Python to use: the one named, else the managed venv of this data dir, else of the default
+/// data dir (where `scripts/setup-aider.sh` puts it).
+fn pick_python(named: Option<&Path>, data_dir: &Path) -> Result<PathBuf, String> {
+    if let Some(p) = named {
+        return Ok(p.to_path_buf());
+    }
+    let candidates = [
+        managed_venv(data_dir),
+        managed_venv(&crate::default_data_dir()),
+    ];
+    candidates
+        .iter()
+        .map(|v| venv_python(v))
+        .find(|p| p.exists())
+        .ok_or_else(|| {
+            format!(
+                "no Aider venv at {}: run `arcbench setup-aider` (or scripts/setup-aider.sh), or pass --python",
+                managed_venv(data_dir).display()
+            )
+        })
+}
+
+/// Checks the agent can run and returns its configuration, or the reason it cannot (the host
+/// still serves review without an agent, and says why in `/status` and on each prompt).
+pub async fn prepare(
+    choice: AgentChoice,
+    data_dir: &Path,
+) -> (Result<AiderConfig, String>, AgentStatus) {
+    let mut status = AgentStatus {
+        kind: "aider".into(),
+        available: false,
+        version: None,
+    };
+    let result = async {
+        let python = pick_python(choice.python.as_deref(), data_dir)?;
+        let version = aider_version(&python).await.map_err(|e| e.to_string())?;
+        status.version = Some(version.clone());
+        if version != PINNED_AIDER {
+            tracing::warn!(%version, pinned = PINNED_AIDER, "Aider version differs from the tested one");
+        }
+        let api_key = choice
+            .api_key
+            .filter(|k| !k.trim().is_empty())
+            .ok_or("ANTHROPIC_API_KEY is not set (or run with --demo to try ArcBench without one)")?;
+        let bridge = install_bridge(&data_dir.join("bridge")).map_err(|e| format!("installing the bridge: {e}"))?;
+        Ok::<_, String>(AiderConfig {
+            python,
+            bridge,
+            model: choice.model,
+            weak_model: choice.weak_model,
+            api_base: choice.api_base,
+            api_key,
+            home: data_dir.join("aider-home"),
+            retry_timeout: None,
+            map_tokens: None,
+        })
+    }
+    .await;
+    status.available = result.is_ok();
+    (result, status)
+}

@@ -1,0 +1,120 @@
+use arcbench_engine::Budget;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use shared_protocol::{
+    BudgetInfo, BudgetUpdate, CancelResponse, KeyedUsage, Prompt, PromptsResponse,
+    SubmitPromptRequest, UsageResponse,
+};
+
+use crate::json::Json;
+use crate::routes::{run, Answer};
+use crate::{AppState, Failure};
+
+pub fn api() -> Router<AppState> {
+    Router::new()
+        .route("/sessions/{id}/prompts", post(submit).get(list))
+        .route(
+            "/sessions/{id}/prompts/{prompt}/cancel",
+            post(cancel_prompt),
+        )
+        .route("/sessions/{id}/cancel", post(cancel_running))
+        .route("/usage", get(usage))
+        .route("/budget", get(budget).put(set_budget))
+}
+
+/// 202 for a new prompt, 200 for a `client_id` seen before (same prompt, never run twice).
+async fn submit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(req): Json<SubmitPromptRequest>,
+) -> Result<(StatusCode, axum::Json<Prompt>), Failure> {
+    let session = id.clone();
+    let (prompt, created) = run(&state, move |e| {
+        e.submit_prompt(&session, &req.text, &req.client_id)
+    })
+    .await?;
+    state.runner.kick(&id);
+    let status = if created {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(prompt)))
+}
+
+async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Answer<PromptsResponse> {
+    Ok(axum::Json(PromptsResponse {
+        prompts: run(&state, move |e| e.prompts(&id)).await?,
+    }))
+}
+
+async fn cancel_prompt(
+    State(state): State<AppState>,
+    Path((id, prompt)): Path<(String, String)>,
+) -> Answer<CancelResponse> {
+    if state.engine.running_prompt(&id).as_deref() == Some(prompt.as_str()) {
+        return Ok(axum::Json(CancelResponse {
+            cancelled: state.runner.cancel(&id).await,
+        }));
+    }
+    run(&state, move |e| e.cancel_queued(&id, &prompt)).await?;
+    Ok(axum::Json(CancelResponse { cancelled: true }))
+}
+
+async fn cancel_running(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<CancelResponse> {
+    let session = id.clone();
+    run(&state, move |e| e.session(&session)).await?;
+    Ok(axum::Json(CancelResponse {
+        cancelled: state.runner.cancel(&id).await,
+    }))
+}
+
+async fn usage(State(state): State<AppState>) -> Answer<UsageResponse> {
+    let r = run(&state, |e| e.usage_report()).await?;
+    let keyed = |v: Vec<(String, shared_protocol::Usage)>| {
+        v.into_iter()
+            .map(|(id, usage)| KeyedUsage { id, usage })
+            .collect()
+    };
+    Ok(axum::Json(UsageResponse {
+        budget: budget_info(r.budget, r.today.cost_usd),
+        total: r.total,
+        today: r.today,
+        sessions: keyed(r.sessions),
+        models: keyed(r.models),
+        days: keyed(r.days),
+    }))
+}
+
+fn budget_info(b: Budget, today: f64) -> BudgetInfo {
+    BudgetInfo {
+        session_limit_usd: b.session_limit_usd,
+        daily_limit_usd: b.daily_limit_usd,
+        warning_ratio: arcbench_engine::WARNING_RATIO,
+        today_spent_usd: today,
+    }
+}
+
+async fn budget(State(state): State<AppState>) -> Answer<BudgetInfo> {
+    let r = run(&state, |e| e.usage_report()).await?;
+    Ok(axum::Json(budget_info(r.budget, r.today.cost_usd)))
+}
+
+/// Changes the limits; prompts held by the old ones run if the new ones allow.
+async fn set_budget(
+    State(state): State<AppState>,
+    Json(req): Json<BudgetUpdate>,
+) -> Answer<BudgetInfo> {
+    let b = Budget {
+        session_limit_usd: req.session_limit_usd,
+        daily_limit_usd: req.daily_limit_usd,
+    };
+    run(&state, move |e| e.set_budget(b)).await?;
+    state.runner.kick_all();
+    budget(State(state)).await
+}
