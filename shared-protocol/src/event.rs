@@ -7,6 +7,7 @@ use crate::{CommitInfo, Prompt, PromptState, Session, Usage};
 /// a client resumes with `since=<last seq>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 pub struct Event {
+    #[specta(type = specta_typescript::Number)]
     pub seq: u64,
     pub ts: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

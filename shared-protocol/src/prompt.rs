@@ -16,9 +16,13 @@ pub enum PromptState {
 /// Token totals in Anthropic's raw fields, and the host's cost for them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type)]
 pub struct Usage {
+    #[specta(type = specta_typescript::Number)]
     pub input_tokens: u64,
+    #[specta(type = specta_typescript::Number)]
     pub output_tokens: u64,
+    #[specta(type = specta_typescript::Number)]
     pub cache_creation_input_tokens: u64,
+    #[specta(type = specta_typescript::Number)]
     pub cache_read_input_tokens: u64,
     pub cost_usd: f64,
 }
