@@ -47,6 +47,22 @@ pub struct ServeArgs {
     /// Demo mode: a local stand-in answers instead of the Claude API (clearly labelled).
     #[arg(long)]
     demo: bool,
+    /// The built web UI to serve at /app/ (default: src-ui/dist next to the source tree the
+    /// binary was built from, when it exists).
+    #[arg(long, env = "ARCBENCH_UI_DIR")]
+    ui_dir: Option<PathBuf>,
+}
+
+fn ui_dir(named: Option<PathBuf>) -> Option<PathBuf> {
+    let dir = named.unwrap_or_else(|| {
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../src-ui/dist"))
+    });
+    if dir.join("index.html").exists() {
+        Some(dir)
+    } else {
+        tracing::warn!(dir = %dir.display(), "no built web UI there; /app/ will say so");
+        None
+    }
 }
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
@@ -137,13 +153,9 @@ async fn serve(
     )
     .await
     .map_err(|e| e.to_string())?;
-    let state = AppState {
-        engine,
-        runner: runner.clone(),
-        api_key: key.into(),
-        demo: demo.is_some(),
-        agent: status,
-    };
+    let mut state = AppState::new(engine, runner.clone(), &key, status);
+    state.demo = demo.is_some();
+    state.ui_dir = ui_dir(args.ui_dir.clone());
     let binds = if args.binds.is_empty() {
         vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]
     } else {
@@ -161,11 +173,14 @@ async fn serve(
         let app = app.clone();
         let mut stop = stop_tx.subscribe();
         servers.push(tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.recv().await;
-                })
-                .await
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = stop.recv().await;
+            })
+            .await
         }));
     }
     shutdown_signal().await;

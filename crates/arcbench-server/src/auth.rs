@@ -14,6 +14,16 @@ pub async fn require_key(
     if bearer_matches(req.headers(), &state.api_key) == Some(true) {
         return Ok(next.run(req).await);
     }
+    if state
+        .failed_auth
+        .check_key(&crate::limits::client_ip(&req))
+        .is_err()
+    {
+        return Err(Failure::new(
+            ErrorCode::RateLimited,
+            "too many requests with a wrong key; wait a minute",
+        ));
+    }
     Err(Failure::new(
         ErrorCode::Unauthorized,
         "missing or wrong API key (Authorization: Bearer <key>)",

@@ -5,10 +5,13 @@
 mod auth;
 mod error;
 mod json;
+mod limits;
 mod prompt_routes;
 mod routes;
 mod ws;
 
+use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arcbench_engine::runner::Runner;
@@ -27,6 +30,28 @@ pub struct AppState {
     pub demo: bool,
     /// What `/status` says about the agent (checked once at start).
     pub agent: AgentStatus,
+    /// The built web UI (`src-ui/dist`), served at `/app/`.
+    pub ui_dir: Option<PathBuf>,
+    pub failed_auth: Arc<governor::DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl AppState {
+    pub fn new(
+        engine: Arc<Engine>,
+        runner: Arc<Runner>,
+        api_key: &str,
+        agent: AgentStatus,
+    ) -> Self {
+        AppState {
+            engine,
+            runner,
+            api_key: api_key.into(),
+            demo: false,
+            agent,
+            ui_dir: None,
+            failed_auth: limits::failed_auth_limiter(),
+        }
+    }
 }
 
 /// The whole API; every route requires the key.
@@ -39,8 +64,25 @@ pub fn router(state: AppState) -> Router {
         ));
     // The WebSocket authenticates itself: browsers cannot set headers on it, so the key may come
     // in the first message instead (never in the URL).
-    Router::new()
-        .route("/ws", axum::routing::get(ws::ws))
+    // No auth under /app: the page must load before the phone has a key, and it holds no
+    // user data.
+    let app = match &state.ui_dir {
+        Some(dir) => Router::new().nest_service(
+            "/app",
+            tower_http::services::ServeDir::new(dir)
+                .append_index_html_on_directories(true)
+                .fallback(tower_http::services::ServeFile::new(dir.join("index.html"))),
+        ),
+        None => Router::new().nest_service(
+            "/app",
+            axum::routing::get(|| async {
+                Failure::not_found("the web UI is not built: run `npm run build` in src-ui")
+            }),
+        ),
+    };
+    app.route("/ws", axum::routing::get(ws::ws))
         .merge(keyed)
+        .layer(axum::extract::DefaultBodyLimit::max(limits::MAX_BODY))
+        .layer(limits::cors())
         .with_state(state)
 }

@@ -37,6 +37,10 @@ struct AuthMessage {
 pub async fn ws(
     State(state): State<AppState>,
     headers: HeaderMap,
+    connect: Result<
+        axum::extract::ConnectInfo<std::net::SocketAddr>,
+        axum::extract::rejection::ExtensionRejection,
+    >,
     Query(q): Query<HashMap<String, String>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -48,8 +52,11 @@ pub async fn ws(
                 .into_response()
         }
     };
+    let ip = connect
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
     let header_auth = match bearer_matches(&headers, &state.api_key) {
-        Some(false) => return unauthorized().into_response(),
+        Some(false) => return unauthorized(&state, ip).into_response(),
         Some(true) => true,
         None => false,
     };
@@ -61,18 +68,31 @@ pub async fn ws(
             )
             .into_response()
         } else {
-            unauthorized().into_response()
+            unauthorized(&state, ip).into_response()
         };
     };
-    upgrade.on_upgrade(move |socket| serve(socket, state, since, header_auth))
+    upgrade.on_upgrade(move |socket| serve(socket, state, since, header_auth, ip))
 }
 
-fn unauthorized() -> Failure {
+fn unauthorized(state: &AppState, ip: std::net::IpAddr) -> Failure {
+    if state.failed_auth.check_key(&ip).is_err() {
+        return Failure::new(
+            ErrorCode::RateLimited,
+            "too many requests with a wrong key; wait a minute",
+        );
+    }
     Failure::new(ErrorCode::Unauthorized, "missing or wrong API key")
 }
 
-async fn serve(mut socket: WebSocket, state: AppState, since: u64, header_auth: bool) {
+async fn serve(
+    mut socket: WebSocket,
+    state: AppState,
+    since: u64,
+    header_auth: bool,
+    ip: std::net::IpAddr,
+) {
     if !header_auth && !first_message_authenticates(&mut socket, &state.api_key).await {
+        let _ = state.failed_auth.check_key(&ip);
         let _ = socket
             .send(Message::Close(Some(CloseFrame {
                 code: CLOSE_UNAUTHORIZED,

@@ -44,13 +44,7 @@ async fn api(repo: &TestRepo) -> Api {
         available: false,
         version: None,
     };
-    let app = router(AppState {
-        engine,
-        runner,
-        api_key: KEY.into(),
-        demo: false,
-        agent,
-    });
+    let app = router(AppState::new(engine, runner, KEY, agent));
     Api {
         app,
         data: data.path().into(),
@@ -111,14 +105,22 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/sessions/x/undo"),
     ("POST", "/sessions/x/merge"),
     ("GET", "/events?since=0"),
+    ("POST", "/sessions/x/prompts"),
+    ("GET", "/sessions/x/prompts"),
+    ("POST", "/sessions/x/prompts/p/cancel"),
+    ("POST", "/sessions/x/cancel"),
+    ("GET", "/usage"),
+    ("GET", "/budget"),
+    ("PUT", "/budget"),
     ("GET", "/no/such/route"),
 ];
 
 #[tokio::test]
 async fn every_route_refuses_a_missing_or_wrong_key() {
     let repo = TestRepo::new();
-    let a = api(&repo).await;
     for (m, p) in ROUTES {
+        // A fresh host per route: the failed-auth limiter would answer 429 after a burst.
+        let a = api(&repo).await;
         for key in [None, Some("wrong"), Some("test-key-0123456789abcdeX")] {
             let (status, body) = a.call(m.parse().unwrap(), p, key, Some("{}")).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{m} {p} with {key:?}");
@@ -130,6 +132,43 @@ async fn every_route_refuses_a_missing_or_wrong_key() {
         "",
         "nothing created without a key"
     );
+}
+
+#[tokio::test]
+async fn a_flood_of_wrong_keys_is_rate_limited_but_the_right_key_still_works() {
+    let repo = TestRepo::new();
+    let a = api(&repo).await;
+    let mut codes = Vec::new();
+    for _ in 0..30 {
+        codes.push(a.call(Method::GET, "/status", Some("wrong"), None).await.0);
+    }
+    assert_eq!(codes[0], StatusCode::UNAUTHORIZED);
+    let (last, body) = a.call(Method::GET, "/status", Some("wrong"), None).await;
+    assert_eq!(
+        (last, body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"))
+    );
+    a.ok(Method::GET, "/status", None).await;
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413_and_the_ui_route_needs_no_key() {
+    let repo = TestRepo::new();
+    let a = api(&repo).await;
+    let huge = format!(r#"{{"title":"{}"}}"#, "x".repeat(3 << 20));
+    let (code, body) = a
+        .call(Method::POST, "/sessions", Some(KEY), Some(&huge))
+        .await;
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
+    );
+    let (code, body) = a.call(Method::GET, "/app/", None, None).await;
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    assert!(body["message"].as_str().unwrap().contains("not built"));
 }
 
 #[tokio::test]

@@ -45,13 +45,7 @@ async fn host(repo: &TestRepo) -> Host {
         available: false,
         version: None,
     };
-    let app = router(AppState {
-        engine: engine.clone(),
-        runner,
-        api_key: KEY.into(),
-        demo: false,
-        agent,
-    });
+    let app = router(AppState::new(engine.clone(), runner, KEY, agent));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
