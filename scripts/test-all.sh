@@ -30,6 +30,7 @@ if [[ ! -x "$test_venv/bin/pytest" ]]; then
     python3 -m venv "$test_venv"
     "$test_venv/bin/pip" install --quiet --disable-pip-version-check pytest
 fi
+[[ -x "$test_venv/bin/schemathesis" ]] || "$test_venv/bin/pip" install --quiet --disable-pip-version-check schemathesis
 cargo build --quiet -p fake-claude --bin fake-claude
 coproc FAKE { exec "$root/target/debug/fake-claude" --port 0 --print-port --exit-on-stdin-eof; }
 read -r line <&"${FAKE[0]}"
@@ -45,3 +46,7 @@ kill "$FAKE_PID" 2>/dev/null || true
 if grep -Eq '[0-9]+ skipped' "$root/target/bridge-tests.log"; then
     die "bridge tests were skipped (see above)"
 fi
+
+log "API fuzzing (schemathesis against /openapi.json: no server errors)"
+cargo build --quiet --bin arcbench
+"$root/tests/api-fuzz/schemathesis.sh" "$test_venv" "$root/target/debug/arcbench"

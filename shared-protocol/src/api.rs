@@ -6,6 +6,7 @@ use specta::Type;
 use crate::{CommitInfo, Event, Prompt, Session, Usage};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateSessionRequest {
     #[serde(default)]
     pub repo: Option<String>,
@@ -16,6 +17,7 @@ pub struct CreateSessionRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HunkIdsRequest {
     pub ids: Vec<String>,
     /// Reject only: why, for the agent's next round.
@@ -24,22 +26,26 @@ pub struct HunkIdsRequest {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplyRequest {
     #[serde(default)]
     pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommitResponse {
     pub commit: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionsResponse {
     pub sessions: Vec<Session>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionDetail {
     #[serde(flatten)]
     pub session: Session,
@@ -48,11 +54,13 @@ pub struct SessionDetail {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventsResponse {
     pub events: Vec<Event>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentStatus {
     pub kind: String,
     pub available: bool,
@@ -60,6 +68,7 @@ pub struct AgentStatus {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Status {
     pub name: String,
     pub version: String,
@@ -70,12 +79,14 @@ pub struct Status {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeletedResponse {
     pub deleted: bool,
     pub branch_deleted: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmitPromptRequest {
     pub text: String,
     /// Chosen by the client (a UUID); the same id is never run twice.
@@ -83,17 +94,20 @@ pub struct SubmitPromptRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PromptsResponse {
     pub prompts: Vec<Prompt>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CancelResponse {
     /// False when no prompt was running.
     pub cancelled: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyedUsage {
     /// Session id, model name or `YYYY-MM-DD` day, depending on the list.
     pub id: String,
@@ -102,6 +116,7 @@ pub struct KeyedUsage {
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BudgetInfo {
     pub session_limit_usd: Option<f64>,
     pub daily_limit_usd: Option<f64>,
@@ -111,6 +126,7 @@ pub struct BudgetInfo {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageResponse {
     pub total: Usage,
     /// Today in UTC.
@@ -122,6 +138,7 @@ pub struct UsageResponse {
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BudgetUpdate {
     /// USD; `null` for no limit.
     pub session_limit_usd: Option<f64>,

@@ -3,11 +3,13 @@ use specta::Type;
 
 /// The uncommitted work of a session: its worktree against its branch tip.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Diff {
     pub files: Vec<FileDiff>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileDiff {
     /// Path in the worktree (lossy UTF-8 for display; ids, not paths, address hunks).
     pub path: String,
@@ -23,6 +25,7 @@ pub struct FileDiff {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FileStatus {
     Added,
@@ -36,6 +39,7 @@ pub enum FileStatus {
 /// One reviewable unit. Text changes are git hunks; binary, too-large, rename and mode changes are
 /// whole units with no lines, named by `kind`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hunk {
     pub id: String,
     pub kind: HunkKind,
@@ -49,6 +53,7 @@ pub struct Hunk {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HunkKind {
     Text,
@@ -65,6 +70,7 @@ pub enum HunkKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HunkState {
     Pending,
@@ -72,6 +78,7 @@ pub enum HunkState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiffLine {
     pub kind: LineKind,
     /// The line without its line ending (lossy UTF-8).
@@ -82,6 +89,7 @@ pub struct DiffLine {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LineKind {
     Context,

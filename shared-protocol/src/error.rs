@@ -3,6 +3,7 @@ use specta::Type;
 
 /// The error body of every failed API call: `{code, message}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
@@ -10,6 +11,7 @@ pub struct ApiError {
 
 /// Only the codes a client acts on; the message carries the detail for humans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// Malformed or invalid input (400/422).

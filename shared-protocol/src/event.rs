@@ -6,6 +6,7 @@ use crate::{CommitInfo, Prompt, PromptState, Session, Usage};
 /// One entry of the host's event log. `seq` is global, persisted, gapless and strictly increasing;
 /// a client resumes with `since=<last seq>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     #[specta(type = specta_typescript::Number)]
     pub seq: u64,
@@ -17,6 +18,7 @@ pub struct Event {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type")]
 pub enum EventBody {
     #[serde(rename = "session.created")]
@@ -103,6 +105,7 @@ pub enum EventBody {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BudgetScope {
     Session,
@@ -110,6 +113,7 @@ pub enum BudgetScope {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HunkAction {
     Approved,

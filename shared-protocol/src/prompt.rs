@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PromptState {
     Queued,
@@ -15,6 +16,7 @@ pub enum PromptState {
 
 /// Token totals in Anthropic's raw fields, and the host's cost for them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Usage {
     #[specta(type = specta_typescript::Number)]
     pub input_tokens: u64,
@@ -28,6 +30,7 @@ pub struct Usage {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Prompt {
     pub id: String,
     pub client_id: String,

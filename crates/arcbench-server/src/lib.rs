@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod json;
 mod limits;
+mod openapi;
 mod prompt_routes;
 mod routes;
 mod ws;
@@ -20,6 +21,7 @@ use axum::Router;
 use shared_protocol::AgentStatus;
 
 pub use error::Failure;
+pub use openapi::ApiDoc;
 pub use ws::{CLOSE_RESUME, CLOSE_UNAUTHORIZED};
 
 #[derive(Clone)]

@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use shared_protocol::{
-    BudgetInfo, BudgetUpdate, CancelResponse, KeyedUsage, Prompt, PromptsResponse,
+    ApiError, BudgetInfo, BudgetUpdate, CancelResponse, KeyedUsage, Prompt, PromptsResponse,
     SubmitPromptRequest, UsageResponse,
 };
 
@@ -25,7 +25,8 @@ pub fn api() -> Router<AppState> {
 }
 
 /// 202 for a new prompt, 200 for a `client_id` seen before (same prompt, never run twice).
-async fn submit(
+#[utoipa::path(post, path = "/sessions/{id}/prompts", params(("id" = String, Path, description = "session id")), request_body = SubmitPromptRequest, responses((status = 202, body = Prompt, description = "queued"), (status = 200, body = Prompt, description = "this client_id was seen before: the same prompt"), (status = 400, body = ApiError, description = "bad input"), (status = 402, body = ApiError, description = "budget_exceeded"), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn submit(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Json(req): Json<SubmitPromptRequest>,
@@ -44,13 +45,18 @@ async fn submit(
     Ok((status, axum::Json(prompt)))
 }
 
-async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Answer<PromptsResponse> {
+#[utoipa::path(get, path = "/sessions/{id}/prompts", params(("id" = String, Path, description = "session id")), responses((status = 200, body = PromptsResponse), (status = 404, body = ApiError, description = "unknown session"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<PromptsResponse> {
     Ok(axum::Json(PromptsResponse {
         prompts: run(&state, move |e| e.prompts(&id)).await?,
     }))
 }
 
-async fn cancel_prompt(
+#[utoipa::path(post, path = "/sessions/{id}/prompts/{prompt}/cancel", params(("id" = String, Path), ("prompt" = String, Path)), responses((status = 200, body = CancelResponse), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn cancel_prompt(
     State(state): State<AppState>,
     Path((id, prompt)): Path<(String, String)>,
 ) -> Answer<CancelResponse> {
@@ -63,7 +69,8 @@ async fn cancel_prompt(
     Ok(axum::Json(CancelResponse { cancelled: true }))
 }
 
-async fn cancel_running(
+#[utoipa::path(post, path = "/sessions/{id}/cancel", params(("id" = String, Path, description = "session id")), responses((status = 200, body = CancelResponse), (status = 404, body = ApiError, description = "unknown session"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn cancel_running(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<CancelResponse> {
@@ -74,7 +81,8 @@ async fn cancel_running(
     }))
 }
 
-async fn usage(State(state): State<AppState>) -> Answer<UsageResponse> {
+#[utoipa::path(get, path = "/usage", responses((status = 200, body = UsageResponse), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn usage(State(state): State<AppState>) -> Answer<UsageResponse> {
     let r = run(&state, |e| e.usage_report()).await?;
     let keyed = |v: Vec<(String, shared_protocol::Usage)>| {
         v.into_iter()
@@ -100,13 +108,15 @@ fn budget_info(b: Budget, today: f64) -> BudgetInfo {
     }
 }
 
-async fn budget(State(state): State<AppState>) -> Answer<BudgetInfo> {
+#[utoipa::path(get, path = "/budget", responses((status = 200, body = BudgetInfo), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn budget(State(state): State<AppState>) -> Answer<BudgetInfo> {
     let r = run(&state, |e| e.usage_report()).await?;
     Ok(axum::Json(budget_info(r.budget, r.today.cost_usd)))
 }
 
 /// Changes the limits; prompts held by the old ones run if the new ones allow.
-async fn set_budget(
+#[utoipa::path(put, path = "/budget", request_body = BudgetUpdate, responses((status = 200, body = BudgetInfo), (status = 400, body = ApiError, description = "bad input"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn set_budget(
     State(state): State<AppState>,
     Json(req): Json<BudgetUpdate>,
 ) -> Answer<BudgetInfo> {

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use shared_protocol::{
-    ApplyRequest, CommitResponse, CreateSessionRequest, DeletedResponse, Diff, ErrorCode,
+    ApiError, ApplyRequest, CommitResponse, CreateSessionRequest, DeletedResponse, Diff, ErrorCode,
     EventsResponse, HunkIdsRequest, Session, SessionDetail, SessionsResponse, Status,
 };
 
@@ -28,6 +28,7 @@ pub fn api() -> Router<AppState> {
         .route("/sessions/{id}/undo", post(undo))
         .route("/sessions/{id}/merge", post(merge))
         .route("/events", get(events))
+        .route("/openapi.json", get(crate::openapi::openapi_json))
         .merge(crate::prompt_routes::api())
 }
 
@@ -43,7 +44,8 @@ pub(crate) async fn run<T: Send + 'static>(
         .map_err(Failure::from)
 }
 
-async fn status(State(state): State<AppState>) -> Answer<Status> {
+#[utoipa::path(get, path = "/status", responses((status = 200, body = Status), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn status(State(state): State<AppState>) -> Answer<Status> {
     let sessions = run(&state, |e| e.sessions()).await?;
     Ok(axum::Json(Status {
         name: "arcbench".into(),
@@ -60,7 +62,8 @@ async fn status(State(state): State<AppState>) -> Answer<Status> {
     }))
 }
 
-async fn create_session(
+#[utoipa::path(post, path = "/sessions", request_body = CreateSessionRequest, responses((status = 201, body = Session), (status = 400, body = ApiError, description = "bad input"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn create_session(
     State(state): State<AppState>,
     Json(req): Json<CreateSessionRequest>,
 ) -> Result<(StatusCode, axum::Json<Session>), Failure> {
@@ -75,13 +78,15 @@ async fn create_session(
     Ok((StatusCode::CREATED, axum::Json(s)))
 }
 
-async fn list_sessions(State(state): State<AppState>) -> Answer<SessionsResponse> {
+#[utoipa::path(get, path = "/sessions", responses((status = 200, body = SessionsResponse), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn list_sessions(State(state): State<AppState>) -> Answer<SessionsResponse> {
     Ok(axum::Json(SessionsResponse {
         sessions: run(&state, |e| e.sessions()).await?,
     }))
 }
 
-async fn session_detail(
+#[utoipa::path(get, path = "/sessions/{id}", params(("id" = String, Path, description = "session id")), responses((status = 200, body = SessionDetail), (status = 404, body = ApiError, description = "unknown session"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn session_detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<SessionDetail> {
@@ -96,7 +101,8 @@ async fn session_detail(
     }))
 }
 
-async fn delete_session(
+#[utoipa::path(delete, path = "/sessions/{id}", params(("id" = String, Path, description = "session id"), ("delete_branch" = Option<bool>, Query, description = "also delete the session branch")), responses((status = 200, body = DeletedResponse), (status = 400, body = ApiError, description = "bad input"), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn delete_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
@@ -118,11 +124,13 @@ async fn delete_session(
     }))
 }
 
-async fn diff(State(state): State<AppState>, Path(id): Path<String>) -> Answer<Diff> {
+#[utoipa::path(get, path = "/sessions/{id}/diff", params(("id" = String, Path, description = "session id")), responses((status = 200, body = Diff), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn diff(State(state): State<AppState>, Path(id): Path<String>) -> Answer<Diff> {
     Ok(axum::Json(run(&state, move |e| e.diff(&id)).await?))
 }
 
-async fn approve(
+#[utoipa::path(post, path = "/sessions/{id}/hunks/approve", params(("id" = String, Path, description = "session id")), request_body = HunkIdsRequest, responses((status = 200, body = Diff), (status = 400, body = ApiError, description = "bad input"), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn approve(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Json(req): Json<HunkIdsRequest>,
@@ -132,7 +140,8 @@ async fn approve(
     ))
 }
 
-async fn reject_hunks(
+#[utoipa::path(post, path = "/sessions/{id}/hunks/reject", params(("id" = String, Path, description = "session id")), request_body = HunkIdsRequest, responses((status = 200, body = Diff), (status = 400, body = ApiError, description = "bad input"), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn reject_hunks(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Json(req): Json<HunkIdsRequest>,
@@ -145,7 +154,8 @@ async fn reject_hunks(
     ))
 }
 
-async fn apply(
+#[utoipa::path(post, path = "/sessions/{id}/apply", params(("id" = String, Path, description = "session id")), request_body(content = Option<ApplyRequest>), responses((status = 200, body = CommitResponse), (status = 400, body = ApiError, description = "bad input"), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn apply(
     State(state): State<AppState>,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<ApplyRequest>,
@@ -155,23 +165,36 @@ async fn apply(
     Ok(axum::Json(CommitResponse { commit: c.sha }))
 }
 
-async fn reject_all(State(state): State<AppState>, Path(id): Path<String>) -> Answer<Diff> {
+#[utoipa::path(post, path = "/sessions/{id}/reject", params(("id" = String, Path, description = "session id")), responses((status = 200, body = Diff), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn reject_all(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<Diff> {
     Ok(axum::Json(run(&state, move |e| e.reject_all(&id)).await?))
 }
 
-async fn undo(State(state): State<AppState>, Path(id): Path<String>) -> Answer<CommitResponse> {
+#[utoipa::path(post, path = "/sessions/{id}/undo", params(("id" = String, Path, description = "session id")), responses((status = 200, body = CommitResponse), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn undo(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<CommitResponse> {
     Ok(axum::Json(CommitResponse {
         commit: run(&state, move |e| e.undo(&id)).await?,
     }))
 }
 
-async fn merge(State(state): State<AppState>, Path(id): Path<String>) -> Answer<CommitResponse> {
+#[utoipa::path(post, path = "/sessions/{id}/merge", params(("id" = String, Path, description = "session id")), responses((status = 200, body = CommitResponse), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn merge(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<CommitResponse> {
     Ok(axum::Json(CommitResponse {
         commit: run(&state, move |e| e.merge(&id)).await?,
     }))
 }
 
-async fn events(
+#[utoipa::path(get, path = "/events", params(("since" = Option<u64>, Query, description = "return events with seq > since")), responses((status = 200, body = EventsResponse), (status = 400, body = ApiError, description = "bad input"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn events(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Answer<EventsResponse> {

@@ -112,6 +112,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/usage"),
     ("GET", "/budget"),
     ("PUT", "/budget"),
+    ("GET", "/openapi.json"),
     ("GET", "/no/such/route"),
 ];
 
@@ -365,4 +366,37 @@ async fn review_loop_and_typed_errors() {
     )
     .await;
     assert_eq!(git(&repo.path, &["branch", "--list", "session/*"]), "");
+}
+
+#[tokio::test]
+async fn openapi_describes_every_contract_route() {
+    let repo = TestRepo::new();
+    let a = api(&repo).await;
+    let doc = a.ok(Method::GET, "/openapi.json", None).await;
+    let paths = doc["paths"].as_object().unwrap();
+    for (method, path) in [
+        ("get", "/status"),
+        ("post", "/sessions"),
+        ("get", "/sessions"),
+        ("get", "/sessions/{id}"),
+        ("delete", "/sessions/{id}"),
+        ("post", "/sessions/{id}/prompts"),
+        ("post", "/sessions/{id}/cancel"),
+        ("get", "/sessions/{id}/diff"),
+        ("post", "/sessions/{id}/hunks/approve"),
+        ("post", "/sessions/{id}/hunks/reject"),
+        ("post", "/sessions/{id}/apply"),
+        ("post", "/sessions/{id}/reject"),
+        ("post", "/sessions/{id}/undo"),
+        ("post", "/sessions/{id}/merge"),
+        ("get", "/usage"),
+        ("get", "/events"),
+    ] {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for s in ["Session", "Diff", "Hunk", "Prompt", "Event", "ApiError", "UsageResponse"] {
+        assert!(schemas.contains_key(s), "schema {s}");
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 }
