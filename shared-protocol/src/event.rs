@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use crate::{CommitInfo, Prompt, PromptState, Session, Usage};
+use crate::{CommitInfo, Prompt, PromptState, ReviewNote, Session, Usage};
 
 /// One entry of the host's event log. `seq` is global, persisted, gapless and strictly increasing;
 /// a client resumes with `since=<last seq>`.
@@ -90,6 +90,9 @@ pub enum EventBody {
         session_total: Usage,
         today_total: Usage,
     },
+    /// A reviewer commented on (or rejected) a hunk; the next revision will use it.
+    #[serde(rename = "review.noted")]
+    ReviewNoted { note: ReviewNote },
     #[serde(rename = "budget.warning")]
     BudgetWarning {
         scope: BudgetScope,
@@ -141,6 +144,7 @@ impl EventBody {
             EventBody::AgentConfirm { .. } => "agent.confirm",
             EventBody::PromptFinished { .. } => "prompt.finished",
             EventBody::UsageUpdated { .. } => "usage.updated",
+            EventBody::ReviewNoted { .. } => "review.noted",
             EventBody::BudgetWarning { .. } => "budget.warning",
             EventBody::BudgetExceeded { .. } => "budget.exceeded",
         }

@@ -5,6 +5,7 @@ mod diff;
 mod error;
 mod event;
 mod prompt;
+mod review;
 mod session;
 
 pub use api::*;
@@ -12,4 +13,5 @@ pub use diff::*;
 pub use error::*;
 pub use event::*;
 pub use prompt::*;
+pub use review::*;
 pub use session::*;

@@ -41,4 +41,20 @@ pub struct Prompt {
     /// Why a prompt failed, or why a queued one is held (budget).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    #[serde(default)]
+    pub kind: PromptKind,
+    /// Worktree files put in the agent's chat before the prompt (a revision's reviewed files).
+    #[serde(default)]
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PromptKind {
+    /// Written by the user.
+    #[default]
+    Prompt,
+    /// Built from review notes by `revise`.
+    Revision,
 }

@@ -27,6 +27,11 @@ fn types() -> Types {
         .register::<BudgetUpdate>()
         .register::<Event>()
         .register::<EventsResponse>()
+        .register::<CommentRequest>()
+        .register::<NoteResponse>()
+        .register::<RevisionPreview>()
+        .register::<ReviseRequest>()
+        .register::<HistoryResponse>()
 }
 
 fn generated() -> String {

@@ -22,6 +22,7 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 [[ -n "$url" ]] || { cat "$work/err"; echo "host did not start" >&2; exit 1; }
+cd "$work"
 "$venv/bin/schemathesis" run "$url/openapi.json" \
     -H "Authorization: Bearer $key" \
     --checks not_a_server_error \

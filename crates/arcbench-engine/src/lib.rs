@@ -7,6 +7,7 @@ mod pricing;
 mod prompts;
 mod repos;
 mod review;
+mod revise;
 pub mod runner;
 mod sessions;
 
@@ -22,6 +23,7 @@ pub use budget::{Budget, UsageReport, WARNING_RATIO};
 pub use error::EngineError;
 pub use pricing::{Price, Pricing};
 pub use repos::RepoEntry;
+pub use revise::revision_text;
 pub use sessions::CreateSession;
 
 pub type Result<T> = std::result::Result<T, EngineError>;

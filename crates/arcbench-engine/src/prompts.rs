@@ -6,7 +6,7 @@ use arcbench_git::diff::WorkDiff;
 use arcbench_git::review as git_review;
 use arcbench_git::worktree;
 use arcbench_store::now;
-use shared_protocol::{EventBody, Prompt, PromptState, Usage};
+use shared_protocol::{EventBody, Prompt, PromptKind, PromptState, Usage};
 use std::path::Path;
 
 use crate::{Engine, EngineError, Result};
@@ -22,6 +22,19 @@ impl Engine {
         session: &str,
         text: &str,
         client_id: &str,
+    ) -> Result<(Prompt, bool)> {
+        self.queue_prompt(session, text, client_id, PromptKind::Prompt, Vec::new())
+    }
+
+    /// The one way a prompt enters a queue (typed by the user or built by `revise`). A revision
+    /// uses up the session's pending review notes in the same transaction.
+    pub(crate) fn queue_prompt(
+        &self,
+        session: &str,
+        text: &str,
+        client_id: &str,
+        kind: PromptKind,
+        files: Vec<String>,
     ) -> Result<(Prompt, bool)> {
         let client_id = client_id.trim();
         if client_id.is_empty() || client_id.len() > MAX_CLIENT_ID {
@@ -63,6 +76,8 @@ impl Engine {
             usage: Usage::default(),
             created_at: now(),
             reason: None,
+            kind,
+            files,
         };
         let inserted = self.store.tx(|tx| {
             // Two requests with one client_id can race past the check above; the UNIQUE
@@ -71,6 +86,9 @@ impl Engine {
                 return Ok::<_, EngineError>(Some(existing.prompt));
             }
             tx.insert_prompt(session, &prompt)?;
+            if kind == PromptKind::Revision {
+                tx.consume_notes(session, &prompt.id)?;
+            }
             tx.append_event(
                 Some(session),
                 EventBody::PromptQueued {
@@ -211,12 +229,17 @@ impl Engine {
                 Ok::<_, EngineError>(())
             })?;
         }
-        self.refresh_diff(session)
+        self.refresh_diff_after(session, Some(prompt_id))
     }
 
     /// After the agent wrote files: keep the approval mirror exact (Aider `git add`s new files)
     /// and tell clients the diff changed.
     pub(crate) fn refresh_diff(&self, session: &str) -> Result<()> {
+        self.refresh_diff_after(session, None)
+    }
+
+    /// Like [`Self::refresh_diff`], also keeping the diff as the one `prompt_id` left behind.
+    fn refresh_diff_after(&self, session: &str, prompt_id: Option<&str>) -> Result<()> {
         let lock = self.lock_session(session);
         let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
         let row = self.session_row(session)?;
@@ -226,8 +249,12 @@ impl Engine {
         let diff = WorkDiff::compute(&wt)?;
         let approved = self.current_approvals(session, &diff)?;
         git_review::sync_index(&wt, &diff, &approved)?;
-        self.store
-            .tx(|tx| crate::review::diff_event(tx, session, &diff, &approved))
+        self.store.tx(|tx| {
+            if let Some(p) = prompt_id {
+                tx.save_prompt_diff(p, &diff.to_wire(&|h| approved.contains(h)))?;
+            }
+            crate::review::diff_event(tx, session, &diff, &approved)
+        })
     }
 
     /// A prompt the host was running when it stopped (crash, kill -9, SIGTERM) ends

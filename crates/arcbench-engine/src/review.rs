@@ -14,7 +14,6 @@ use shared_protocol::{CommitInfo, Diff, EventBody, HunkAction};
 
 use crate::{Engine, EngineError, Result};
 
-const MAX_COMMENT: usize = 4000;
 const MAX_MESSAGE: usize = 10_000;
 
 impl Engine {
@@ -56,15 +55,22 @@ impl Engine {
     pub fn reject(&self, id: &str, ids: &[String], comment: Option<&str>) -> Result<Diff> {
         require_ids(ids)?;
         let comment = comment.map(str::trim).filter(|c| !c.is_empty());
-        if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT) {
-            return Err(EngineError::BadRequest(format!(
-                "comment is longer than {MAX_COMMENT} characters"
-            )));
+        if let Some(c) = comment {
+            crate::revise::check_comment(c)?;
         }
         self.review_op(id, |_, wt| {
             let diff = WorkDiff::compute(wt)?;
             git_review::check_ids(&diff, ids)?;
             let rejected: Ids = ids.iter().cloned().collect();
+            // Every rejection is a review note (quoting the hunk before it is reverted): the next
+            // revision tells the agent what was refused and why.
+            let notes: Vec<_> = diff
+                .units()
+                .filter(|(_, u)| rejected.contains(&u.id))
+                .map(|(f, u)| {
+                    crate::revise::note_for(f, u, shared_protocol::NoteHunkState::Rejected, comment)
+                })
+                .collect();
             git_review::revert_units(wt, &diff, &rejected)?;
             let after = WorkDiff::compute(wt)?;
             let approved = self.current_approvals(id, &after)?;
@@ -72,6 +78,7 @@ impl Engine {
             self.store.tx(|tx| {
                 tx.set_approved(id, &approved, &now())?;
                 log_units(tx, id, &diff, ids, ReviewAction::Reject, comment)?;
+                crate::revise::record_notes(tx, id, notes)?;
                 tx.append_event(
                     Some(id),
                     EventBody::HunkUpdated {

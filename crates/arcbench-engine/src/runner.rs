@@ -244,7 +244,7 @@ impl Runner {
                 .prompt(PromptRequest {
                     id: prompt.id.clone(),
                     text: prompt.text.clone(),
-                    files: Vec::new(),
+                    files: prompt.files.clone(),
                 })
                 .await
                 .map_err(|e| e.to_string())?

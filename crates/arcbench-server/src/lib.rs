@@ -8,6 +8,7 @@ mod json;
 mod limits;
 mod openapi;
 mod prompt_routes;
+mod review_routes;
 mod routes;
 mod ws;
 

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{prompt_routes, routes};
+use crate::{prompt_routes, review_routes, routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +30,10 @@ use crate::{prompt_routes, routes};
         prompt_routes::usage,
         prompt_routes::budget,
         prompt_routes::set_budget,
+        review_routes::comment,
+        review_routes::preview,
+        review_routes::revise,
+        review_routes::history,
     ),
     modifiers(&BearerAuth)
 )]

@@ -30,6 +30,7 @@ pub fn api() -> Router<AppState> {
         .route("/events", get(events))
         .route("/openapi.json", get(crate::openapi::openapi_json))
         .merge(crate::prompt_routes::api())
+        .merge(crate::review_routes::api())
 }
 
 /// Runs one engine operation on the blocking pool: git and SQLite block.

@@ -113,6 +113,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/budget"),
     ("PUT", "/budget"),
     ("GET", "/openapi.json"),
+    ("POST", "/sessions/x/comments"),
+    ("GET", "/sessions/x/revise"),
+    ("POST", "/sessions/x/revise"),
+    ("GET", "/sessions/x/history"),
     ("GET", "/no/such/route"),
 ];
 
@@ -392,11 +396,25 @@ async fn openapi_describes_every_contract_route() {
         ("get", "/usage"),
         ("get", "/events"),
     ] {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing"
+        );
     }
     let schemas = doc["components"]["schemas"].as_object().unwrap();
-    for s in ["Session", "Diff", "Hunk", "Prompt", "Event", "ApiError", "UsageResponse"] {
+    for s in [
+        "Session",
+        "Diff",
+        "Hunk",
+        "Prompt",
+        "Event",
+        "ApiError",
+        "UsageResponse",
+    ] {
         assert!(schemas.contains_key(s), "schema {s}");
     }
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
 }

@@ -3,6 +3,7 @@
 
 mod events;
 mod migrations;
+mod notes;
 mod prompts;
 mod review;
 mod sessions;

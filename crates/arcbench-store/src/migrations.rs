@@ -89,6 +89,33 @@ const STEPS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // 3: review notes (comments and rejections that feed the next revision), files a prompt puts
+    // in the agent's chat, prompt kinds, and the diff each prompt left behind.
+    r#"
+    CREATE TABLE review_notes (
+        id              INTEGER PRIMARY KEY,
+        session_id      TEXT NOT NULL REFERENCES sessions(id),
+        hunk_id         TEXT NOT NULL,
+        path            TEXT NOT NULL,
+        header          TEXT NOT NULL,
+        old_start       INTEGER NOT NULL,
+        old_lines       INTEGER NOT NULL,
+        new_start       INTEGER NOT NULL,
+        new_lines       INTEGER NOT NULL,
+        hunk_state      TEXT NOT NULL,
+        patch           TEXT NOT NULL,
+        comment         TEXT,
+        created_at      TEXT NOT NULL,
+        round_prompt_id TEXT
+    );
+    CREATE INDEX review_notes_session ON review_notes(session_id, round_prompt_id);
+    ALTER TABLE prompts ADD COLUMN kind TEXT NOT NULL DEFAULT 'prompt';
+    ALTER TABLE prompts ADD COLUMN files TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE prompt_diffs (
+        prompt_id TEXT PRIMARY KEY REFERENCES prompts(id),
+        diff      TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub fn run(conn: &mut Connection, path: &str) -> Result<()> {

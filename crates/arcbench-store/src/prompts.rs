@@ -1,5 +1,5 @@
 use rusqlite::{params, OptionalExtension, Row};
-use shared_protocol::{Prompt, PromptState, Usage};
+use shared_protocol::{Prompt, PromptKind, PromptState, Usage};
 
 use crate::{Result, Tx};
 
@@ -28,7 +28,7 @@ fn parse_state(s: &str) -> PromptState {
 const COLUMNS: &str = "p.id, p.session_id, p.client_id, p.text, p.state, p.reason, p.created_at,
     COALESCE(SUM(u.input_tokens), 0), COALESCE(SUM(u.output_tokens), 0),
     COALESCE(SUM(u.cache_creation_input_tokens), 0), COALESCE(SUM(u.cache_read_input_tokens), 0),
-    COALESCE(SUM(u.cost_usd), 0.0)";
+    COALESCE(SUM(u.cost_usd), 0.0), p.kind, p.files";
 const FROM: &str = "FROM prompts p LEFT JOIN usage u ON u.prompt_id = p.id";
 
 /// A prompt row and the session it belongs to.
@@ -55,6 +55,12 @@ fn from_row(r: &Row) -> rusqlite::Result<PromptRow> {
                 cache_read_input_tokens: r.get::<_, i64>(10)? as u64,
                 cost_usd: r.get(11)?,
             },
+            kind: if r.get::<_, String>(12)? == "revision" {
+                PromptKind::Revision
+            } else {
+                PromptKind::Prompt
+            },
+            files: serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default(),
         },
     })
 }
@@ -62,8 +68,8 @@ fn from_row(r: &Row) -> rusqlite::Result<PromptRow> {
 impl Tx<'_> {
     pub fn insert_prompt(&self, session: &str, p: &Prompt) -> Result<()> {
         self.0.execute(
-            "INSERT INTO prompts (id, session_id, client_id, text, state, reason, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO prompts (id, session_id, client_id, text, state, reason, created_at, kind, files)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 p.id,
                 session,
@@ -71,7 +77,12 @@ impl Tx<'_> {
                 p.text,
                 state_str(p.state),
                 p.reason,
-                p.created_at
+                p.created_at,
+                match p.kind {
+                    PromptKind::Prompt => "prompt",
+                    PromptKind::Revision => "revision",
+                },
+                serde_json::to_string(&p.files).expect("paths serialize")
             ],
         )?;
         Ok(())
@@ -181,5 +192,32 @@ impl Tx<'_> {
             params![id, text],
         )?;
         Ok(())
+    }
+}
+
+impl Tx<'_> {
+    /// Keeps the diff a prompt left behind (shown in the session's history).
+    pub fn save_prompt_diff(&self, prompt_id: &str, diff: &shared_protocol::Diff) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO prompt_diffs (prompt_id, diff) VALUES (?1, ?2)
+             ON CONFLICT(prompt_id) DO UPDATE SET diff = excluded.diff",
+            params![
+                prompt_id,
+                serde_json::to_string(diff).expect("diffs serialize")
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn prompt_diff(&self, prompt_id: &str) -> Result<Option<shared_protocol::Diff>> {
+        let json: Option<String> = self
+            .0
+            .query_row(
+                "SELECT diff FROM prompt_diffs WHERE prompt_id = ?1",
+                [prompt_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
     }
 }

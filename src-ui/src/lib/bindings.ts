@@ -39,6 +39,11 @@ export type CancelResponse = {
 	cancelled: boolean,
 };
 
+export type CommentRequest = {
+	hunk_id: string,
+	comment: string,
+};
+
 export type CommitInfo = {
 	sha: string,
 	message: string,
@@ -105,7 +110,9 @@ export type EventBody = { type: "session.created"; session: Session } | { type: 
 /**  The text streamed so far for this prompt no longer stands (a retry or follow-up). */
 { type: "agent.text_discarded"; prompt_id: string; reason: string } | { type: "agent.log"; prompt_id: string; level: string; line: string } | { type: "agent.confirm"; prompt_id: string; question: string; subject: string | null; answer: boolean } | { type: "prompt.finished"; prompt_id: string; state: PromptState; usage: Usage; reason?: string | null } | 
 /**  One API request was made; `usage` is that request's, the totals are after it. */
-{ type: "usage.updated"; prompt_id: string | null; model: string; usage: Usage; session_total: Usage; today_total: Usage } | { type: "budget.warning"; scope: BudgetScope; spent_usd: number | null; limit_usd: number | null } | { type: "budget.exceeded"; scope: BudgetScope; spent_usd: number | null; limit_usd: number | null };
+{ type: "usage.updated"; prompt_id: string | null; model: string; usage: Usage; session_total: Usage; today_total: Usage } | 
+/**  A reviewer commented on (or rejected) a hunk; the next revision will use it. */
+{ type: "review.noted"; note: ReviewNote } | { type: "budget.warning"; scope: BudgetScope; spent_usd: number | null; limit_usd: number | null } | { type: "budget.exceeded"; scope: BudgetScope; spent_usd: number | null; limit_usd: number | null };
 
 export type EventsResponse = {
 	events: Event[],
@@ -128,6 +135,12 @@ export type FileDiff = {
 export type FileStatus = "added" | "deleted" | "modified" | "renamed" | 
 /**  A file became a symlink or the reverse. */
 "type_changed";
+
+export type HistoryResponse = {
+	rounds: Round[],
+	/**  Notes made since the last revision (what `revise` would use now). */
+	pending_notes: ReviewNote[],
+};
 
 /**
  *  One reviewable unit. Text changes are git hunks; binary, too-large, rename and mode changes are
@@ -174,6 +187,12 @@ export type KeyedUsage = {
 
 export type LineKind = "context" | "add" | "del";
 
+export type NoteHunkState = "rejected" | "approved" | "pending";
+
+export type NoteResponse = {
+	note: ReviewNote,
+};
+
 export type Prompt = {
 	id: string,
 	client_id: string,
@@ -183,7 +202,16 @@ export type Prompt = {
 	created_at: string,
 	/**  Why a prompt failed, or why a queued one is held (budget). */
 	reason?: string | null,
+	kind?: PromptKind,
+	/**  Worktree files put in the agent's chat before the prompt (a revision's reviewed files). */
+	files?: string[],
 };
+
+export type PromptKind = 
+/**  Written by the user. */
+"prompt" | 
+/**  Built from review notes by `revise`. */
+"revision";
 
 export type PromptState = "queued" | "running" | "done" | "failed" | "cancelled" | 
 /**  The host stopped (or crashed) while the prompt ran. */
@@ -191,6 +219,52 @@ export type PromptState = "queued" | "running" | "done" | "failed" | "cancelled"
 
 export type PromptsResponse = {
 	prompts: Prompt[],
+};
+
+/**
+ *  What a reviewer said about one hunk: a rejection (with or without a reason) or a comment on a
+ *  hunk they kept. Notes feed the next revision; each is used once.
+ */
+export type ReviewNote = {
+	id: number,
+	hunk_id: string,
+	path: string,
+	header: string,
+	old_start: number,
+	old_lines: number,
+	new_start: number,
+	new_lines: number,
+	hunk_state: NoteHunkState,
+	/**  The hunk as a unified-diff fragment (`-`/`+`/` ` lines), as it was when the note was made. */
+	patch: string,
+	comment: string | null,
+	created_at: string,
+	/**  The revision prompt that used this note; `null` while it waits for the next revision. */
+	round_prompt_id: string | null,
+};
+
+export type ReviseRequest = {
+	/**  Same rule as prompts: the same id is never queued twice. */
+	client_id: string,
+	/**  The edited prompt; default: the preview's text. */
+	text?: string | null,
+};
+
+/**  The prompt `revise` would send: shown for a last edit before it is queued. */
+export type RevisionPreview = {
+	text: string,
+	files: string[],
+	notes: ReviewNote[],
+};
+
+/**
+ *  One round of a session: a prompt, the review notes that caused it (for a revision), and the
+ *  diff it left behind.
+ */
+export type Round = {
+	prompt: Prompt,
+	notes: ReviewNote[],
+	diff: Diff | null,
 };
 
 export type Session = {

@@ -1,4 +1,4 @@
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 //! Runs the real `arcbench serve` binary against a real repository, real Aider and the local
 //! Messages API, and talks to it like a client: HTTP and WebSocket.
 

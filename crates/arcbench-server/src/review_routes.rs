@@ -1,0 +1,83 @@
+//! Review notes and revisions: comments on hunks, the revise action, and the round history.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use shared_protocol::{
+    ApiError, CommentRequest, HistoryResponse, NoteResponse, Prompt, ReviseRequest, RevisionPreview,
+};
+
+use crate::json::Json;
+use crate::routes::{run, Answer};
+use crate::{AppState, Failure};
+
+pub fn api() -> Router<AppState> {
+    Router::new()
+        .route("/sessions/{id}/comments", post(comment))
+        .route("/sessions/{id}/revise", get(preview).post(revise))
+        .route("/sessions/{id}/history", get(history))
+}
+
+#[utoipa::path(post, path = "/sessions/{id}/comments", params(("id" = String, Path)), request_body = CommentRequest,
+    responses((status = 201, body = NoteResponse), (status = 400, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError, description = "hunk_stale"), (status = 401, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn comment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(req): Json<CommentRequest>,
+) -> Result<(StatusCode, axum::Json<NoteResponse>), Failure> {
+    let note = run(&state, move |e| e.comment(&id, &req.hunk_id, &req.comment)).await?;
+    Ok((StatusCode::CREATED, axum::Json(NoteResponse { note })))
+}
+
+#[utoipa::path(get, path = "/sessions/{id}/revise", params(("id" = String, Path)),
+    responses((status = 200, body = RevisionPreview), (status = 404, body = ApiError),
+        (status = 409, body = ApiError, description = "no review notes to revise from"), (status = 401, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn preview(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<RevisionPreview> {
+    Ok(axum::Json(
+        run(&state, move |e| e.revision_preview(&id)).await?,
+    ))
+}
+
+/// Queues the revision through the normal prompt queue (202 new, 200 same client_id).
+#[utoipa::path(post, path = "/sessions/{id}/revise", params(("id" = String, Path)), request_body = ReviseRequest,
+    responses((status = 202, body = Prompt), (status = 200, body = Prompt), (status = 400, body = ApiError),
+        (status = 402, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError, description = "no review notes to revise from"), (status = 401, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn revise(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(req): Json<ReviseRequest>,
+) -> Result<(StatusCode, axum::Json<Prompt>), Failure> {
+    let session = id.clone();
+    let (prompt, created) = run(&state, move |e| {
+        e.submit_revision(&session, &req.client_id, req.text.as_deref())
+    })
+    .await?;
+    state.runner.kick(&id);
+    Ok((
+        if created {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::OK
+        },
+        axum::Json(prompt),
+    ))
+}
+
+#[utoipa::path(get, path = "/sessions/{id}/history", params(("id" = String, Path)),
+    responses((status = 200, body = HistoryResponse), (status = 404, body = ApiError), (status = 401, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<HistoryResponse> {
+    Ok(axum::Json(run(&state, move |e| e.history(&id)).await?))
+}
