@@ -37,6 +37,8 @@ pub struct EngineConfig {
     pub pricing: Pricing,
     /// Limits used until changed through the API.
     pub budget: Budget,
+    /// Live events a subscriber may fall behind by; 0 means [`EVENT_BUFFER`].
+    pub event_buffer: usize,
 }
 
 pub struct Engine {
@@ -63,7 +65,12 @@ impl Engine {
         std::fs::create_dir_all(config.data_dir.join("worktrees"))?;
         let store = Store::open(&config.data_dir.join("arcbench.sqlite3"))?;
         let repos = repos::load(&config.repos)?;
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let buffer = if config.event_buffer == 0 {
+            EVENT_BUFFER
+        } else {
+            config.event_buffer
+        };
+        let (events, _) = broadcast::channel(buffer);
         let sender = events.clone();
         store.set_publisher(move |e| {
             // No subscriber is fine: the event is in the log for whoever asks later.

@@ -196,3 +196,92 @@ async fn clients_joining_during_writes_see_every_event_exactly_once() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_dropped_with_the_resume_code() {
+    let repo = TestRepo::new();
+    let data = tempfile::tempdir().unwrap();
+    let engine = Arc::new(
+        Engine::open(EngineConfig {
+            data_dir: data.path().into(),
+            repos: vec![repo.path.clone()],
+            event_buffer: 64,
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    let runner = Runner::start(
+        engine.clone(),
+        RunnerConfig {
+            agent: Err("none".into()),
+            idle_timeout: Duration::from_secs(60),
+        },
+    )
+    .await
+    .unwrap();
+    let agent = AgentStatus {
+        kind: "aider".into(),
+        available: false,
+        version: None,
+    };
+    let app = router(AppState::new(engine.clone(), runner, KEY, agent));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let h = Host {
+        engine: engine.clone(),
+        addr,
+        _data: data,
+    };
+    let mut slow = connect(&h, 0, Some(KEY)).await.unwrap();
+    // Far more than the socket buffers and the 64-event window hold, written while the client
+    // reads nothing: the host must drop it instead of buffering without bound.
+    let big = "x".repeat(2000);
+    let s = engine.create_session(CreateSession::default()).unwrap();
+    for _ in 0..20 {
+        engine
+            .store()
+            .tx(|tx| {
+                for _ in 0..500 {
+                    tx.append_event(
+                        Some(&s.id),
+                        shared_protocol::EventBody::AgentText {
+                            prompt_id: "p".into(),
+                            chunk: big.clone(),
+                        },
+                    )?;
+                }
+                Ok::<_, arcbench_store::StoreError>(())
+            })
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut got = 0;
+    let close = loop {
+        match tokio::time::timeout(Duration::from_secs(20), slow.next())
+            .await
+            .expect("closed in time")
+        {
+            Some(Ok(Message::Text(t))) => {
+                got = serde_json::from_str::<serde_json::Value>(&t).unwrap()["seq"]
+                    .as_u64()
+                    .unwrap();
+            }
+            Some(Ok(Message::Close(f))) => break f.expect("a close frame with a code"),
+            Some(Ok(_)) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(u16::from(close.code), arcbench_server::CLOSE_RESUME);
+    assert!(
+        close.reason.contains(&format!("since={got}")),
+        "{}",
+        close.reason
+    );
+    // Resuming from there gets the rest, gaplessly.
+    let mut again = connect(&h, got, Some(KEY)).await.unwrap();
+    let end = last_seq(&h);
+    let seqs = read_until(&mut again, end).await;
+    assert_eq!(seqs.first().copied(), Some(got + 1));
+    assert_eq!(seqs.len() as u64, end - got);
+}
