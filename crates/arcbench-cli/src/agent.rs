@@ -20,8 +20,8 @@ pub fn managed_venv(data_dir: &Path) -> PathBuf {
 }
 
 /// The Python to use: the one named, else the managed venv of this data dir, else of the default
-/// data dir (where `scripts/setup-aider.sh` puts it).
-fn pick_python(named: Option<&Path>, data_dir: &Path) -> Result<PathBuf, String> {
+/// data dir (where `scripts/setup-aider.sh` puts it). Shared by serve, doctor and service install.
+pub fn pick_python(named: Option<&Path>, data_dir: &Path) -> Result<PathBuf, String> {
     if let Some(p) = named {
         return Ok(p.to_path_buf());
     }

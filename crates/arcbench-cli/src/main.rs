@@ -2,8 +2,10 @@
 
 mod agent;
 mod demo;
+mod doctor;
 mod key;
 mod serve;
+mod service;
 
 use std::path::PathBuf;
 
@@ -30,6 +32,13 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Run the host 24/7 as a per-user service (systemd user unit, macOS LaunchAgent).
+    Service {
+        #[command(subcommand)]
+        action: service::Action,
+    },
+    /// Check that this machine can run the host; prints a fix for each problem.
+    Doctor(doctor::DoctorArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -44,6 +53,9 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::SetupAider { data_dir } => setup_aider(data_dir),
+        Command::Service { action } => service::run(action),
+        // Its exit code says whether any check failed.
+        Command::Doctor(args) => return doctor::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
