@@ -24,14 +24,15 @@ pub struct ServeArgs {
     /// Address to listen on (repeatable). Default: loopback.
     #[arg(long = "bind")]
     binds: Vec<IpAddr>,
-    #[arg(long, default_value_t = 8000)]
-    port: u16,
-    /// The model Aider uses.
-    #[arg(long, env = "ARCBENCH_MODEL", default_value = "claude-sonnet-4-5")]
-    model: String,
-    /// The model Aider uses for summaries.
-    #[arg(long, env = "ARCBENCH_WEAK_MODEL", default_value = "claude-haiku-4-5")]
-    weak_model: String,
+    /// Port to listen on [default: 8000].
+    #[arg(long)]
+    port: Option<u16>,
+    /// The model Aider uses [default: claude-sonnet-4-5].
+    #[arg(long, env = "ARCBENCH_MODEL")]
+    model: Option<String>,
+    /// The model Aider uses for summaries [default: claude-haiku-4-5].
+    #[arg(long, env = "ARCBENCH_WEAK_MODEL")]
+    weak_model: Option<String>,
     /// A Python with aider-chat installed (default: the managed venv).
     #[arg(long, env = "ARCBENCH_PYTHON")]
     python: Option<PathBuf>,
@@ -41,9 +42,13 @@ pub struct ServeArgs {
     /// Daily (UTC) spending limit in USD (until changed through the API).
     #[arg(long)]
     daily_budget: Option<f64>,
-    /// Seconds an idle session keeps its warm Aider.
-    #[arg(long, default_value_t = 900)]
-    idle_timeout: u64,
+    /// Seconds an idle session keeps its warm Aider [default: 900].
+    #[arg(long)]
+    idle_timeout: Option<u64>,
+    /// A TOML config file (default: config.toml in the data dir, when present). Flags and
+    /// environment variables win over it.
+    #[arg(long, env = "ARCBENCH_CONFIG")]
+    config: Option<PathBuf>,
     /// Demo mode: a local stand-in answers instead of the Claude API (clearly labelled).
     #[arg(long)]
     demo: bool,
@@ -51,6 +56,26 @@ pub struct ServeArgs {
     /// binary was built from, when it exists).
     #[arg(long, env = "ARCBENCH_UI_DIR")]
     ui_dir: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// Fills what flags and the environment left open from the config file.
+    fn merge(&mut self, file: crate::config::FileConfig) {
+        if self.repos.is_empty() {
+            self.repos = file.repos;
+        }
+        if self.binds.is_empty() {
+            self.binds = file.bind;
+        }
+        self.port = self.port.or(file.port);
+        self.model = self.model.take().or(file.model);
+        self.weak_model = self.weak_model.take().or(file.weak_model);
+        self.python = self.python.take().or(file.python);
+        self.session_budget = self.session_budget.or(file.session_budget);
+        self.daily_budget = self.daily_budget.or(file.daily_budget);
+        self.idle_timeout = self.idle_timeout.or(file.idle_timeout);
+        self.ui_dir = self.ui_dir.take().or(file.ui_dir);
+    }
 }
 
 fn ui_dir(named: Option<PathBuf>) -> Option<PathBuf> {
@@ -65,13 +90,16 @@ fn ui_dir(named: Option<PathBuf>) -> Option<PathBuf> {
     }
 }
 
-pub fn run(args: ServeArgs) -> Result<(), String> {
+pub fn run(mut args: ServeArgs) -> Result<(), String> {
     let data_dir = args
         .data_dir
         .clone()
         .unwrap_or_else(crate::default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .map_err(|e| format!("data dir {}: {e}", data_dir.display()))?;
+    let file = crate::config::load(args.config.as_deref(), &data_dir)?;
+    let pricing = file.pricing();
+    args.merge(file);
     let repos = if args.repos.is_empty() {
         vec![std::env::current_dir().map_err(|e| e.to_string())?]
     } else {
@@ -92,6 +120,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             session_limit_usd: args.session_budget,
             daily_limit_usd: args.daily_budget,
         },
+        pricing,
         ..Default::default()
     })
     .map_err(|e| e.to_string())?;
@@ -125,8 +154,15 @@ async fn serve(
     };
     let choice = AgentChoice {
         python: args.python.clone(),
-        model: args.model.clone(),
-        weak_model: Some(args.weak_model.clone()),
+        model: args
+            .model
+            .clone()
+            .unwrap_or_else(|| "claude-sonnet-4-5".into()),
+        weak_model: Some(
+            args.weak_model
+                .clone()
+                .unwrap_or_else(|| "claude-haiku-4-5".into()),
+        ),
         api_base: match &demo {
             Some(f) => f.base_url(),
             None => std::env::var("ANTHROPIC_BASE_URL")
@@ -148,7 +184,7 @@ async fn serve(
         engine.clone(),
         RunnerConfig {
             agent,
-            idle_timeout: Duration::from_secs(args.idle_timeout),
+            idle_timeout: Duration::from_secs(args.idle_timeout.unwrap_or(900)),
         },
     )
     .await
@@ -156,6 +192,7 @@ async fn serve(
     let mut state = AppState::new(engine, runner.clone(), &key, status);
     state.demo = demo.is_some();
     state.ui_dir = ui_dir(args.ui_dir.clone());
+    let port = args.port.unwrap_or(8000);
     let binds = if args.binds.is_empty() {
         vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]
     } else {
@@ -165,9 +202,9 @@ async fn serve(
     let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
     let mut servers = Vec::new();
     for ip in binds {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, args.port))
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, port))
             .await
-            .map_err(|e| format!("cannot listen on {ip}:{}: {e}", args.port))?;
+            .map_err(|e| format!("cannot listen on {ip}:{port}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         println!("listening on http://{addr}");
         let app = app.clone();
