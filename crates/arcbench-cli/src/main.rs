@@ -1,6 +1,7 @@
 //! `arcbench`: the headless ArcBench host.
 
 mod agent;
+mod config;
 mod demo;
 mod doctor;
 mod key;
