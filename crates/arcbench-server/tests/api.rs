@@ -1,16 +1,14 @@
 //! The API over the router in-process: every route refuses a missing or wrong key, errors are
 //! `{code, message}` with the contract's status, and the review loop works end to end.
 
-use std::sync::Arc;
+mod support;
 
-use arcbench_engine::runner::{Runner, RunnerConfig};
-use arcbench_engine::{Engine, EngineConfig};
 use arcbench_fixtures::{git, numbered, write, TestRepo};
-use arcbench_server::{router, AppState};
+use arcbench_server::router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{json, Value};
-use shared_protocol::AgentStatus;
+use support::test_state;
 use tower::ServiceExt;
 
 const KEY: &str = "test-key-0123456789abcdef";
@@ -22,33 +20,11 @@ struct Api {
 }
 
 async fn api(repo: &TestRepo) -> Api {
-    let data = tempfile::tempdir().unwrap();
-    let engine = Engine::open(EngineConfig {
-        data_dir: data.path().into(),
-        repos: vec![repo.path.clone()],
-        ..Default::default()
-    })
-    .unwrap();
-    let engine = Arc::new(engine);
-    let runner = Runner::start(
-        engine.clone(),
-        RunnerConfig {
-            agent: Err("no agent in this test".into()),
-            idle_timeout: std::time::Duration::from_secs(60),
-        },
-    )
-    .await
-    .unwrap();
-    let agent = AgentStatus {
-        kind: "aider".into(),
-        available: false,
-        version: None,
-    };
-    let app = router(AppState::new(engine, runner, KEY, agent));
+    let t = test_state(repo, KEY, 0).await;
     Api {
-        app,
-        data: data.path().into(),
-        _data: data,
+        app: router(t.state),
+        data: t.data.path().into(),
+        _data: t.data,
     }
 }
 

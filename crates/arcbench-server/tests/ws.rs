@@ -1,17 +1,19 @@
 //! The WebSocket over a real socket: both ways to authenticate, refusals, and gap-free resume
 //! while events are being written.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use arcbench_engine::runner::{Runner, RunnerConfig};
-use arcbench_engine::{CreateSession, Engine, EngineConfig};
+use arcbench_engine::{CreateSession, Engine};
 use arcbench_fixtures::TestRepo;
-use arcbench_server::{router, AppState, CLOSE_UNAUTHORIZED};
+use arcbench_server::{router, CLOSE_UNAUTHORIZED};
 use futures_util::{SinkExt, StreamExt};
-use shared_protocol::AgentStatus;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
+
+use support::test_state;
 
 const KEY: &str = "ws-test-key-0123456789";
 
@@ -22,37 +24,19 @@ struct Host {
 }
 
 async fn host(repo: &TestRepo) -> Host {
-    let data = tempfile::tempdir().unwrap();
-    let engine = Arc::new(
-        Engine::open(EngineConfig {
-            data_dir: data.path().into(),
-            repos: vec![repo.path.clone()],
-            ..Default::default()
-        })
-        .unwrap(),
-    );
-    let runner = Runner::start(
-        engine.clone(),
-        RunnerConfig {
-            agent: Err("no agent in this test".into()),
-            idle_timeout: Duration::from_secs(60),
-        },
-    )
-    .await
-    .unwrap();
-    let agent = AgentStatus {
-        kind: "aider".into(),
-        available: false,
-        version: None,
-    };
-    let app = router(AppState::new(engine.clone(), runner, KEY, agent));
+    host_with_buffer(repo, 0).await
+}
+
+async fn host_with_buffer(repo: &TestRepo, event_buffer: usize) -> Host {
+    let t = test_state(repo, KEY, event_buffer).await;
+    let app = router(t.state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Host {
-        engine,
+        engine: t.engine,
         addr,
-        _data: data,
+        _data: t.data,
     }
 }
 
@@ -200,39 +184,8 @@ async fn clients_joining_during_writes_see_every_event_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_is_dropped_with_the_resume_code() {
     let repo = TestRepo::new();
-    let data = tempfile::tempdir().unwrap();
-    let engine = Arc::new(
-        Engine::open(EngineConfig {
-            data_dir: data.path().into(),
-            repos: vec![repo.path.clone()],
-            event_buffer: 64,
-            ..Default::default()
-        })
-        .unwrap(),
-    );
-    let runner = Runner::start(
-        engine.clone(),
-        RunnerConfig {
-            agent: Err("none".into()),
-            idle_timeout: Duration::from_secs(60),
-        },
-    )
-    .await
-    .unwrap();
-    let agent = AgentStatus {
-        kind: "aider".into(),
-        available: false,
-        version: None,
-    };
-    let app = router(AppState::new(engine.clone(), runner, KEY, agent));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let h = Host {
-        engine: engine.clone(),
-        addr,
-        _data: data,
-    };
+    let h = host_with_buffer(&repo, 64).await;
+    let engine = h.engine.clone();
     let mut slow = connect(&h, 0, Some(KEY)).await.unwrap();
     // Far more than the socket buffers and the 64-event window hold, written while the client
     // reads nothing: the host must drop it instead of buffering without bound.
