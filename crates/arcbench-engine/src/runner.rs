@@ -88,8 +88,11 @@ impl Runner {
             }
         });
         let weak = Arc::downgrade(&runner);
+        // Check often enough that an agent never outlives its idle timeout by more than half.
+        let every = (runner.config.idle_timeout / 2)
+            .clamp(Duration::from_millis(100), Duration::from_secs(15));
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(15));
+            let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
                 let Some(r) = weak.upgrade() else { break };
@@ -299,7 +302,7 @@ impl Runner {
             );
             let note = AgentEvent::Log {
                 level: arcbench_agent::LogLevel::Warning,
-                line: "Aider was restarted after it stopped; it does not remember this session's earlier chat".into(),
+                line: "Aider was restarted (it had stopped or been idle); it does not remember this session's earlier chat".into(),
             };
             let _ = blocking(move || e.agent_event(&s, &p, note)).await;
         }
@@ -328,6 +331,7 @@ impl Runner {
             let exec = lock(&self.executors).remove(&s);
             if let Some(exec) = exec {
                 tracing::info!(session = %s, "stopping idle agent");
+                lock(&self.lost_history).insert(s.clone());
                 if let Ok(m) = Arc::try_unwrap(exec) {
                     m.into_inner().shutdown().await;
                 }
