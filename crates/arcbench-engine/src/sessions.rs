@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use arcbench_git::{repo, worktree, Repository};
 use arcbench_store::{now, SessionRow};
-use shared_protocol::{CommitInfo, EventBody, Session, SessionState};
+use shared_protocol::{CommitInfo, EventBody, PromptState, Session, SessionState};
 
 use crate::{repos, Engine, EngineError, Result};
 
@@ -131,6 +131,24 @@ impl Engine {
         self.store.tx(|tx| {
             tx.mark_session_deleted(id, &now())?;
             tx.set_approved(id, &HashSet::new(), &now())?;
+            // Queued prompts have no worktree to run in any more: they end, saying why.
+            for p in tx
+                .prompts(id)?
+                .into_iter()
+                .filter(|p| p.state == PromptState::Queued)
+            {
+                let reason = "the session was deleted before this prompt ran";
+                tx.set_prompt_state(&p.id, PromptState::Cancelled, Some(reason), &now())?;
+                tx.append_event(
+                    Some(id),
+                    EventBody::PromptFinished {
+                        prompt_id: p.id,
+                        state: PromptState::Cancelled,
+                        usage: p.usage,
+                        reason: Some(reason.into()),
+                    },
+                )?;
+            }
             tx.append_event(
                 Some(id),
                 EventBody::SessionDeleted {

@@ -294,3 +294,19 @@ fn a_create_that_fails_after_making_the_branch_leaves_nothing() {
     assert!(h.engine.sessions().unwrap().is_empty());
     h.session();
 }
+
+#[test]
+fn deleting_a_session_cancels_its_queued_prompts() {
+    let repo = TestRepo::new();
+    let h = host(&repo);
+    let s = h.session();
+    let (p, _) = h.engine.submit_prompt(&s.id, "never runs", "d-1").unwrap();
+    h.engine.delete_session(&s.id, false).unwrap();
+    let row = h.engine.store().tx(|tx| tx.prompt(&p.id)).unwrap().unwrap();
+    assert_eq!(row.prompt.state, shared_protocol::PromptState::Cancelled);
+    assert!(row.prompt.reason.unwrap().contains("deleted"));
+    assert_eq!(
+        h.engine.store().tx(|tx| tx.sessions_with_queued()).unwrap(),
+        Vec::<String>::new()
+    );
+}
