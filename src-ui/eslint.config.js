@@ -1,0 +1,40 @@
+import js from '@eslint/js';
+import svelte from 'eslint-plugin-svelte';
+import globals from 'globals';
+import ts from 'typescript-eslint';
+import svelteConfig from './svelte.config.js';
+
+export default ts.config(
+  { ignores: ['dist/', 'node_modules/', 'src/lib/bindings.ts'] },
+  js.configs.recommended,
+  ...ts.configs.recommended,
+  ...svelte.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, extraFileExtensions: ['.svelte'], parser: ts.parser, svelteConfig },
+    },
+  },
+  {
+    // Node-side files: build plugin, configs, scripts, the benchmark and the end-to-end tests.
+    files: ['build/**', 'scripts/**', 'bench/**', '*.config.*', '../tests/e2e/**'],
+    languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    files: ['sw/**'],
+    languageOptions: { globals: { ...globals.serviceworker, __SHELL_FILES__: 'readonly' } },
+  },
+  {
+    files: ['test/**'],
+    languageOptions: { globals: { ...globals.node } },
+  },
+);

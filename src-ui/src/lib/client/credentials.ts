@@ -1,0 +1,47 @@
+import type { HostCredentials } from './rest';
+
+/**
+ * Where the paired host's credentials live: localStorage, deliberately.
+ * - It is read synchronously at start-up, so the first screen (pair or sessions) is right without
+ *   a flash; IndexedDB would make every start wait on an async open first.
+ * - It is per-origin like IndexedDB and no less safe: any script able to read one can read the
+ *   other, so the real protections are the CSP, same-origin serving and sanitised Markdown.
+ * - The Tauri apps swap this for their store plugin behind the same two functions.
+ * Today's key is the host's one API key; the pairing issue replaces it with per-device keys
+ * that can be revoked without re-pairing every other device.
+ */
+const STORAGE_KEY = 'arcbench.host';
+
+export interface Storage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+function defaultStorage(): Storage | null {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null; // storage disabled (private mode in some browsers)
+  }
+}
+
+export function loadCredentials(storage: Storage | null = defaultStorage()): HostCredentials | null {
+  const raw = storage?.getItem(STORAGE_KEY);
+  if (!raw) return null;
+  try {
+    const v = JSON.parse(raw) as Partial<HostCredentials>;
+    if (typeof v.origin === 'string' && typeof v.key === 'string' && v.key) return { origin: v.origin, key: v.key };
+  } catch {
+    // fall through: a damaged entry is the same as none
+  }
+  return null;
+}
+
+export function saveCredentials(creds: HostCredentials, storage: Storage | null = defaultStorage()): void {
+  storage?.setItem(STORAGE_KEY, JSON.stringify({ origin: creds.origin, key: creds.key }));
+}
+
+export function forgetCredentials(storage: Storage | null = defaultStorage()): void {
+  storage?.removeItem(STORAGE_KEY);
+}

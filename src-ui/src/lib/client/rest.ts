@@ -1,0 +1,196 @@
+import type {
+  BudgetInfo,
+  BudgetUpdate,
+  CancelResponse,
+  CommitResponse,
+  CreateSessionRequest,
+  DeletedResponse,
+  Diff,
+  Event,
+  EventsResponse,
+  Prompt,
+  PromptsResponse,
+  Session,
+  SessionDetail,
+  SessionsResponse,
+  Status,
+  SubmitPromptRequest,
+  UsageResponse,
+  ApiError,
+} from '../bindings';
+import { ApiFailure, NetworkFailure } from './errors';
+
+/** Where the host is and the key it gave this device. */
+export interface HostCredentials {
+  /** Bare origin, e.g. `https://desk.tailnet.ts.net:8000`. */
+  origin: string;
+  key: string;
+}
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** A submitted prompt, and whether this call created it (202) or found it by client_id (200). */
+export interface SubmitResult {
+  prompt: Prompt;
+  created: boolean;
+}
+
+/**
+ * The host's REST API, one typed method per route of the contract. Every failure is either an
+ * `ApiFailure` (the host answered) or a `NetworkFailure` (it did not), so callers can tell "retry
+ * later" from "show the message".
+ */
+export class ArcbenchApi {
+  readonly origin: string;
+  readonly #key: string;
+  readonly #fetch: FetchLike;
+  readonly #timeoutMs: number;
+
+  constructor(creds: HostCredentials, options: { fetch?: FetchLike; timeoutMs?: number } = {}) {
+    this.origin = creds.origin.replace(/\/+$/, '');
+    this.#key = creds.key;
+    // Bound to globalThis: calling a detached `fetch` throws "Illegal invocation" in browsers.
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
+  }
+
+  status(): Promise<Status> {
+    return this.#call('GET', '/status');
+  }
+
+  async sessions(): Promise<Session[]> {
+    return (await this.#call<SessionsResponse>('GET', '/sessions')).sessions;
+  }
+
+  createSession(req: CreateSessionRequest): Promise<Session> {
+    return this.#call('POST', '/sessions', req);
+  }
+
+  session(id: string): Promise<SessionDetail> {
+    return this.#call('GET', `/sessions/${enc(id)}`);
+  }
+
+  deleteSession(id: string, deleteBranch = false): Promise<DeletedResponse> {
+    return this.#call('DELETE', `/sessions/${enc(id)}?delete_branch=${deleteBranch}`);
+  }
+
+  diff(id: string): Promise<Diff> {
+    return this.#call('GET', `/sessions/${enc(id)}/diff`);
+  }
+
+  approveHunks(id: string, ids: string[]): Promise<Diff> {
+    return this.#call('POST', `/sessions/${enc(id)}/hunks/approve`, { ids });
+  }
+
+  rejectHunks(id: string, ids: string[], comment?: string): Promise<Diff> {
+    const body = comment?.trim() ? { ids, comment: comment.trim() } : { ids };
+    return this.#call('POST', `/sessions/${enc(id)}/hunks/reject`, body);
+  }
+
+  apply(id: string, message?: string): Promise<CommitResponse> {
+    return this.#call('POST', `/sessions/${enc(id)}/apply`, message?.trim() ? { message: message.trim() } : {});
+  }
+
+  /** Discards every uncommitted change of the session. */
+  rejectAll(id: string): Promise<Diff> {
+    return this.#call('POST', `/sessions/${enc(id)}/reject`);
+  }
+
+  undo(id: string): Promise<CommitResponse> {
+    return this.#call('POST', `/sessions/${enc(id)}/undo`);
+  }
+
+  merge(id: string): Promise<CommitResponse> {
+    return this.#call('POST', `/sessions/${enc(id)}/merge`);
+  }
+
+  async submitPrompt(id: string, req: SubmitPromptRequest): Promise<SubmitResult> {
+    const { body, status } = await this.#send<Prompt>('POST', `/sessions/${enc(id)}/prompts`, req);
+    return { prompt: body, created: status === 202 };
+  }
+
+  async prompts(id: string): Promise<Prompt[]> {
+    return (await this.#call<PromptsResponse>('GET', `/sessions/${enc(id)}/prompts`)).prompts;
+  }
+
+  cancelPrompt(id: string, promptId: string): Promise<CancelResponse> {
+    return this.#call('POST', `/sessions/${enc(id)}/prompts/${enc(promptId)}/cancel`);
+  }
+
+  /** Stops whatever prompt is running in the session. */
+  cancelRunning(id: string): Promise<CancelResponse> {
+    return this.#call('POST', `/sessions/${enc(id)}/cancel`);
+  }
+
+  usage(): Promise<UsageResponse> {
+    return this.#call('GET', '/usage');
+  }
+
+  budget(): Promise<BudgetInfo> {
+    return this.#call('GET', '/budget');
+  }
+
+  setBudget(update: BudgetUpdate): Promise<BudgetInfo> {
+    return this.#call('PUT', '/budget', update);
+  }
+
+  async events(since: number): Promise<Event[]> {
+    return (await this.#call<EventsResponse>('GET', `/events?since=${since}`)).events;
+  }
+
+  async #call<T>(method: Method, path: string, body?: unknown): Promise<T> {
+    return (await this.#send<T>(method, path, body)).body;
+  }
+
+  async #send<T>(method: Method, path: string, body?: unknown): Promise<{ body: T; status: number }> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.#key}` };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
+    let res: Response;
+    try {
+      res = await this.#fetch(this.origin + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: abort.signal,
+        // API answers must never come from any cache (the service worker ignores them too).
+        cache: 'no-store',
+      });
+    } catch (e) {
+      const why = abort.signal.aborted ? `no answer in ${Math.round(this.#timeoutMs / 1000)} s` : 'network error';
+      throw new NetworkFailure(why, { cause: e });
+    } finally {
+      clearTimeout(timer);
+    }
+    const parsed = await readJson(res);
+    if (!res.ok) throw new ApiFailure(res.status, asApiError(parsed));
+    // The host's answers are typed by the generated bindings; the contract fixes their shape.
+    return { body: parsed as T, status: res.status };
+  }
+}
+
+function enc(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+async function readJson(res: Response): Promise<unknown> {
+  const text = await res.text().catch(() => '');
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function asApiError(v: unknown): Partial<ApiError> | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as Record<string, unknown>;
+  return {
+    code: typeof o.code === 'string' ? (o.code as ApiError['code']) : undefined,
+    message: typeof o.message === 'string' ? o.message : undefined,
+  };
+}

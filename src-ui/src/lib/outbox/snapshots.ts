@@ -1,0 +1,40 @@
+import type { Diff, Session, SessionDetail } from '../bindings';
+import { get, put, SNAPSHOTS } from './db';
+
+/**
+ * The last answers seen for the session list and each opened session, kept in IndexedDB so the
+ * app opens with content even when the host cannot be reached (phone on the train, host asleep).
+ * These are the app's own records, shown as "last synced" — the service worker never caches API
+ * answers. Keys carry the host origin so a re-paired device never shows another host's data.
+ */
+export interface SessionSnapshot {
+  detail: SessionDetail;
+  diff: Diff | null;
+  /** Agent replies of the session's prompts, by prompt id. */
+  replies: Record<string, string>;
+  savedAt: number;
+}
+
+export interface Snapshots {
+  sessions(): Promise<Session[] | undefined>;
+  saveSessions(list: Session[]): Promise<void>;
+  session(id: string): Promise<SessionSnapshot | undefined>;
+  saveSession(id: string, snap: SessionSnapshot): Promise<void>;
+}
+
+export function idbSnapshots(db: Promise<IDBDatabase>, origin: string): Snapshots {
+  const k = (name: string) => `${origin}|${name}`;
+  // Snapshots are a convenience: a failed write (quota, private mode) must never break the app.
+  const quiet = (p: Promise<void>) => p.catch(() => undefined);
+  return {
+    sessions: async () => get<Session[]>(await db, SNAPSHOTS, k('sessions')).catch(() => undefined),
+    saveSessions: async (list) => quiet(put(await db, SNAPSHOTS, plainCopy(list), k('sessions'))),
+    session: async (id) => get<SessionSnapshot>(await db, SNAPSHOTS, k(`session:${id}`)).catch(() => undefined),
+    saveSession: async (id, snap) => quiet(put(await db, SNAPSHOTS, plainCopy(snap), k(`session:${id}`))),
+  };
+}
+
+/** Plain copies: Svelte's state proxies cannot be structured-cloned into IndexedDB. */
+function plainCopy<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}

@@ -1,0 +1,39 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+import { arcbenchPwa } from './build/pwa';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const host = process.env.ARCBENCH_HOST ?? 'http://127.0.0.1:8000';
+
+export default defineConfig({
+  // The host serves the built app at /app/ (arcbench serve --ui-dir, default src-ui/dist).
+  base: '/app/',
+  plugins: [
+    svelte(),
+    arcbenchPwa({
+      iconsDir: here('../icons'),
+      swSource: here('./sw/sw.js'),
+      entryBudgetBytes: 150 * 1024,
+    }),
+  ],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: false,
+    // The app shell is small; no need to inline assets into JS.
+    assetsInlineLimit: 0,
+  },
+  server: {
+    // `npm run dev` against a running host: the API is proxied so the page stays same-origin.
+    proxy: {
+      ...Object.fromEntries(['/status', '/sessions', '/usage', '/budget', '/events'].map((p) => [p, host])),
+      '/ws': { target: host, ws: true },
+    },
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+  },
+});
