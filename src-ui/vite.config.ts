@@ -1,7 +1,7 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import { arcbenchPwa } from './build/pwa';
+import { arcbenchPwa } from './build/pwa.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const host = process.env.ARCBENCH_HOST ?? 'http://127.0.0.1:8000';
@@ -32,6 +32,8 @@ export default defineConfig({
       '/ws': { target: host, ws: true },
     },
   },
+  // Tests run Svelte's client runtime (reactive $state, effects), not its server build.
+  resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',

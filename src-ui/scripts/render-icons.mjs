@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const icons = fileURLToPath(new URL('../../icons/', import.meta.url));
+/** @type {[string, string, number][]} */
 const renders = [
   ['icon.svg', 'icon-180.png', 180],
   ['icon.svg', 'icon-192.png', 192],

@@ -3,7 +3,6 @@ import type {
   CreateSessionRequest,
   Diff,
   Event,
-  Prompt,
   Session,
   Status,
   UsageResponse,
@@ -76,7 +75,10 @@ export class AppStore {
   #applyTimer: ReturnType<typeof setTimeout> | null = null;
   #toastId = 0;
   #hiddenAt: number | null = null;
+  // Bookkeeping, not state: nothing renders from these, so they are plain collections.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #diffInFlight = new Map<string, Promise<void>>();
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #diffAgain = new Set<string>();
   #cleanup: (() => void)[] = [];
 
@@ -463,7 +465,9 @@ export class AppStore {
     const now = Date.now();
     const host = this.host;
     let usageChanged = false;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local to this call
     const diffsChanged = new Set<string>();
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local to this call
     const settled = new Set<string>();
     for (const e of batch) {
       if (!applyEvent(host, e)) continue;

@@ -1,0 +1,36 @@
+import type { Event, EventBody, Prompt, Session, Usage } from '../src/lib/bindings';
+
+export const usage = (cost = 0, input = 0, output = 0): Usage => ({
+  input_tokens: input,
+  output_tokens: output,
+  cache_creation_input_tokens: 0,
+  cache_read_input_tokens: 0,
+  cost_usd: cost,
+});
+
+export const session = (id = 's1', over: Partial<Session> = {}): Session => ({
+  id,
+  branch: `session/${id}`,
+  base_commit: 'a'.repeat(40),
+  base_branch: 'main',
+  state: 'idle',
+  repo: 'repo',
+  title: '',
+  created_at: '2026-11-24T09:00:00.000Z',
+  ...over,
+});
+
+export const prompt = (id: string, over: Partial<Prompt> = {}): Prompt => ({
+  id,
+  client_id: `c-${id}`,
+  text: `do ${id}`,
+  state: 'queued',
+  usage: usage(),
+  created_at: '2026-11-24T09:00:01.000Z',
+  ...over,
+});
+
+/** Builds a gapless run of events from bodies. */
+export function events(bodies: EventBody[], sessionId: string | null = 's1', from = 1): Event[] {
+  return bodies.map((b, i) => ({ seq: from + i, ts: '2026-11-24T09:00:00.000Z', session_id: sessionId, ...b }) as Event);
+}
