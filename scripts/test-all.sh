@@ -12,6 +12,8 @@ source "$here/lib.sh"
 ensure_apt "${BASE_APT[@]}"
 ensure_rust
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Where cargo puts binaries (honours CARGO_TARGET_DIR, like cargo itself).
+target="${CARGO_TARGET_DIR:-$root/target}"
 
 log "Aider venv (pinned aider-chat)"
 ARCBENCH_PYTHON="$("$here/setup-aider.sh" | tail -n 1)"
@@ -25,28 +27,28 @@ log "cargo test"
 cargo test --workspace
 
 log "bridge tests (pytest, against the fake-claude binary)"
-test_venv="$root/target/test-venv"
+test_venv="$target/test-venv"
 if [[ ! -x "$test_venv/bin/pytest" ]]; then
     python3 -m venv "$test_venv"
     "$test_venv/bin/pip" install --quiet --disable-pip-version-check pytest
 fi
 [[ -x "$test_venv/bin/schemathesis" ]] || "$test_venv/bin/pip" install --quiet --disable-pip-version-check schemathesis
 cargo build --quiet -p fake-claude --bin fake-claude
-coproc FAKE { exec "$root/target/debug/fake-claude" --port 0 --print-port --exit-on-stdin-eof; }
+coproc FAKE { exec "$target/debug/fake-claude" --port 0 --print-port --exit-on-stdin-eof; }
 read -r line <&"${FAKE[0]}"
 FAKE_CLAUDE_URL="${line#listening on }"
 export FAKE_CLAUDE_URL
 set +e
-"$test_venv/bin/pytest" -q -p no:cacheprovider -rs crates/arcbench-agent/bridge | tee "$root/target/bridge-tests.log"
+"$test_venv/bin/pytest" -q -p no:cacheprovider -rs crates/arcbench-agent/bridge | tee "$target/bridge-tests.log"
 status=${PIPESTATUS[0]}
 set -e
 kill "$FAKE_PID" 2>/dev/null || true
 [[ $status -eq 0 ]] || die "bridge tests failed"
 # A skipped bridge test here means the harness above is broken, not that the test may pass.
-if grep -Eq '[0-9]+ skipped' "$root/target/bridge-tests.log"; then
+if grep -Eq '[0-9]+ skipped' "$target/bridge-tests.log"; then
     die "bridge tests were skipped (see above)"
 fi
 
 log "API fuzzing (schemathesis against /openapi.json: no server errors)"
 cargo build --quiet --bin arcbench
-"$root/tests/api-fuzz/schemathesis.sh" "$test_venv" "$root/target/debug/arcbench"
+"$root/tests/api-fuzz/schemathesis.sh" "$test_venv" "$target/debug/arcbench"
