@@ -13,4 +13,4 @@ log "preparing the pinned Aider venv"
 "$here/setup-aider.sh" >/dev/null
 log "building arcbench (release)"
 cargo build --quiet --release --bin arcbench --manifest-path "$root/Cargo.toml"
-exec "$root/target/release/arcbench" serve "$@"
+exec "${CARGO_TARGET_DIR:-$root/target}/release/arcbench" serve "$@"
