@@ -2,10 +2,14 @@
 //! baseline in the same run, on the same data, and reported as a ratio, so a noisy shared machine
 //! moves both sides alike.
 //!
-//! Usage: `arcbench-bench [review] [--quick]`.
+//! Usage: `arcbench-bench [review] [agent] [host] [--quick]` (none named: all).
 
+mod agent;
+mod host;
 mod review;
 mod table;
+
+const KNOWN: [&str; 3] = ["review", "agent", "host"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -15,14 +19,29 @@ fn main() {
         .map(String::as_str)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let all = which.is_empty() || which.contains(&"all");
-    let mut ran = false;
-    if all || which.contains(&"review") {
-        review::run(quick);
-        ran = true;
-    }
-    if !ran {
-        eprintln!("unknown benchmark {which:?}; known: review");
+    if let Some(bad) = which.iter().find(|w| **w != "all" && !KNOWN.contains(w)) {
+        eprintln!("unknown benchmark {bad:?}; known: {}", KNOWN.join(", "));
         std::process::exit(2);
     }
+    let all = which.is_empty() || which.contains(&"all");
+    let wants = |name: &str| all || which.contains(&name);
+    if wants("review") {
+        review::run(quick);
+    }
+    if wants("agent") {
+        agent::run(quick);
+    }
+    if wants("host") {
+        host::run(quick);
+    }
+}
+
+/// The async parts (fake API, WebSocket clients) share one small runtime: the machine has two
+/// cores and the measured processes need them too.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }
