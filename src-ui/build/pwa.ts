@@ -60,8 +60,9 @@ export function arcbenchPwa(options: { iconsDir: string; swSource: string; entry
       for (const f of files) hash.update(f).update(readFileSync(join(outDir, f)));
       const version = hash.digest('hex').slice(0, 16);
       const sw = readFileSync(options.swSource, 'utf8')
-        .replace("'__SHELL_VERSION__'", JSON.stringify(version))
-        .replace('__SHELL_FILES__', JSON.stringify(files));
+        .replace("const VERSION = '__SHELL_VERSION__';", `const VERSION = ${JSON.stringify(version)};`)
+        .replace('const FILES = __SHELL_FILES__;', `const FILES = ${JSON.stringify(files)};`);
+      if (sw.includes('__SHELL_')) this.error('sw.js placeholders were not filled in');
       writeFileSync(join(outDir, 'sw.js'), sw);
       console.log(`[arcbench] service worker: ${files.length} shell files, version ${version}`);
     },

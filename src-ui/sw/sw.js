@@ -1,5 +1,5 @@
-/* ArcBench app-shell service worker. The build replaces __SHELL_VERSION__ and __SHELL_FILES__
- * (build/pwa.ts, after the bundle is written). It caches the app's own files under /app/ and nothing else: API answers go
+/* ArcBench app-shell service worker. The build (build/pwa.ts, after the bundle is written) fills
+ * in VERSION and FILES below. It caches the app's own files under /app/ and nothing else: API answers go
  * straight to the network, always — a stale diff or session list must never look current. */
 /// <reference lib="webworker" />
 const VERSION = '__SHELL_VERSION__';
@@ -37,9 +37,11 @@ sw.addEventListener('fetch', (event) => {
   if (req.mode === 'navigate') {
     // Any /app/ address is the single-page app: the cached index.html, then the network.
     event.respondWith(
-      caches.match(SCOPE + 'index.html', { cacheName: CACHE }).then((hit) => hit || fetch(req)),
+      caches.match(SCOPE + 'index.html', { cacheName: CACHE, ignoreVary: true }).then((hit) => hit || fetch(req)),
     );
     return;
   }
-  event.respondWith(caches.match(req, { cacheName: CACHE, ignoreSearch: true }).then((hit) => hit || fetch(req)));
+  // ignoreVary: the host's CORS layer answers `Vary: Origin`, and module scripts are requested
+  // with an Origin header that the install-time fetch did not send.
+  event.respondWith(caches.match(req, { cacheName: CACHE, ignoreSearch: true, ignoreVary: true }).then((hit) => hit || fetch(req)));
 });

@@ -99,7 +99,8 @@ export class Outbox {
       session_id: sessionId,
       origin: this.#o.origin,
       text: body,
-      created_at: (this.#o.now ?? Date.now)(),
+      // Strictly increasing, so two prompts in the same millisecond keep their order.
+      created_at: Math.max((this.#o.now ?? Date.now)(), (this.#entries.at(-1)?.created_at ?? 0) + 1),
       state: 'queued',
       error: null,
       attempts: 0,

@@ -1,4 +1,4 @@
-import type { Diff, Session, SessionDetail } from '../bindings';
+import type { Diff, Session, SessionDetail, Status } from '../bindings';
 import { get, put, SNAPSHOTS } from './db';
 
 /**
@@ -16,6 +16,8 @@ export interface SessionSnapshot {
 }
 
 export interface Snapshots {
+  status(): Promise<Status | undefined>;
+  saveStatus(status: Status): Promise<void>;
   sessions(): Promise<Session[] | undefined>;
   saveSessions(list: Session[]): Promise<void>;
   session(id: string): Promise<SessionSnapshot | undefined>;
@@ -27,6 +29,8 @@ export function idbSnapshots(db: Promise<IDBDatabase>, origin: string): Snapshot
   // Snapshots are a convenience: a failed write (quota, private mode) must never break the app.
   const quiet = (p: Promise<void>) => p.catch(() => undefined);
   return {
+    status: async () => get<Status>(await db, SNAPSHOTS, k('status')).catch(() => undefined),
+    saveStatus: async (status) => quiet(put(await db, SNAPSHOTS, plainCopy(status), k('status'))),
     sessions: async () => get<Session[]>(await db, SNAPSHOTS, k('sessions')).catch(() => undefined),
     saveSessions: async (list) => quiet(put(await db, SNAPSHOTS, plainCopy(list), k('sessions'))),
     session: async (id) => get<SessionSnapshot>(await db, SNAPSHOTS, k(`session:${id}`)).catch(() => undefined),

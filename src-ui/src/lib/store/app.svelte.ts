@@ -74,6 +74,7 @@ export class AppStore {
   #pending: Event[] = [];
   #applyTimer: ReturnType<typeof setTimeout> | null = null;
   #toastId = 0;
+  #adding: Promise<void> = Promise.resolve();
   #hiddenAt: number | null = null;
   // Bookkeeping, not state: nothing renders from these, so they are plain collections.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -123,6 +124,8 @@ export class AppStore {
     });
     await this.#outbox.load().catch((e: unknown) => this.toast('error', `Cannot read queued prompts: ${describeError(e)}`));
 
+    // Demo mode stays labelled even when the host cannot be asked.
+    this.status ??= (await this.#snapshots?.status()) ?? null;
     const cached = await this.#snapshots?.sessions();
     if (cached && Object.keys(this.host.sessions).length === 0) {
       mergeSessions(this.host, cached);
@@ -189,9 +192,12 @@ export class AppStore {
 
   async refreshOverview(): Promise<void> {
     const api = this.api;
-    if (!api) return;
+    if (!api || (typeof navigator !== 'undefined' && !navigator.onLine)) return;
     const [status, sessions, usage] = await Promise.allSettled([api.status(), api.sessions(), api.usage()]);
-    if (status.status === 'fulfilled') this.status = status.value;
+    if (status.status === 'fulfilled') {
+      this.status = status.value;
+      void this.#snapshots?.saveStatus(status.value);
+    }
     if (sessions.status === 'fulfilled') {
       mergeSessions(this.host, sessions.value);
       this.fromSnapshot = false;
@@ -326,12 +332,21 @@ export class AppStore {
 
   // ----- prompts ---------------------------------------------------------------------------
 
-  /** Stores the prompt on the device first, then sends it if the host is reachable. */
-  async sendPrompt(sessionId: string, text: string): Promise<void> {
+  /**
+   * Stores the prompt on the device first, then sends it if the host is reachable. Calls are
+   * chained, so prompts typed in quick succession keep their order.
+   */
+  sendPrompt(sessionId: string, text: string): Promise<void> {
     const outbox = this.#outbox;
-    if (!outbox) throw new Error('Not paired with a host.');
-    await outbox.add(sessionId, text);
-    if (this.online) void this.flushOutbox();
+    if (!outbox) return Promise.reject(new Error('Not paired with a host.'));
+    const added = this.#adding.then(() => outbox.add(sessionId, text));
+    this.#adding = added.then(
+      () => undefined,
+      () => undefined,
+    );
+    return added.then(() => {
+      if (this.online) void this.flushOutbox();
+    });
   }
 
   beginEditQueued(clientId: string): boolean {

@@ -1,0 +1,298 @@
+// End-to-end: the phone remote against the real host, real Aider and the local Messages API
+// stand-in, in Debian's Chromium at a 390×844 touch viewport. Screenshots go to
+// target/e2e-artifacts/. Run with `npm run e2e` in src-ui.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  ARTIFACTS,
+  KEY,
+  buildAll,
+  cleanup,
+  fixtureRepo,
+  launchBrowser,
+  log,
+  phoneContext,
+  shot,
+  startFakeClaude,
+  startHost,
+  tempDir,
+} from './harness.mjs';
+
+const edit = (path, search, replace) =>
+  `Done.\n\n${path}\n\`\`\`\n<<<<<<< SEARCH\n${search}=======\n${replace}>>>>>>> REPLACE\n\`\`\`\n`;
+
+/** No sideways page scroll, and every visible control at least 44×44 CSS px. */
+async function assertPhoneErgonomics(page, where) {
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `${where}: page scrolls sideways (${width}px wide)`);
+  const small = await page.evaluate(() =>
+    [...document.querySelectorAll('button, a.btn, [role=tab], summary, select, input:not([type=radio]):not([type=checkbox]), textarea')]
+      .filter((el) => {
+        const r = el.getBoundingClientRect();
+        const style = getComputedStyle(el);
+        return r.width > 0 && r.height > 0 && style.visibility !== 'hidden' && !el.closest('dialog:not([open])');
+      })
+      .map((el) => ({ el, r: el.getBoundingClientRect() }))
+      .filter(({ r }) => r.width < 43.5 || r.height < 43.5)
+      .map(({ el, r }) => `${el.tagName.toLowerCase()}${el.className ? '.' + String(el.className).split(' ')[0] : ''} "${(el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 20)}" ${Math.round(r.width)}×${Math.round(r.height)}`),
+  );
+  assert.deepEqual(small, [], `${where}: touch targets under 44 px`);
+}
+
+const state = {};
+
+/** Runs a scenario; on failure leaves a screenshot of the page as it was. */
+function scenario(name, body) {
+  return async () => {
+    await state.context.setOffline(false);
+    try {
+      await body();
+    } catch (e) {
+      await shot(state.page, `FAILED-${name}`).catch(() => undefined);
+      throw e;
+    }
+  };
+}
+
+describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
+  before(async () => {
+    buildAll();
+    state.claude = await startFakeClaude();
+    state.repo = fixtureRepo();
+    state.data = tempDir('data');
+    state.host = await startHost({ repo: state.repo, data: state.data, claudeUrl: state.claude.url });
+    log(`host at ${state.host.base}; screenshots in ${ARTIFACTS}`);
+    state.browser = await launchBrowser();
+    state.context = await phoneContext(state.browser);
+    state.page = await state.context.newPage();
+    state.errors = [];
+    state.page.on('pageerror', (e) => state.errors.push(e.message));
+  });
+
+  after(async () => {
+    await cleanup();
+  });
+
+  it('pairs, runs a prompt with streamed text, reviews hunks, applies and undoes', { timeout: 240_000 }, scenario('review', async () => {
+    const { page, claude, host } = state;
+    await page.goto(`${host.base}/app/`);
+    await page.locator('#pair-input').waitFor();
+    await shot(page, '01-pair');
+    await assertPhoneErgonomics(page, 'pair');
+
+    await page.fill('#pair-input', `${host.base}/app/#/pair?key=${KEY}`);
+    await page.getByRole('button', { name: 'Pair', exact: true }).tap();
+    await page.getByRole('heading', { name: 'Sessions' }).waitFor();
+    await page.locator('[data-testid=connection][data-state=online]').waitFor();
+    assert.ok(!page.url().includes(KEY), 'the key is not left in the address bar');
+    await shot(page, '02-sessions');
+
+    await page.locator('[data-testid=new-session]').tap();
+    await page.fill('#ns-title', 'Rename two functions');
+    await page.locator('[data-testid=create-session]').tap();
+    await page.locator('[data-testid=prompt-input]').waitFor();
+    state.sessionId = /#\/s\/([^/]+)/.exec(page.url())?.[1];
+    assert.ok(state.sessionId, 'on the session page');
+    await assertPhoneErgonomics(page, 'session');
+
+    await claude.push(
+      { kind: 'text', text: 'I need src/lib.rs.' },
+      {
+        kind: 'text',
+        text: edit('src/lib.rs', 'fn line 5\n', 'fn five()\n') + edit('src/lib.rs', 'fn line 30\n', 'fn thirty()\n'),
+        chunk_chars: 6,
+        chunk_delay_ms: 40,
+        usage: { input_tokens: 1500, output_tokens: 80, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      },
+    );
+    await page.fill('[data-testid=prompt-input]', 'Rename fn line 5 to five and fn line 30 to thirty');
+    await page.locator('[data-testid=send-prompt]').tap();
+
+    // Streaming: text on screen while the prompt still runs.
+    await page.locator('[data-testid=prompt-card][data-state=running] [data-testid=agent-reply]').waitFor({ timeout: 90_000 });
+    await shot(page, '03-streaming');
+    const card = page.locator('[data-testid=prompt-card]').first();
+    await page.locator('[data-testid=prompt-card][data-state=done]').waitFor({ timeout: 90_000 });
+    assert.match(await card.locator('[data-testid=agent-reply]').innerText(), /fn thirty\(\)/);
+    assert.match(await card.locator('[data-testid=prompt-state]').innerText(), /Done/);
+    assert.match(await page.locator('[data-testid=session-usage]').innerText(), /\d(\.\d)?k in · \d+ out · \$0\.\d+/);
+    await shot(page, '04-done');
+
+    // The diff: two hunks, syntax-highlighted.
+    await page.locator('[data-testid=tab-changes]').tap();
+    const hunks = page.locator('[data-testid=hunk]');
+    await hunks.nth(1).waitFor();
+    assert.equal(await hunks.count(), 2);
+    await page.locator('[data-testid=hunk] code.hljs span[class^="hljs-"]').first().waitFor();
+    await shot(page, '05-changes');
+    await assertPhoneErgonomics(page, 'changes');
+
+    // Approve the second, reject the first with a comment.
+    await hunks.nth(1).locator('[data-testid=approve-hunk]').tap();
+    await page.locator('[data-testid=hunk][data-state=approved]').waitFor();
+    await hunks.nth(0).locator('[data-testid=reject-hunk]').tap();
+    await hunks.nth(0).locator('textarea').fill('keep line 5 as it is');
+    await shot(page, '06-reject-comment');
+    await hunks.nth(0).locator('[data-testid=confirm-reject]').tap();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=hunk]').length === 1);
+    assert.equal(await page.locator('[data-testid=hunk][data-state=approved]').count(), 1);
+    await shot(page, '07-reviewed');
+
+    // Apply (commit) with a message.
+    await page.locator('[data-testid=apply]').tap();
+    await page.locator('dialog[open] input').fill('thirty');
+    await shot(page, '08-apply-dialog');
+    await page.locator('dialog[open] [data-testid=confirm]').tap();
+    await page.locator('[data-testid=commit]').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=hunk]').length === 0);
+    const detail = await host.api('GET', `/sessions/${state.sessionId}`);
+    assert.deepEqual(
+      detail.commits.map((c) => c.message),
+      ['thirty'],
+    );
+    await shot(page, '09-applied');
+
+    // Undo: the commit goes, its change comes back approved.
+    await page.locator('[data-testid=undo]').tap();
+    await page.locator('dialog[open] [data-testid=confirm]').tap();
+    await page.locator('[data-testid=hunk][data-state=approved]').waitFor();
+    assert.equal(await page.locator('[data-testid=commit]').count(), 0);
+    assert.deepEqual((await host.api('GET', `/sessions/${state.sessionId}`)).commits, []);
+    await shot(page, '10-undone');
+
+    // The same screen in the dark theme, and on a desktop.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot(page, '11-changes-dark');
+    await page.locator('[role=tab]').first().tap();
+    await shot(page, '12-conversation-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    const desk = await state.browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const dpage = await desk.newPage();
+    await dpage.goto(`${host.base}/app/#/pair?key=${KEY}`);
+    await dpage.getByRole('heading', { name: 'Sessions' }).waitFor();
+    await dpage.goto(`${host.base}/app/#/s/${state.sessionId}`);
+    await dpage.locator('[data-testid=hunk]').first().waitFor();
+    await dpage.locator('[data-testid=hunk] code.hljs span[class^="hljs-"]').first().waitFor();
+    await shot(dpage, '13-desktop');
+    await dpage.emulateMedia({ colorScheme: 'dark' });
+    await shot(dpage, '14-desktop-dark');
+    await desk.close();
+    assert.equal(await claude.queued(), 0, 'every scripted reply was used');
+  }));
+
+  it('queues prompts offline, keeps them across a reload, sends each exactly once', { timeout: 240_000 }, scenario('offline', async () => {
+    const { page, context, claude, host } = state;
+    await claude.reset();
+    const session = await host.api('POST', '/sessions', { title: 'Offline outbox' });
+    await page.goto(`${host.base}/app/#/s/${session.id}`);
+    await page.locator('[data-testid=connection][data-state=online]').waitFor();
+    // The app shell must be cached before the network goes away.
+    const controlled = await page.evaluate(async () => {
+      const ready = navigator.serviceWorker.ready.then(() => true);
+      const late = new Promise((r) => setTimeout(() => r(false), 15_000));
+      if (!(await Promise.race([ready, late]))) throw new Error('the service worker did not install');
+      return navigator.serviceWorker.controller !== null;
+    });
+    if (!controlled) await page.reload();
+    await page.locator('[data-testid=prompt-input]').waitFor();
+
+    await context.setOffline(true);
+    await page.locator('[data-testid=connection][data-state=offline]').waitFor();
+    await page.locator('[data-testid=offline-hint]').waitFor();
+    for (const text of ['First offline prompt', 'Second offline prompt (draft)', 'Third, to be cancelled']) {
+      await page.fill('[data-testid=prompt-input]', text);
+      await page.locator('[data-testid=send-prompt]').tap();
+    }
+    const queued = page.locator('[data-testid=queued-prompt]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=queued-prompt][data-state=queued]').length === 3);
+
+    // Cancel the third; edit the second.
+    await queued.nth(2).locator('[data-testid=cancel-queued]').tap();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=queued-prompt]').length === 2);
+    await queued.nth(1).locator('[data-testid=edit-queued]').tap();
+    await queued.nth(1).locator('textarea').fill('Second offline prompt');
+    await queued.nth(1).getByRole('button', { name: 'Save' }).tap();
+    await shot(page, '15-offline-queued');
+
+    // Reload while offline: the service worker serves the app, IndexedDB the queue.
+    await page.reload();
+    await page.locator('[data-testid=connection][data-state=offline]').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=queued-prompt][data-state=queued]').length === 2);
+    assert.deepEqual(await queued.locator('p').first().allInnerTexts(), ['First offline prompt']);
+    await shot(page, '16-offline-reloaded');
+
+    await claude.push({ kind: 'text', text: 'First one noted.' }, { kind: 'text', text: 'Second one noted.' });
+    await context.setOffline(false);
+    await page.locator('[data-testid=connection][data-state=online]').waitFor({ timeout: 30_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=prompt-card][data-state=done]').length === 2,
+      null,
+      { timeout: 120_000 },
+    );
+    assert.equal(await queued.count(), 0, 'the outbox is empty');
+    await shot(page, '17-online-sent');
+
+    const { prompts } = await host.api('GET', `/sessions/${session.id}/prompts`);
+    assert.deepEqual(
+      prompts.map((p) => [p.text, p.state]),
+      [
+        ['First offline prompt', 'done'],
+        ['Second offline prompt', 'done'],
+      ],
+      'each queued prompt ran exactly once, the cancelled one never',
+    );
+    assert.equal(await claude.queued(), 0);
+  }));
+
+  it('recovers without losing events when the host is killed and restarted mid-turn', { timeout: 240_000 }, scenario('restart', async () => {
+    const { page, claude } = state;
+    await claude.reset();
+    const session = await state.host.api('POST', '/sessions', { title: 'Crash and resume' });
+    await page.goto(`${state.host.base}/app/#/s/${session.id}`);
+    await page.locator('[data-testid=connection][data-state=online]').waitFor();
+
+    const words = Array.from({ length: 80 }, (_, i) => `word${i + 1}`).join(' ');
+    await claude.push({ kind: 'text', text: words, chunk_chars: 6, chunk_delay_ms: 120 });
+    await page.fill('[data-testid=prompt-input]', 'Talk for a while');
+    await page.locator('[data-testid=send-prompt]').tap();
+    await page.locator('[data-testid=prompt-card][data-state=running] [data-testid=agent-reply]').waitFor({ timeout: 90_000 });
+    await page.waitForFunction(() => (document.querySelector('[data-testid=agent-reply]')?.textContent ?? '').includes('word5'));
+
+    await state.host.kill9();
+    await page.locator('[data-testid=connection][data-state=reconnecting]').waitFor();
+    await shot(page, '18-host-killed');
+
+    state.host = await startHost({ repo: state.repo, data: state.data, claudeUrl: claude.url, port: state.host.port });
+    await page.locator('[data-testid=connection][data-state=online]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid=prompt-card][data-state=interrupted]').waitFor({ timeout: 30_000 });
+
+    // Everything the host recorded reached the page, once: the last seq matches and the reply on
+    // screen is exactly the chunks in the log.
+    const { events } = await state.host.api('GET', '/events?since=0');
+    const lastSeq = events.at(-1).seq;
+    await page.locator(`[data-testid=connection][data-seq="${lastSeq}"]`).waitFor();
+    const promptId = events.find((e) => e.type === 'prompt.queued' && e.session_id === session.id).prompt.id;
+    let logged = '';
+    for (const e of events) {
+      if (e.type === 'agent.text' && e.prompt_id === promptId) logged += e.chunk;
+      if (e.type === 'agent.text_discarded' && e.prompt_id === promptId) logged = '';
+    }
+    const shown = await page.locator('[data-testid=prompt-card] [data-testid=agent-reply]').innerText();
+    assert.ok(logged.length > 0, 'some text was streamed before the kill');
+    assert.equal(shown.replace(/\s+/g, ' ').trim(), logged.replace(/\s+/g, ' ').trim());
+    await shot(page, '19-recovered');
+
+    // And the session goes on.
+    await claude.push({ kind: 'text', text: 'Back after the restart.' });
+    await page.fill('[data-testid=prompt-input]', 'Are you still there?');
+    await page.locator('[data-testid=send-prompt]').tap();
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=prompt-card][data-state=done]').length === 1,
+      null,
+      { timeout: 120_000 },
+    );
+    await shot(page, '20-after-restart');
+    assert.deepEqual(state.errors, [], 'no uncaught errors in the page');
+  }));
+});
