@@ -38,3 +38,30 @@ ensure_rust() {
 
 # The packages building and testing the host needs (git's CLI is also the tests' independent check).
 BASE_APT=(git build-essential pkg-config ca-certificates)
+
+# ---- Web UI (src-ui) ------------------------------------------------------------------------
+# ensure_node: Node.js >= 20.19 with npm (Vite 8 needs it). Installs Debian's packages if node is
+# missing; an older node is reported, not replaced.
+ensure_node() {
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        ensure_apt nodejs npm
+    fi
+    local v
+    v="$(node -p 'process.versions.node' 2>/dev/null || echo 0.0.0)"
+    node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)' \
+        || die "Node.js $v is too old for the web UI: it needs 20.19 or newer"
+}
+
+# build_ui: installs the UI's locked dependencies (when the lock changed) and builds src-ui/dist,
+# which the host serves at /app/. Browsers are never downloaded (Chromium comes from Debian).
+build_ui() {
+    local ui="$1/src-ui"
+    ensure_node
+    export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+    if [[ ! -f "$ui/node_modules/.package-lock.json" || "$ui/package-lock.json" -nt "$ui/node_modules/.package-lock.json" ]]; then
+        log "npm ci (src-ui)"
+        (cd "$ui" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+    log "npm run build (src-ui)"
+    (cd "$ui" && npm run --silent build)
+}

@@ -11,6 +11,8 @@ ensure_apt "${BASE_APT[@]}"
 ensure_rust
 log "preparing the pinned Aider venv"
 "$here/setup-aider.sh" >/dev/null
+# ---- Web UI: build src-ui/dist, served by the host at /app/ ---------------------------------
+build_ui "$root"
 log "building arcbench (release)"
 cargo build --quiet --release --bin arcbench --manifest-path "$root/Cargo.toml"
 exec "${CARGO_TARGET_DIR:-$root/target}/release/arcbench" serve "$@"

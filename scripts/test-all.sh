@@ -52,3 +52,24 @@ fi
 log "API fuzzing (schemathesis against /openapi.json: no server errors)"
 cargo build --quiet --bin arcbench
 "$root/tests/api-fuzz/schemathesis.sh" "$test_venv" "$target/debug/arcbench"
+
+# ---- Web UI (src-ui): type checks, lint, unit tests, build, end-to-end ---------------------
+# The e2e run drives Debian's Chromium (never a downloaded browser) against the real host binary,
+# real Aider and the fake-claude binary built above; screenshots land in target/e2e-artifacts/.
+log "web UI: chromium and node"
+ensure_apt chromium
+ensure_node
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+log "npm ci (src-ui)"
+(cd src-ui && npm ci --no-audit --no-fund --loglevel=error)
+log "web UI: svelte-check + tsc"
+(cd src-ui && npm run --silent check)
+log "web UI: eslint"
+(cd src-ui && npm run --silent lint)
+log "web UI: vitest"
+(cd src-ui && npm test --silent)
+log "web UI: build (entry size budget)"
+(cd src-ui && npm run --silent build)
+log "web UI: end-to-end (playwright-core + /usr/bin/chromium)"
+cargo build --quiet --bin arcbench -p arcbench-cli
+(cd src-ui && ARCBENCH_E2E_NO_BUILD=1 npm run --silent e2e)

@@ -65,7 +65,7 @@ export function buildAll() {
 }
 
 function bin(name) {
-  const p = join(ROOT, 'target', 'debug', name);
+  const p = join(process.env.CARGO_TARGET_DIR ? resolve(ROOT, process.env.CARGO_TARGET_DIR) : join(ROOT, 'target'), 'debug', name);
   if (!existsSync(p)) throw new Error(`${p} is missing: cargo build -p ${name === 'arcbench' ? 'arcbench-cli' : name}`);
   return p;
 }
