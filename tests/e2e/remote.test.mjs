@@ -293,6 +293,37 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
       { timeout: 120_000 },
     );
     await shot(page, '20-after-restart');
+  }));
+
+  it('shows a spent budget clearly, and sends a refused prompt once the limit is raised', { timeout: 180_000 }, scenario('budget', async () => {
+    const { page, claude, host } = state;
+    await claude.reset();
+    await host.api('PUT', '/budget', { session_limit_usd: null, daily_limit_usd: 0.0001 });
+    await page.goto(`${host.base}/app/#/`);
+    await page.locator('[data-testid=budget-today][data-level=exceeded]').waitFor();
+    await shot(page, '21-budget-exceeded');
+
+    const session = await host.api('POST', '/sessions', { title: 'Over budget' });
+    await page.goto(`${host.base}/app/#/s/${session.id}`);
+    await page.locator('[data-testid=connection][data-state=online]').waitFor();
+    await page.fill('[data-testid=prompt-input]', 'One more thing');
+    await page.locator('[data-testid=send-prompt]').tap();
+    const refused = page.locator('[data-testid=queued-prompt][data-state=failed]');
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /spending limit is reached/);
+    await shot(page, '22-prompt-refused');
+
+    await page.getByRole('link', { name: 'Settings' }).tap();
+    await page.fill('#b-daily', '5');
+    await page.getByRole('button', { name: 'Save budget' }).tap();
+    await page.locator('[data-testid=toast-info]', { hasText: 'Budget saved' }).waitFor();
+    await shot(page, '23-settings');
+    await page.goBack();
+    await claude.push({ kind: 'text', text: 'Within budget again.' });
+    await refused.getByRole('button', { name: 'Retry' }).tap();
+    await page.locator('[data-testid=prompt-card][data-state=done]').waitFor({ timeout: 120_000 });
+    const { prompts } = await host.api('GET', `/sessions/${session.id}/prompts`);
+    assert.deepEqual(prompts.map((p) => p.text), ['One more thing']);
     assert.deepEqual(state.errors, [], 'no uncaught errors in the page');
   }));
 });
