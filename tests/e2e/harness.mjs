@@ -230,11 +230,11 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** Debian's Chromium (never a downloaded browser), headless, with a fresh profile. */
-export async function launchBrowser() {
+export async function launchBrowser(extraArgs = []) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
   cleanups.push(() => browser.close());
   return browser;
@@ -256,4 +256,34 @@ export async function shot(page, name, options = {}) {
   const path = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path, ...options });
   return path;
+}
+
+/**
+ * A fake camera that films a QR code of `text`: a Y4M video (Chromium's
+ * --use-file-for-fake-video-capture) of black modules on white, 640×480, grey only.
+ */
+export function qrCameraFile(text) {
+  const { encode } = require('uqr');
+  const qr = encode(text, { ecc: 'M', border: 0 });
+  const W = 640;
+  const H = 480;
+  const scale = Math.floor(400 / (qr.size + 8));
+  const side = (qr.size + 8) * scale; // 4 white modules of quiet zone around the code
+  const left = Math.floor((W - side) / 2);
+  const top = Math.floor((H - side) / 2);
+  const y = Buffer.alloc(W * H, 235);
+  for (let r = 0; r < qr.size; r++) {
+    for (let c = 0; c < qr.size; c++) {
+      if (!qr.data[r][c]) continue;
+      for (let dy = 0; dy < scale; dy++) {
+        const row = top + (r + 4) * scale + dy;
+        y.fill(16, row * W + left + (c + 4) * scale, row * W + left + (c + 5) * scale);
+      }
+    }
+  }
+  const chroma = Buffer.alloc((W / 2) * (H / 2), 128);
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), y, chroma, chroma]);
+  const file = join(tempDir('camera'), 'qr.y4m');
+  writeFileSync(file, Buffer.concat([Buffer.from(`YUV4MPEG2 W${W} H${H} F10:1 Ip A1:1 C420jpeg\n`), frame, frame, frame]));
+  return file;
 }

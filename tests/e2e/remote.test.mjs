@@ -11,6 +11,7 @@ import {
   cleanup,
   fixtureRepo,
   launchBrowser,
+  qrCameraFile,
   log,
   phoneContext,
   shot,
@@ -306,6 +307,7 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     const session = await host.api('POST', '/sessions', { title: 'Over budget' });
     await page.goto(`${host.base}/app/#/s/${session.id}`);
     await page.locator('[data-testid=connection][data-state=online]').waitFor();
+    await page.locator('[data-testid=budget-notice]').waitFor();
     await page.fill('[data-testid=prompt-input]', 'One more thing');
     await page.locator('[data-testid=send-prompt]').tap();
     const refused = page.locator('[data-testid=queued-prompt][data-state=failed]');
@@ -313,7 +315,7 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     assert.match(await refused.innerText(), /spending limit is reached/);
     await shot(page, '22-prompt-refused');
 
-    await page.getByRole('link', { name: 'Settings' }).tap();
+    await page.getByTestId('budget-notice').getByRole('link', { name: 'Settings' }).tap();
     await page.fill('#b-daily', '5');
     await page.getByRole('button', { name: 'Save budget' }).tap();
     await page.locator('[data-testid=toast-info]', { hasText: 'Budget saved' }).waitFor();
@@ -324,6 +326,23 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await page.locator('[data-testid=prompt-card][data-state=done]').waitFor({ timeout: 120_000 });
     const { prompts } = await host.api('GET', `/sessions/${session.id}/prompts`);
     assert.deepEqual(prompts.map((p) => p.text), ['One more thing']);
-    assert.deepEqual(state.errors, [], 'no uncaught errors in the page');
+  }));
+
+  it('pairs a new phone by scanning the QR code with the camera', { timeout: 120_000 }, scenario('qr', async () => {
+    const { host } = state;
+    const video = qrCameraFile(`${host.base}/app/#/pair?key=${KEY}`);
+    const browser = await launchBrowser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`]);
+    const context = await phoneContext(browser, { permissions: ['camera'] });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => state.errors.push(e.message));
+    await page.goto(`${host.base}/app/`);
+    await page.getByRole('button', { name: 'Scan QR code' }).tap();
+    await page.locator('[data-testid=qr-scanner] video').waitFor();
+    await shot(page, '24-qr-scanner');
+    await page.getByRole('heading', { name: 'Sessions' }).waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=connection][data-state=online]').waitFor();
+    await shot(page, '25-paired-by-qr');
+    await context.close();
+    assert.deepEqual(state.errors, [], 'no uncaught errors in the pages');
   }));
 });
