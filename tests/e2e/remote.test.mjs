@@ -101,7 +101,8 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
       { kind: 'text', text: 'I need src/lib.rs.' },
       {
         kind: 'text',
-        text: edit('src/lib.rs', 'fn line 5\n', 'fn five()\n') + edit('src/lib.rs', 'fn line 30\n', 'fn thirty()\n'),
+        // The second line is long: it must scroll inside its hunk, never widen the page.
+        text: edit('src/lib.rs', 'fn line 5\n', 'fn five()\n') + edit('src/lib.rs', 'fn line 30\n', `fn thirty() { let s = "${'a long string literal '.repeat(8).trim()}"; }\n`),
         chunk_chars: 6,
         chunk_delay_ms: 40,
         usage: { input_tokens: 1500, output_tokens: 80, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
@@ -128,6 +129,14 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await page.locator('[data-testid=hunk] code.hljs span[class^="hljs-"]').first().waitFor();
     await shot(page, '05-changes');
     await assertPhoneErgonomics(page, 'changes');
+    // The narrowest phone the issue names: still no sideways page scroll; the long line scrolls
+    // inside its own hunk.
+    await page.setViewportSize({ width: 360, height: 740 });
+    assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 360, 'no sideways scroll at 360 px');
+    const inner = await hunks.nth(1).locator('.code').evaluate((el) => [el.scrollWidth, el.clientWidth]);
+    assert.ok(inner[0] > inner[1], 'the long line scrolls inside its hunk');
+    await shot(page, '05b-changes-360');
+    await page.setViewportSize({ width: 390, height: 844 });
 
     // Approve the second, reject the first with a comment.
     await hunks.nth(1).locator('[data-testid=approve-hunk]').tap();
