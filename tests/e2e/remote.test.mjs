@@ -173,6 +173,7 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
 
     // The same screen in the dark theme, and on a desktop.
     await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForTimeout(300); // let colour transitions finish before the picture
     await shot(page, '11-changes-dark');
     await page.locator('[role=tab]').first().tap();
     await shot(page, '12-conversation-dark');
@@ -186,6 +187,7 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await dpage.locator('[data-testid=hunk] code.hljs span[class^="hljs-"]').first().waitFor();
     await shot(dpage, '13-desktop');
     await dpage.emulateMedia({ colorScheme: 'dark' });
+    await dpage.waitForTimeout(300);
     await shot(dpage, '14-desktop-dark');
     await desk.close();
     assert.equal(await claude.queued(), 0, 'every scripted reply was used');

@@ -54,7 +54,7 @@ const STALE_AFTER_HIDDEN_MS = 30_000;
 export class AppStore {
   creds = $state<HostCredentials | null>(null);
   host = $state<HostState>(createHostState());
-  connection = $state<ConnectionInfo>({ state: 'offline', lastSeq: 0, attempt: 0, retryAt: null });
+  connection = $state<ConnectionInfo>({ state: 'connecting', lastSeq: 0, attempt: 0, retryAt: null });
   status = $state<Status | null>(null);
   usage = $state<UsageResponse | null>(null);
   outbox = $state<OutboxEntry[]>([]);
