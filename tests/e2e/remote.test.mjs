@@ -3,6 +3,7 @@
 // target/e2e-artifacts/. Run with `npm run e2e` in src-ui.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import {
   ARTIFACTS,
@@ -19,6 +20,8 @@ import {
   startHost,
   tempDir,
 } from './harness.mjs';
+
+const git = (repo, ...args) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
 
 const edit = (path, search, replace) =>
   `Done.\n\n${path}\n\`\`\`\n<<<<<<< SEARCH\n${search}=======\n${replace}>>>>>>> REPLACE\n\`\`\`\n`;
@@ -75,7 +78,7 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await cleanup();
   });
 
-  it('pairs, runs a prompt with streamed text, reviews hunks, applies and undoes', { timeout: 240_000 }, scenario('review', async () => {
+  it('pairs, runs a prompt with streamed text, reviews hunks, applies, undoes and merges', { timeout: 240_000 }, scenario('review', async () => {
     const { page, claude, host } = state;
     await page.goto(`${host.base}/app/`);
     await page.locator('#pair-input').waitFor();
@@ -171,6 +174,7 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     assert.deepEqual((await host.api('GET', `/sessions/${state.sessionId}`)).commits, []);
     await shot(page, '10-undone');
 
+
     // The same screen in the dark theme, and on a desktop.
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.waitForTimeout(300); // let colour transitions finish before the picture
@@ -190,6 +194,20 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await dpage.waitForTimeout(300);
     await shot(dpage, '14-desktop-dark');
     await desk.close();
+
+    // Apply again, then merge: the work lands on main in the user's repository.
+    await page.locator('[data-testid=tab-changes]').tap();
+    await page.locator('[data-testid=apply]').tap();
+    await page.locator('dialog[open] input').fill('thirty, again');
+    await page.locator('dialog[open] [data-testid=confirm]').tap();
+    await page.locator('[data-testid=commit]').waitFor();
+    await page.locator('[data-testid=merge]').tap();
+    await shot(page, '10b-merge-dialog');
+    await page.locator('dialog[open] [data-testid=confirm]').tap();
+    await page.locator('[data-testid=toast-info]', { hasText: 'Merged into main' }).waitFor();
+    assert.match(git(state.repo, 'log', '--format=%s', 'main'), /^thirty, again$/m);
+    assert.match(git(state.repo, 'show', 'main:src/lib.rs'), /fn thirty\(\)/);
+    await shot(page, '10c-merged');
     assert.equal(await claude.queued(), 0, 'every scripted reply was used');
   }));
 
