@@ -91,6 +91,7 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await page.locator('[data-testid=connection][data-state=online]').waitFor();
     assert.ok(!page.url().includes(KEY), 'the key is not left in the address bar');
     await shot(page, '02-sessions');
+    await assertPhoneErgonomics(page, 'sessions');
 
     await page.locator('[data-testid=new-session]').tap();
     await page.fill('#ns-title', 'Rename two functions');
@@ -349,7 +350,9 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await page.getByRole('button', { name: 'Save budget' }).tap();
     await page.locator('[data-testid=toast-info]', { hasText: 'Budget saved' }).waitFor();
     await shot(page, '23-settings');
-    await page.goBack();
+    await assertPhoneErgonomics(page, 'settings');
+    await page.getByRole('button', { name: 'Back' }).tap(); // to the session we came from
+    await refused.waitFor();
     await claude.push({ kind: 'text', text: 'Within budget again.' });
     await refused.getByRole('button', { name: 'Retry' }).tap();
     await page.locator('[data-testid=prompt-card][data-state=done]').waitFor({ timeout: 120_000 });
