@@ -293,6 +293,12 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await state.host.kill9();
     await page.locator('[data-testid=connection][data-state=reconnecting]').waitFor();
     await shot(page, '18-host-killed');
+    // The reconnecting dot pulses, unless the user asked for less motion.
+    const pulse = () => page.locator('[data-testid=connection] .dot').evaluate((el) => parseFloat(getComputedStyle(el).animationDuration));
+    assert.ok((await pulse()) >= 1, 'the dot pulses');
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    assert.ok((await pulse()) < 0.01, 'no pulse with prefers-reduced-motion');
+    await page.emulateMedia({ reducedMotion: 'no-preference' });
 
     state.host = await startHost({ repo: state.repo, data: state.data, claudeUrl: claude.url, port: state.host.port });
     await page.locator('[data-testid=connection][data-state=online]').waitFor({ timeout: 60_000 });
