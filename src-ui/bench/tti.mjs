@@ -137,12 +137,15 @@ function report(results) {
   const lines = [
     `### Remote UI time to interactive (headless Chromium, 390×844, cold load, ${RUNS} runs; ${size})`,
     '',
-    '| condition | FCP p50 | content p50 | TTI p50 | TTI runs |',
-    '|---|---:|---:|---:|---|',
+    '| condition | FCP p50 | content p50 | TTI p50 | TTI runs | TTI ratio vs unthrottled |',
+    '|---|---:|---:|---:|---|---:|',
   ];
+  // The baseline is the first condition (unthrottled), measured in this same run.
+  const base = p50(Object.values(results)[0].map((r) => r.tti));
   for (const [label, runs] of Object.entries(results)) {
+    const tti = p50(runs.map((r) => r.tti));
     lines.push(
-      `| ${label} | ${ms(p50(runs.map((r) => r.fcp ?? 0)))} | ${ms(p50(runs.map((r) => r.content)))} | ${ms(p50(runs.map((r) => r.tti)))} | ${runs.map((r) => Math.round(r.tti)).join(', ')} |`,
+      `| ${label} | ${ms(p50(runs.map((r) => r.fcp ?? 0)))} | ${ms(p50(runs.map((r) => r.content)))} | ${ms(tti)} | ${runs.map((r) => Math.round(r.tti)).join(', ')} | ${(tti / base).toFixed(2)}× |`,
     );
   }
   console.log(lines.join('\n'));
