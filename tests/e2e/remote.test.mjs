@@ -212,6 +212,81 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     assert.equal(await claude.queued(), 0, 'every scripted reply was used');
   }));
 
+  it('comments on hunks, revises from the review notes and shows the revision round', { timeout: 240_000 }, scenario('revise', async () => {
+    const { page, claude, host } = state;
+    await claude.reset();
+    const session = await host.api('POST', '/sessions', { title: 'Review that talks back' });
+    await page.goto(`${host.base}/app/#/s/${session.id}`);
+    await page.locator('[data-testid=connection][data-state=online]').waitFor();
+
+    await claude.push(
+      { kind: 'text', text: 'I need src/lib.rs.' },
+      { kind: 'text', text: edit('src/lib.rs', 'fn line 10\n', 'fn ten()\n') + edit('src/lib.rs', 'fn line 20\n', 'fn twenty()\n') },
+    );
+    await page.fill('[data-testid=prompt-input]', 'Rename fn line 10 to ten and fn line 20 to twenty');
+    await page.locator('[data-testid=send-prompt]').tap();
+    await page.locator('[data-testid=prompt-card][data-state=done]').waitFor({ timeout: 120_000 });
+
+    await page.locator('[data-testid=tab-changes]').tap();
+    const hunks = page.locator('[data-testid=hunk]');
+    await hunks.nth(1).waitFor();
+    assert.equal(await hunks.count(), 2);
+
+    // Comment on the second (kept) hunk, reject the first with a reason.
+    const why = 'ten is too short, call it line_ten';
+    const remark = 'twenty is fine but add a doc comment above it';
+    await hunks.nth(1).locator('[data-testid=comment-hunk]').tap();
+    await hunks.nth(1).locator('[data-testid=comment-text]').fill(remark);
+    await shot(page, '26-comment');
+    await assertPhoneErgonomics(page, 'comment form');
+    await hunks.nth(1).locator('[data-testid=confirm-comment]').tap();
+    await hunks.nth(1).locator('[data-testid=hunk-note]', { hasText: remark }).waitFor();
+    await hunks.nth(0).locator('[data-testid=reject-hunk]').tap();
+    await hunks.nth(0).locator('textarea').fill(why);
+    await hunks.nth(0).locator('[data-testid=confirm-reject]').tap();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=hunk]').length === 1);
+    await page.locator('[data-testid=revise-count]', { hasText: '2' }).waitFor();
+    await hunks.nth(0).locator('[data-testid=hunk-note]', { hasText: remark }).waitFor();
+    await shot(page, '27-notes');
+    await assertPhoneErgonomics(page, 'changes with notes');
+
+    // Revise: the preview carries both notes and is editable; Send queues it.
+    await page.locator('[data-testid=revise]').tap();
+    const text = page.locator('dialog[open] [data-testid=revise-text]');
+    await text.waitFor();
+    const preview = await text.inputValue();
+    assert.ok(preview.includes(why), 'the preview has the rejection reason');
+    assert.ok(preview.includes(remark), 'the preview has the comment');
+    assert.match(await page.locator('dialog[open] [data-testid=revise-files]').innerText(), /src\/lib\.rs/);
+    await shot(page, '28-revise-preview');
+    await claude.push({ kind: 'text', text: 'Revised as you asked.' });
+    await page.locator('dialog[open] [data-testid=confirm]').tap();
+
+    await page.locator('[role=tab]').first().tap();
+    const round = page.locator('[data-testid=prompt-card][data-kind=revision]');
+    await round.locator('[data-testid=revision-label]').waitFor();
+    await page.locator('[data-testid=prompt-card][data-kind=revision][data-state=done]').waitFor({ timeout: 120_000 });
+    const notes = round.locator('[data-testid=revision-notes]');
+    await notes.waitFor();
+    await notes.locator('summary').tap();
+    const listed = await notes.innerText();
+    assert.ok(listed.includes(why) && listed.includes(remark), 'the round lists the notes that caused it');
+    assert.match(listed, /src\/lib\.rs/);
+    await shot(page, '29-revision-round');
+    await assertPhoneErgonomics(page, 'revision round');
+
+    // What the agent really got: both comments and the quoted added lines.
+    const requests = await claude.requests();
+    const last = JSON.stringify(requests.at(-1).messages);
+    for (const needle of [why, remark, '+fn ten()', '+fn twenty()']) {
+      assert.ok(last.includes(needle), `the last API request contains ${needle}`);
+    }
+    assert.equal(await page.locator('[data-testid=revise-count]').count(), 0, 'no notes left pending');
+    const { prompts } = await host.api('GET', `/sessions/${session.id}/prompts`);
+    assert.deepEqual(prompts.map((p) => p.kind), ['prompt', 'revision'], 'the revision was queued exactly once');
+    assert.equal(await claude.queued(), 0);
+  }));
+
   it('queues prompts offline, keeps them across a reload, sends each exactly once', { timeout: 240_000 }, scenario('offline', async () => {
     const { page, context, claude, host } = state;
     await claude.reset();

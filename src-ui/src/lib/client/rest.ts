@@ -8,6 +8,10 @@ import type {
   Diff,
   Event,
   EventsResponse,
+  HistoryResponse,
+  NoteResponse,
+  ReviewNote,
+  RevisionPreview,
   Prompt,
   PromptsResponse,
   Session,
@@ -104,6 +108,27 @@ export class ArcbenchApi {
 
   merge(id: string): Promise<CommitResponse> {
     return this.#call('POST', `/sessions/${enc(id)}/merge`);
+  }
+
+  /** A comment on one hunk (kept or pending); it feeds the next revision. */
+  async comment(id: string, hunkId: string, comment: string): Promise<ReviewNote> {
+    return (await this.#call<NoteResponse>('POST', `/sessions/${enc(id)}/comments`, { hunk_id: hunkId, comment: comment.trim() })).note;
+  }
+
+  /** The revision prompt the pending notes would make (409 `conflict` when there are none). */
+  revisionPreview(id: string): Promise<RevisionPreview> {
+    return this.#call('GET', `/sessions/${enc(id)}/revise`);
+  }
+
+  /** Queues the revision prompt; the same client_id is never queued twice. */
+  async revise(id: string, clientId: string, text?: string): Promise<SubmitResult> {
+    const body = text?.trim() ? { client_id: clientId, text } : { client_id: clientId };
+    const { body: prompt, status } = await this.#send<Prompt>('POST', `/sessions/${enc(id)}/revise`, body);
+    return { prompt, created: status === 202 };
+  }
+
+  history(id: string): Promise<HistoryResponse> {
+    return this.#call('GET', `/sessions/${enc(id)}/history`);
   }
 
   async submitPrompt(id: string, req: SubmitPromptRequest): Promise<SubmitResult> {

@@ -3,6 +3,8 @@ import type {
   CreateSessionRequest,
   Diff,
   Event,
+  ReviewNote,
+  RevisionPreview,
   Session,
   Status,
   UsageResponse,
@@ -39,7 +41,7 @@ export interface DiffLoad {
 }
 
 /** A review or session action in progress, so its buttons show it and the others wait. */
-export type Busy = 'approve' | 'reject' | 'apply' | 'reject_all' | 'undo' | 'merge' | 'cancel' | 'delete';
+export type Busy = 'approve' | 'reject' | 'revise' | 'apply' | 'reject_all' | 'undo' | 'merge' | 'cancel' | 'delete';
 
 /** Budget events older than this at arrival are history (replayed), not news worth a toast. */
 const FRESH_ALERT_MS = 2 * 60_000;
@@ -60,6 +62,8 @@ export class AppStore {
   outbox = $state<OutboxEntry[]>([]);
   diffs = $state<Record<string, DiffLoad>>({});
   busy = $state<Record<string, Busy | undefined>>({});
+  /** Every review note known per session (from `review.noted` and `/history`), oldest first. */
+  notes = $state<Record<string, ReviewNote[]>>({});
   toasts = $state<Toast[]>([]);
   /** The session list came from the device's snapshot, not (yet) from the host. */
   fromSnapshot = $state(false);
@@ -265,8 +269,92 @@ export class AppStore {
     } catch (e) {
       if (!(e instanceof NetworkFailure)) this.toast('error', describeError(e));
     }
-    await this.loadDiff(id);
+    await Promise.all([this.loadDiff(id), this.loadHistory(id)]);
     this.#saveSessionSnapshot(id);
+  }
+
+  /** Fetches the session's rounds and pending notes; the host's word replaces what events said. */
+  async loadHistory(id: string): Promise<void> {
+    try {
+      const h = await this.#api().history(id);
+      const all = [...h.rounds.flatMap((r) => r.notes), ...h.pending_notes];
+      for (const n of all) this.#addNote(id, n, true);
+    } catch {
+      // A host without history (or offline) still shows notes from the event feed.
+    }
+  }
+
+  /** The notes the next revision would use. */
+  pendingNotes(id: string): ReviewNote[] {
+    return (this.notes[id] ?? []).filter((n) => n.round_prompt_id === null);
+  }
+
+  /** The notes a revision prompt was built from. */
+  notesOfPrompt(id: string, promptId: string): ReviewNote[] {
+    return (this.notes[id] ?? []).filter((n) => n.round_prompt_id === promptId);
+  }
+
+  /** The notes on one hunk. */
+  notesOfHunk(id: string, hunkId: string): ReviewNote[] {
+    return (this.notes[id] ?? []).filter((n) => n.hunk_id === hunkId);
+  }
+
+  /** Comments on one hunk; works on kept and pending hunks, also while a prompt runs. */
+  async comment(id: string, hunkId: string, text: string): Promise<boolean> {
+    try {
+      const note = await this.#api().comment(id, hunkId, text);
+      this.#addNote(id, note, true);
+      return true;
+    } catch (e) {
+      this.toast('error', describeError(e));
+      if (isCode(e, 'hunk_stale')) void this.loadDiff(id);
+      return false;
+    }
+  }
+
+  /** The revision prompt the pending notes make, or null (with a toast saying why). */
+  async revisionPreview(id: string): Promise<RevisionPreview | null> {
+    try {
+      return await this.#api().revisionPreview(id);
+    } catch (e) {
+      this.toast(isCode(e, 'conflict') ? 'warning' : 'error', describeError(e));
+      if (isCode(e, 'conflict')) void this.loadHistory(id);
+      return null;
+    }
+  }
+
+  /**
+   * Queues the revision. Sent directly, not through the outbox (the host builds the prompt from
+   * its notes); exactly once because the host dedupes by client_id, so a retry after a lost
+   * answer reuses the same id.
+   */
+  async revise(id: string, clientId: string, text?: string): Promise<boolean> {
+    if (typeof navigator !== 'undefined' && !navigator.onLine) {
+      this.toast('warning', 'Offline: the revision was not sent. Try again when this device is back online.');
+      return false;
+    }
+    return this.#act(id, 'revise', async () => {
+      try {
+        const { prompt } = await this.#api().revise(id, clientId, text);
+        upsertPrompt(this.host, id, prompt);
+      } catch (e) {
+        if (e instanceof NetworkFailure) throw new Error(`The revision may not have reached the host (${e.message}). Send again; it is queued only once.`, { cause: e });
+        throw e;
+      }
+      await this.loadHistory(id);
+    });
+  }
+
+  #addNote(id: string, note: ReviewNote, authoritative: boolean): void {
+    if (!this.notes[id]) this.notes[id] = [];
+    const list = this.notes[id];
+    const i = list.findIndex((n) => n.id === note.id);
+    if (i < 0) {
+      list.push(note);
+      list.sort((a, b) => a.id - b.id);
+    } else if (authoritative) {
+      list[i] = note;
+    }
   }
 
   /** Fetches the diff; calls during a fetch coalesce into one more fetch after it. */
@@ -484,6 +572,8 @@ export class AppStore {
     const diffsChanged = new Set<string>();
     // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local to this call
     const settled = new Set<string>();
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local to this call
+    const historyChanged = new Set<string>();
     for (const e of batch) {
       if (!applyEvent(host, e)) continue;
       const sid = e.session_id ?? null;
@@ -497,6 +587,13 @@ export class AppStore {
           break;
         case 'prompt.finished':
           if (sid) settled.add(sid);
+          break;
+        case 'review.noted':
+          if (sid) this.#addNote(sid, e.note, false);
+          break;
+        case 'prompt.queued':
+          // A revision used the pending notes: the host's history says which.
+          if (sid && e.prompt.kind === 'revision') historyChanged.add(sid);
           break;
         case 'budget.warning':
         case 'budget.exceeded':
@@ -517,6 +614,7 @@ export class AppStore {
     }
     // Only diffs someone is looking at are refetched; the rest load when opened.
     for (const sid of diffsChanged) if (this.diffs[sid]) void this.loadDiff(sid);
+    for (const sid of historyChanged) if (this.diffs[sid]) void this.loadHistory(sid);
     for (const sid of settled) if (this.diffs[sid]) this.#saveSessionSnapshot(sid);
     if (usageChanged) void this.refreshUsage();
   }
