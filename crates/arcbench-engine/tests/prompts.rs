@@ -37,6 +37,10 @@ fn agent_config(data: &std::path::Path, claude: &FakeClaude) -> AiderConfig {
 }
 
 async fn rig() -> Rig {
+    rig_with_idle_timeout(Duration::from_secs(600)).await
+}
+
+async fn rig_with_idle_timeout(idle_timeout: Duration) -> Rig {
     let repo = TestRepo::new();
     let claude = FakeClaude::start().await;
     let data = tempfile::tempdir().unwrap();
@@ -52,7 +56,7 @@ async fn rig() -> Rig {
         engine.clone(),
         RunnerConfig {
             agent: Ok(agent_config(data.path(), &claude)),
-            idle_timeout: Duration::from_secs(600),
+            idle_timeout,
         },
     )
     .await
@@ -429,31 +433,12 @@ async fn without_an_agent_prompts_fail_with_the_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_agent_is_stopped_and_restarts_on_the_next_prompt() {
-    let repo = TestRepo::new();
-    let claude = FakeClaude::start().await;
-    let data = tempfile::tempdir().unwrap();
-    let engine = Arc::new(
-        Engine::open(EngineConfig {
-            data_dir: data.path().into(),
-            repos: vec![repo.path.clone()],
-            ..Default::default()
-        })
-        .unwrap(),
-    );
-    let runner = Runner::start(
-        engine.clone(),
-        RunnerConfig {
-            agent: Ok(agent_config(data.path(), &claude)),
-            idle_timeout: Duration::from_secs(1),
-        },
-    )
-    .await
-    .unwrap();
-    let s = engine.create_session(CreateSession::default()).unwrap().id;
+    let r = rig_with_idle_timeout(Duration::from_secs(1)).await;
+    let (claude, engine, runner, s) = (&r.claude, &r.engine, &r.runner, r.session.clone());
     claude.push(TextReply::new("one"));
     let (p, _) = engine.submit_prompt(&s, "hi", "i-1").unwrap();
     runner.kick(&s);
-    assert_eq!(finished(&engine, &p.id).await.0, PromptState::Done);
+    assert_eq!(finished(engine, &p.id).await.0, PromptState::Done);
     assert!(runner.has_agent(&s));
     for _ in 0..100 {
         if !runner.has_agent(&s) {
@@ -465,6 +450,6 @@ async fn an_idle_agent_is_stopped_and_restarts_on_the_next_prompt() {
     claude.push(TextReply::new("two"));
     let (p, _) = engine.submit_prompt(&s, "again", "i-2").unwrap();
     runner.kick(&s);
-    assert_eq!(finished(&engine, &p.id).await.0, PromptState::Done);
+    assert_eq!(finished(engine, &p.id).await.0, PromptState::Done);
     runner.shutdown().await;
 }
