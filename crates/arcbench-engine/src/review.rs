@@ -61,50 +61,61 @@ impl Engine {
         self.review_op(id, |_, wt| {
             let diff = WorkDiff::compute(wt)?;
             git_review::check_ids(&diff, ids)?;
-            let rejected: Ids = ids.iter().cloned().collect();
-            // Every rejection is a review note (quoting the hunk before it is reverted): the next
-            // revision tells the agent what was refused and why.
-            let notes: Vec<_> = diff
-                .units()
-                .filter(|(_, u)| rejected.contains(&u.id))
-                .map(|(f, u)| {
-                    crate::revise::note_for(f, u, shared_protocol::NoteHunkState::Rejected, comment)
-                })
-                .collect();
-            git_review::revert_units(wt, &diff, &rejected)?;
-            let after = WorkDiff::compute(wt)?;
-            let approved = self.current_approvals(id, &after)?;
-            git_review::sync_index(wt, &after, &approved)?;
-            self.store.tx(|tx| {
-                tx.set_approved(id, &approved, &now())?;
-                log_units(tx, id, &diff, ids, ReviewAction::Reject, comment)?;
-                crate::revise::record_notes(tx, id, notes)?;
-                tx.append_event(
-                    Some(id),
-                    EventBody::HunkUpdated {
-                        ids: ids.to_vec(),
-                        action: HunkAction::Rejected,
-                        comment: comment.map(str::to_owned),
-                    },
-                )?;
-                diff_event(tx, id, &after, &approved)
-            })?;
-            Ok(after.to_wire(&|h| approved.contains(h)))
+            self.reject_units(id, wt, &diff, ids, comment)
         })
     }
 
-    /// Discards every uncommitted change of the session, new files included.
+    /// Discards every uncommitted change of the session, new files included: one diff, one
+    /// locked operation, so a hunk changing meanwhile cannot make it fail half-way.
     pub fn reject_all(&self, id: &str) -> Result<Diff> {
-        let ids: Vec<String> = self.with_worktree(id, |_, wt| {
-            Ok(WorkDiff::compute(wt)?
-                .units()
-                .map(|(_, u)| u.id.clone())
-                .collect())
+        self.review_op(id, |_, wt| {
+            let diff = WorkDiff::compute(wt)?;
+            let ids: Vec<String> = diff.units().map(|(_, u)| u.id.clone()).collect();
+            if ids.is_empty() {
+                return Ok(diff.to_wire(&|_| false));
+            }
+            self.reject_units(id, wt, &diff, &ids, None)
+        })
+    }
+
+    /// Reverts `ids` (already checked against `diff`) and records the decision and its notes.
+    fn reject_units(
+        &self,
+        id: &str,
+        wt: &Repository,
+        diff: &WorkDiff,
+        ids: &[String],
+        comment: Option<&str>,
+    ) -> Result<Diff> {
+        let rejected: Ids = ids.iter().cloned().collect();
+        // Every rejection is a review note (quoting the hunk before it is reverted): the next
+        // revision tells the agent what was refused and why.
+        let notes: Vec<_> = diff
+            .units()
+            .filter(|(_, u)| rejected.contains(&u.id))
+            .map(|(f, u)| {
+                crate::revise::note_for(f, u, shared_protocol::NoteHunkState::Rejected, comment)
+            })
+            .collect();
+        git_review::revert_units(wt, diff, &rejected)?;
+        let after = WorkDiff::compute(wt)?;
+        let approved = self.current_approvals(id, &after)?;
+        git_review::sync_index(wt, &after, &approved)?;
+        self.store.tx(|tx| {
+            tx.set_approved(id, &approved, &now())?;
+            log_units(tx, id, diff, ids, ReviewAction::Reject, comment)?;
+            crate::revise::record_notes(tx, id, notes)?;
+            tx.append_event(
+                Some(id),
+                EventBody::HunkUpdated {
+                    ids: ids.to_vec(),
+                    action: HunkAction::Rejected,
+                    comment: comment.map(str::to_owned),
+                },
+            )?;
+            diff_event(tx, id, &after, &approved)
         })?;
-        if ids.is_empty() {
-            return self.diff(id);
-        }
-        self.reject(id, &ids, None)
+        Ok(after.to_wire(&|h| approved.contains(h)))
     }
 
     /// Commits exactly the approved units on the session branch; pending work stays.
