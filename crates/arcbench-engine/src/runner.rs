@@ -148,6 +148,21 @@ impl Runner {
         true
     }
 
+    /// Cancels one prompt: the running one through its agent, a queued one before it starts.
+    /// False when it had already finished running.
+    pub async fn cancel_prompt(&self, session: &str, prompt_id: &str) -> Result<bool, EngineError> {
+        if self.engine.running_prompt(session).as_deref() == Some(prompt_id) {
+            return Ok(self.cancel(session).await);
+        }
+        let (e, s, p) = (
+            self.engine.clone(),
+            session.to_owned(),
+            prompt_id.to_owned(),
+        );
+        blocking(move || e.cancel_queued(&s, &p)).await?;
+        Ok(true)
+    }
+
     /// Stops taking work, interrupts running prompts (recorded `interrupted`), stops the agents.
     pub async fn shutdown(&self) {
         self.stopping.store(true, Ordering::SeqCst);

@@ -60,13 +60,8 @@ pub(crate) async fn cancel_prompt(
     State(state): State<AppState>,
     Path((id, prompt)): Path<(String, String)>,
 ) -> Answer<CancelResponse> {
-    if state.engine.running_prompt(&id).as_deref() == Some(prompt.as_str()) {
-        return Ok(axum::Json(CancelResponse {
-            cancelled: state.runner.cancel(&id).await,
-        }));
-    }
-    run(&state, move |e| e.cancel_queued(&id, &prompt)).await?;
-    Ok(axum::Json(CancelResponse { cancelled: true }))
+    let cancelled = state.runner.cancel_prompt(&id, &prompt).await?;
+    Ok(axum::Json(CancelResponse { cancelled }))
 }
 
 #[utoipa::path(post, path = "/sessions/{id}/cancel", params(("id" = String, Path, description = "session id")), responses((status = 200, body = CancelResponse), (status = 404, body = ApiError, description = "unknown session"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
