@@ -167,29 +167,22 @@ impl Tx<'_> {
         reason: Option<&str>,
         at: &str,
     ) -> Result<()> {
-        let column = match state {
-            PromptState::Running => "started_at",
-            PromptState::Queued => "created_at",
-            _ => "finished_at",
-        };
         if state == PromptState::Queued {
+            // Back to (or kept in) the queue, e.g. held by a budget: only the reason changes.
             self.0.execute(
                 "UPDATE prompts SET state = 'queued', reason = ?2 WHERE id = ?1",
                 params![id, reason],
             )?;
-        } else {
-            self.0.execute(
-                &format!("UPDATE prompts SET state = ?2, reason = ?3, {column} = ?4 WHERE id = ?1"),
-                params![id, state_str(state), reason, at],
-            )?;
+            return Ok(());
         }
-        Ok(())
-    }
-
-    pub fn set_prompt_text(&self, id: &str, text: &str) -> Result<()> {
+        let column = if state == PromptState::Running {
+            "started_at"
+        } else {
+            "finished_at"
+        };
         self.0.execute(
-            "UPDATE prompts SET text = ?2 WHERE id = ?1",
-            params![id, text],
+            &format!("UPDATE prompts SET state = ?2, reason = ?3, {column} = ?4 WHERE id = ?1"),
+            params![id, state_str(state), reason, at],
         )?;
         Ok(())
     }
