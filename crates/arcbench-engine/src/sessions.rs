@@ -172,7 +172,8 @@ impl Engine {
             .collect();
         for entry in &self.repos {
             let git = repo::open_user_repo(&entry.path)?;
-            let pruned = worktree::sweep_registered(&git, &|id| live.contains(id))?;
+            let pruned =
+                worktree::sweep_registered(&git, &self.worktrees_dir(), &|id| live.contains(id))?;
             for id in pruned {
                 tracing::info!(session = %id, repo = %entry.name, "pruned orphan worktree");
             }

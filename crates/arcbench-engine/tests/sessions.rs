@@ -310,3 +310,34 @@ fn deleting_a_session_cancels_its_queued_prompts() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn two_hosts_on_one_repo_never_sweep_each_others_worktrees() {
+    // The desktop app beside a headless `serve` (or a demo, or a test): two data dirs, one repo.
+    let repo = TestRepo::new();
+    let mut a = host(&repo);
+    let mut b = host(&repo);
+    let sa = a.session();
+    let sb = b.session();
+    write(
+        &wt(&sa, &a),
+        "src/lib.rs",
+        "// host A's uncommitted agent work\n",
+    );
+    write(&wt(&sb, &b), "new-in-b.txt", "host B's new file\n");
+    let diff_a = a.engine.diff(&sa.id).unwrap();
+    let diff_b = b.engine.diff(&sb.id).unwrap();
+    let (files_a, files_b) = (snapshot(&wt(&sa, &a)), snapshot(&wt(&sb, &b)));
+
+    // Restart either, then the other: each sweep keeps the other host's session whole.
+    a.restart(&repo);
+    b.restart(&repo);
+    a.restart(&repo);
+    assert_eq!(a.engine.diff(&sa.id).unwrap(), diff_a);
+    assert_eq!(b.engine.diff(&sb.id).unwrap(), diff_b);
+    assert_eq!(snapshot(&wt(&sa, &a)), files_a);
+    assert_eq!(snapshot(&wt(&sb, &b)), files_b);
+    let list = repo.git(&["worktree", "list", "--porcelain"]);
+    assert_eq!(list.matches("worktree ").count(), 3, "{list}");
+    assert_eq!(b.engine.sessions().unwrap(), vec![sb]);
+}

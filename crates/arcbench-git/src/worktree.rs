@@ -86,9 +86,19 @@ fn remove_worktree_entry(repo: &Repository, session_id: &str, path: &Path) -> Re
     Ok(())
 }
 
-/// Prunes ArcBench worktrees registered in `repo` whose session is not in `live`; returns the
-/// session ids pruned. Worktrees registered by the user or other tools are left alone.
-pub fn sweep_registered(repo: &Repository, live: &dyn Fn(&str) -> bool) -> Result<Vec<String>> {
+/// Prunes ArcBench worktrees registered in `repo` whose folder lies under `owned` (this host's
+/// worktrees dir) and whose session is not in `live`; returns the session ids pruned.
+///
+/// Worktrees registered by the user or other tools are left alone, and so are those of another
+/// ArcBench host (another data dir: the desktop app beside a headless `serve`, a demo, a test):
+/// their sessions are unknown to this host's database, yet they hold that host's uncommitted
+/// agent work.
+pub fn sweep_registered(
+    repo: &Repository,
+    owned: &Path,
+    live: &dyn Fn(&str) -> bool,
+) -> Result<Vec<String>> {
+    let owned = canonical_or_self(owned);
     let mut pruned = Vec::new();
     for name in repo.worktrees()?.iter().flatten().flatten() {
         let Some(id) = name.strip_prefix(WORKTREE_PREFIX) else {
@@ -99,6 +109,9 @@ pub fn sweep_registered(repo: &Repository, live: &dyn Fn(&str) -> bool) -> Resul
         }
         let wt = repo.find_worktree(name)?;
         let path = wt.path().to_path_buf();
+        if !canonical_or_self(&path).starts_with(&owned) {
+            continue;
+        }
         remove_worktree_entry(repo, id, &path)?;
         pruned.push(id.to_owned());
     }
@@ -126,6 +139,28 @@ pub fn ensure_aider_excluded(repo: &Repository) -> Result<()> {
         b"# Added by ArcBench: Aider's history and caches are not session changes.\n.aider*\n",
     )?;
     Ok(())
+}
+
+/// The path with symlinks resolved; a path that no longer exists resolves through its nearest
+/// existing ancestor (a worktree folder deleted by hand still belongs to the dir it was in).
+fn canonical_or_self(path: &Path) -> PathBuf {
+    let mut missing = Vec::new();
+    let mut cur = path;
+    loop {
+        if let Ok(c) = cur.canonicalize() {
+            return missing
+                .iter()
+                .rev()
+                .fold(c, |acc: PathBuf, part| acc.join(part));
+        }
+        match (cur.parent(), cur.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name.to_owned());
+                cur = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
 }
 
 fn common_dir(repo: &Repository) -> PathBuf {
