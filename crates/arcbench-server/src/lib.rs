@@ -12,7 +12,6 @@ mod review_routes;
 mod routes;
 mod ws;
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -21,9 +20,11 @@ use arcbench_engine::Engine;
 use axum::Router;
 use shared_protocol::AgentStatus;
 
+pub use auth::{proof, CHALLENGE_HEADER, PROOF_HEADER};
 pub use error::Failure;
+pub use limits::HostAllowlist;
 pub use openapi::ApiDoc;
-pub use ws::{CLOSE_RESUME, CLOSE_UNAUTHORIZED};
+pub use ws::{CLOSE_RATE_LIMITED, CLOSE_RESUME, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, MAX_INBOUND};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -35,7 +36,10 @@ pub struct AppState {
     pub agent: AgentStatus,
     /// The built web UI (`src-ui/dist`), served at `/app/`.
     pub ui_dir: Option<PathBuf>,
-    pub failed_auth: Arc<governor::DefaultKeyedRateLimiter<IpAddr>>,
+    pub failed_auth: Arc<limits::AuthLimiter>,
+    pub pending_sockets: Arc<limits::PendingSockets>,
+    /// Names a request's `Host` may carry besides IP literals and localhost (DNS rebinding).
+    pub allowed_hosts: Arc<HostAllowlist>,
 }
 
 impl AppState {
@@ -52,7 +56,9 @@ impl AppState {
             demo: false,
             agent,
             ui_dir: None,
-            failed_auth: limits::failed_auth_limiter(),
+            failed_auth: Arc::default(),
+            pending_sockets: Arc::default(),
+            allowed_hosts: Arc::default(),
         }
     }
 }
@@ -87,5 +93,9 @@ pub fn router(state: AppState) -> Router {
         .merge(keyed)
         .layer(axum::extract::DefaultBodyLimit::max(limits::MAX_BODY))
         .layer(limits::cors())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::check_host,
+        ))
         .with_state(state)
 }

@@ -16,14 +16,24 @@ use serde::Deserialize;
 use shared_protocol::{ErrorCode, Event};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::auth::bearer_matches;
+use crate::auth::{bearer, check_token};
+use crate::limits::{origin_allowed, PendingSlot};
 use crate::{AppState, Failure};
 
 /// Close code for "you fell behind; reconnect with since=<last seq you got>".
 pub const CLOSE_RESUME: u16 = 4000;
 /// Close code for a missing or wrong key in the first message.
 pub const CLOSE_UNAUTHORIZED: u16 = 4401;
-const AUTH_WAIT: Duration = Duration::from_secs(10);
+/// Close code for a first message from an address that used up its bad attempts.
+pub const CLOSE_RATE_LIMITED: u16 = 4429;
+/// Close code for an inbound message over [`MAX_INBOUND`] (RFC 6455 "message too big").
+pub const CLOSE_TOO_BIG: u16 = 1009;
+/// A client only ever sends its auth message (and pongs): anything bigger is abuse.
+pub const MAX_INBOUND: usize = 64 << 10;
+/// The first message must arrive this soon, or the socket is closed unauthenticated.
+pub const AUTH_WAIT: Duration = Duration::from_secs(5);
+/// A client that does not take an event within this long is dropped (it resumes with since).
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(20);
 const REPLAY_PAGE: u32 = 1000;
 
@@ -55,51 +65,64 @@ pub async fn ws(
     let ip = connect
         .map(|c| c.0.ip())
         .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-    let header_auth = match bearer_matches(&headers, &state.api_key) {
-        Some(false) => return unauthorized(&state, ip).into_response(),
-        Some(true) => true,
-        None => false,
+    // Any web page the user visits can open a socket to 127.0.0.1; only ours may.
+    if !origin_allowed(&headers) {
+        return Failure::new(
+            ErrorCode::Forbidden,
+            "WebSocket from a page of another origin; only the host's own pages and the apps may connect",
+        )
+        .into_response();
+    }
+    // A key in the header is checked now; otherwise the socket waits for its first message,
+    // holding one of its address's few pending slots meanwhile.
+    let pending = match bearer(&headers) {
+        Some(token) => match check_token(&state, ip, Some(token)) {
+            Ok(()) => None,
+            Err(f) => return f.into_response(),
+        },
+        None => match state.pending_sockets.take(ip) {
+            Some(slot) => Some(slot),
+            None => {
+                return Failure::new(
+                    ErrorCode::RateLimited,
+                    "too many unauthenticated WebSockets from this address",
+                )
+                .into_response()
+            }
+        },
     };
     let Ok(upgrade) = upgrade else {
-        return if header_auth {
-            Failure::new(
+        return match pending {
+            None => Failure::new(
                 ErrorCode::BadRequest,
                 "this route needs a WebSocket upgrade",
             )
-            .into_response()
-        } else {
-            unauthorized(&state, ip).into_response()
+            .into_response(),
+            Some(_) => check_token(&state, ip, None)
+                .err()
+                .map(IntoResponse::into_response)
+                .unwrap_or_default(),
         };
     };
-    upgrade.on_upgrade(move |socket| serve(socket, state, since, header_auth, ip))
-}
-
-fn unauthorized(state: &AppState, ip: std::net::IpAddr) -> Failure {
-    if state.failed_auth.check_key(&ip).is_err() {
-        return Failure::new(
-            ErrorCode::RateLimited,
-            "too many requests with a wrong key; wait a minute",
-        );
-    }
-    Failure::new(ErrorCode::Unauthorized, "missing or wrong API key")
+    upgrade
+        .max_message_size(MAX_INBOUND)
+        .max_frame_size(MAX_INBOUND)
+        .on_upgrade(move |socket| serve(socket, state, since, pending, ip))
 }
 
 async fn serve(
     mut socket: WebSocket,
     state: AppState,
     since: u64,
-    header_auth: bool,
+    pending: Option<PendingSlot>,
     ip: std::net::IpAddr,
 ) {
-    if !header_auth && !first_message_authenticates(&mut socket, &state.api_key).await {
-        let _ = state.failed_auth.check_key(&ip);
-        let _ = socket
-            .send(Message::Close(Some(CloseFrame {
-                code: CLOSE_UNAUTHORIZED,
-                reason: "unauthorized".into(),
-            })))
-            .await;
-        return;
+    if let Some(slot) = pending {
+        let refusal = first_message_refusal(&mut socket, &state, ip).await;
+        drop(slot);
+        if let Some((code, reason)) = refusal {
+            return close(&mut socket, code, reason).await;
+        }
     }
     let mut live = state.engine.subscribe();
     let mut last = since;
@@ -140,11 +163,12 @@ async fn serve(
                 Err(RecvError::Closed) => return close(&mut socket, 1001, "host shutting down").await,
             },
             msg = socket.recv() => match msg {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                None | Some(Ok(Message::Close(_))) => return,
+                Some(Err(e)) => return close(&mut socket, error_close_code(&e), "bad message").await,
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => {
-                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                if send(&mut socket, Message::Ping(Vec::new().into())).await.is_err() {
                     return;
                 }
             }
@@ -152,29 +176,62 @@ async fn serve(
     }
 }
 
-async fn first_message_authenticates(socket: &mut WebSocket, key: &str) -> bool {
-    let Ok(Some(Ok(Message::Text(text)))) = tokio::time::timeout(AUTH_WAIT, socket.recv()).await
-    else {
-        return false;
-    };
-    match serde_json::from_str::<AuthMessage>(&text) {
-        Ok(m) => {
-            m.kind == "auth" && crate::auth::constant_time_eq(m.token.as_bytes(), key.as_bytes())
+/// `None` when the first message carries the right key; else the close code and reason.
+async fn first_message_refusal(
+    socket: &mut WebSocket,
+    state: &AppState,
+    ip: std::net::IpAddr,
+) -> Option<(u16, &'static str)> {
+    let token = match tokio::time::timeout(AUTH_WAIT, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<AuthMessage>(&text)
+            .ok()
+            .filter(|m| m.kind == "auth")
+            .map(|m| m.token),
+        Ok(Some(Err(e))) if error_close_code(&e) == CLOSE_TOO_BIG => {
+            return Some((CLOSE_TOO_BIG, "message too big"))
         }
-        Err(_) => false,
+        Err(_) => return Some((CLOSE_UNAUTHORIZED, "no auth message in time")),
+        _ => None,
+    };
+    match check_token(state, ip, token.as_deref()) {
+        Ok(()) => None,
+        Err(f) if f.0.code == ErrorCode::RateLimited => {
+            Some((CLOSE_RATE_LIMITED, "too many wrong keys; wait a minute"))
+        }
+        Err(_) => Some((CLOSE_UNAUTHORIZED, "unauthorized")),
     }
 }
 
-async fn send_event(socket: &mut WebSocket, e: &Event) -> Result<(), axum::Error> {
+/// 1009 for a message over the limit, 1002 (protocol error) for anything else unreadable.
+fn error_close_code(e: &axum::Error) -> u16 {
+    let text = e.to_string().to_ascii_lowercase();
+    if text.contains("too long") || text.contains("too big") || text.contains("capacity") {
+        CLOSE_TOO_BIG
+    } else {
+        1002
+    }
+}
+
+/// Sends, giving up on a client that does not take the message in time.
+async fn send(socket: &mut WebSocket, msg: Message) -> Result<(), ()> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
+
+async fn send_event(socket: &mut WebSocket, e: &Event) -> Result<(), ()> {
     let text = serde_json::to_string(e).expect("events serialize");
-    socket.send(Message::Text(text.into())).await
+    send(socket, Message::Text(text.into())).await
 }
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
+    let _ = send(
+        socket,
+        Message::Close(Some(CloseFrame {
             code,
             reason: reason.to_owned().into(),
-        })))
-        .await;
+        })),
+    )
+    .await;
 }

@@ -49,13 +49,20 @@ impl Api {
                     .unwrap_or_else(Body::empty),
             )
             .unwrap();
+        let (status, _, v) = self.send(req).await;
+        (status, v)
+    }
+    /// Sends a request built by the test (headers, client address) through the router.
+    async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
+        let headers = res.headers().clone();
         let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
             .await
             .unwrap();
         (
             status,
+            headers,
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         )
     }
@@ -116,7 +123,7 @@ async fn every_route_refuses_a_missing_or_wrong_key() {
 }
 
 #[tokio::test]
-async fn a_flood_of_wrong_keys_is_rate_limited_but_the_right_key_still_works() {
+async fn a_flood_of_wrong_keys_blocks_that_address_before_any_key_is_compared() {
     let repo = TestRepo::new();
     let a = api(&repo).await;
     let mut codes = Vec::new();
@@ -129,7 +136,71 @@ async fn a_flood_of_wrong_keys_is_rate_limited_but_the_right_key_still_works() {
         (last, body["code"].as_str()),
         (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"))
     );
-    a.ok(Method::GET, "/status", None).await;
+    // The limiter is consulted first: from that address even the right key is not compared,
+    // so a guesser learns nothing more until it waits.
+    let (code, body) = a.call(Method::GET, "/status", Some(KEY), None).await;
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"))
+    );
+    // Other addresses are not affected.
+    let mut req = Request::get("/status")
+        .header("authorization", format!("Bearer {KEY}"))
+        .body(Body::empty())
+        .unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [100, 64, 0, 9],
+            50000,
+        ))));
+    assert_eq!(a.send(req).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_host_header_that_is_not_ours_is_refused_everywhere() {
+    // DNS rebinding: a page re-points its own name at 127.0.0.1 and calls with its name as Host.
+    let repo = TestRepo::new();
+    let a = api(&repo).await;
+    for (host, path, expected) in [
+        ("evil.example:8000", "/status", StatusCode::FORBIDDEN),
+        ("evil.example", "/app/", StatusCode::FORBIDDEN),
+        ("localhost.evil.example:8000", "/ws", StatusCode::FORBIDDEN),
+        ("127.0.0.1:8000", "/status", StatusCode::OK),
+        ("localhost:8000", "/status", StatusCode::OK),
+        ("[::1]:8000", "/status", StatusCode::OK),
+    ] {
+        let req = Request::get(path)
+            .header("host", host)
+            .header("authorization", format!("Bearer {KEY}"))
+            .body(Body::empty())
+            .unwrap();
+        let (code, _, body) = a.send(req).await;
+        assert_eq!(code, expected, "{host}{path}: {body}");
+        if expected == StatusCode::FORBIDDEN {
+            assert_eq!(body["code"], "forbidden", "{body}");
+            assert!(body["message"].as_str().unwrap().contains("--allow-host"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_host_proves_it_holds_the_key_without_anyone_sending_it() {
+    let repo = TestRepo::new();
+    let a = api(&repo).await;
+    let req = Request::get("/status")
+        .header(arcbench_server::CHALLENGE_HEADER, "nonce-123")
+        .body(Body::empty())
+        .unwrap();
+    let (code, headers, _) = a.send(req).await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        headers[arcbench_server::PROOF_HEADER].to_str().unwrap(),
+        arcbench_server::proof(KEY, "nonce-123")
+    );
+    assert_ne!(
+        arcbench_server::proof("another-key-0123456789abcdef", "nonce-123"),
+        arcbench_server::proof(KEY, "nonce-123")
+    );
 }
 
 #[tokio::test]

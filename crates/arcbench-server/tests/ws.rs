@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use arcbench_engine::{CreateSession, Engine};
 use arcbench_fixtures::TestRepo;
-use arcbench_server::{router, CLOSE_UNAUTHORIZED};
+use arcbench_server::{router, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, MAX_INBOUND};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -134,6 +134,101 @@ async fn first_message_auth_and_refusals() {
     assert!(err.to_string().contains("401"), "{err}");
     let plain = reqwest_get(&format!("http://{}/ws", h.addr)).await;
     assert_eq!(plain, 401);
+}
+
+async fn connect_with(
+    h: &Host,
+    headers: &[(&'static str, String)],
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    let mut req = format!("ws://{}/ws", h.addr).into_client_request().unwrap();
+    for (k, v) in headers {
+        req.headers_mut().insert(*k, v.parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(req).await.map(|(s, _)| s)
+}
+
+/// The close code the host ends the socket with (skipping events and pings).
+async fn close_code(ws: &mut Socket) -> u16 {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(15), ws.next())
+            .await
+            .expect("closed in time")
+        {
+            Some(Ok(Message::Close(Some(f)))) => return u16::from(f.code),
+            Some(Ok(Message::Close(None))) | None => panic!("closed without a code"),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => panic!("socket error instead of a close: {e}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn pages_of_other_origins_cannot_open_a_socket() {
+    let repo = TestRepo::new();
+    let h = host(&repo).await;
+    let bearer = ("authorization", format!("Bearer {KEY}"));
+    let err = connect_with(
+        &h,
+        &[bearer.clone(), ("origin", "https://evil.example".into())],
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("403"), "{err}");
+    // The host's own page (same origin), the Tauri apps and native clients (no Origin) may.
+    for origin in [
+        Some(format!("http://{}", h.addr)),
+        Some("tauri://localhost".into()),
+        None,
+    ] {
+        let mut headers = vec![bearer.clone()];
+        headers.extend(origin.clone().map(|o| ("origin", o)));
+        assert!(connect_with(&h, &headers).await.is_ok(), "{origin:?}");
+    }
+}
+
+#[tokio::test]
+async fn unauthenticated_sockets_are_capped_per_address_and_must_authenticate_in_time() {
+    let repo = TestRepo::new();
+    let h = host(&repo).await;
+    let mut waiting = Vec::new();
+    for _ in 0..8 {
+        waiting.push(connect_with(&h, &[]).await.unwrap());
+    }
+    let err = connect_with(&h, &[]).await.unwrap_err();
+    assert!(err.to_string().contains("429"), "{err}");
+    // A key in the header needs no pending slot.
+    let bearer = ("authorization", format!("Bearer {KEY}"));
+    assert!(connect_with(&h, &[bearer]).await.is_ok());
+    // Silent sockets are closed at the auth deadline, which frees their slots.
+    for ws in &mut waiting {
+        assert_eq!(close_code(ws).await, CLOSE_UNAUTHORIZED);
+    }
+    drop(waiting);
+    let mut ws = connect_with(&h, &[]).await.unwrap();
+    ws.send(Message::Text(
+        format!(r#"{{"type":"auth","token":"{KEY}"}}"#).into(),
+    ))
+    .await
+    .unwrap();
+    create(&h);
+    assert_eq!(read_until(&mut ws, 1).await, vec![1]);
+}
+
+#[tokio::test]
+async fn an_inbound_message_over_the_limit_closes_the_socket() {
+    let repo = TestRepo::new();
+    let h = host(&repo).await;
+    let huge = "x".repeat(MAX_INBOUND + 1);
+    // Before authenticating (the first message) and after.
+    let mut first = connect_with(&h, &[]).await.unwrap();
+    first
+        .send(Message::Text(huge.clone().into()))
+        .await
+        .unwrap();
+    assert_eq!(close_code(&mut first).await, CLOSE_TOO_BIG);
+    let mut ws = connect(&h, 0, Some(KEY)).await.unwrap();
+    ws.send(Message::Text(huge.into())).await.unwrap();
+    assert_eq!(close_code(&mut ws).await, CLOSE_TOO_BIG);
 }
 
 async fn reqwest_get(url: &str) -> u16 {

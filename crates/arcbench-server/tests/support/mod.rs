@@ -34,6 +34,7 @@ pub async fn test_state(repo: &TestRepo, key: &str, event_buffer: usize) -> Test
         RunnerConfig {
             agent: Err("no agent in this test".into()),
             idle_timeout: Duration::from_secs(60),
+            max_agents: 3,
         },
     )
     .await
