@@ -275,18 +275,17 @@ fn host_key(data_dir: &Path) -> Finding {
     use std::os::unix::fs::PermissionsExt;
     const CHECK: &str = "ArcBench API key";
     if let Ok(k) = std::env::var("ARCBENCH_API_KEY") {
-        return if k.trim().len() >= 16 {
-            ok(
+        return match crate::key::check_user_key(k.trim()) {
+            Ok(()) => ok(
                 CHECK,
                 format!("ARCBENCH_API_KEY is set ({} characters)", k.trim().len()),
-            )
-        } else {
-            problem(
+            ),
+            Err(why) => problem(
                 Level::Fail,
                 CHECK,
-                "ARCBENCH_API_KEY is shorter than 16 characters; serve refuses it",
-                "set a longer key, or unset it to use a generated one",
-            )
+                format!("{why}; serve refuses it"),
+                "set a random key of 32 hex characters, or unset it to use a generated one",
+            ),
         };
     }
     let path = data_dir.join("api-key");
@@ -402,7 +401,7 @@ async fn tailscale() -> Finding {
     }
 }
 
-/// The key a client of this data dir would use, to ask a host already on the port who it is.
+/// The key a client of this data dir would use, to check the proof of a host already on the port.
 fn read_host_key(data_dir: &Path) -> Option<String> {
     std::env::var("ARCBENCH_API_KEY")
         .ok()
@@ -433,33 +432,52 @@ async fn port(port: u16, data_dir: &Path) -> Finding {
     else {
         return problem(Level::Fail, &check, format!("{addr} is in use"), fix);
     };
-    let mut req = client.get(format!("http://{addr}/status"));
-    if let Some(k) = read_host_key(data_dir) {
-        req = req.bearer_auth(k);
-    }
-    let answer = match req.send().await {
-        Ok(res) => (
-            res.status().as_u16(),
-            res.json::<serde_json::Value>().await.unwrap_or_default(),
-        ),
-        Err(_) => (0, serde_json::Value::Null),
-    };
-    match answer {
-        (200, v) if v["name"] == "arcbench" => ok(
+    // The key is never sent to whatever listens there: the host proves it holds the same key by
+    // answering a random challenge (HMAC), so a squatter learns nothing.
+    let mut nonce = [0u8; 16];
+    let _ = getrandom::fill(&mut nonce);
+    let challenge: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    let answer = client
+        .get(format!("http://{addr}/status"))
+        .header(arcbench_server::CHALLENGE_HEADER, &challenge)
+        .send()
+        .await;
+    let Ok(res) = answer else {
+        return problem(
+            Level::Fail,
             &check,
-            format!(
-                "in use by a running arcbench {} (agent available: {})",
-                v["version"].as_str().unwrap_or("?"),
-                v["agent"]["available"]
-            ),
-        ),
-        (401, v) if v["code"] == "unauthorized" => problem(
+            format!("{addr} is in use by another program"),
+            fix,
+        );
+    };
+    let proof = res
+        .headers()
+        .get(arcbench_server::PROOF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = res.json::<serde_json::Value>().await.unwrap_or_default();
+    let ours = read_host_key(data_dir)
+        .zip(proof.as_deref())
+        .is_some_and(|(key, p)| arcbench_server::proof(&key, &challenge) == p);
+    if ours {
+        ok(
+            &check,
+            "in use by a running arcbench host of this data dir (it proved it holds the key)",
+        )
+    } else if proof.is_some() || body["code"] == "unauthorized" {
+        problem(
             Level::Warn,
             &check,
-            "in use by a host that refuses this data dir's key (another data dir or ARCBENCH_API_KEY?)",
-            format!("pass the --data-dir that host uses, or {}", fix),
-        ),
-        _ => problem(Level::Fail, &check, format!("{addr} is in use by another program"), fix),
+            "in use by an arcbench host with another key (another data dir or ARCBENCH_API_KEY?)",
+            format!("pass the --data-dir that host uses, or {fix}"),
+        )
+    } else {
+        problem(
+            Level::Fail,
+            &check,
+            format!("{addr} is in use by another program"),
+            fix,
+        )
     }
 }
 

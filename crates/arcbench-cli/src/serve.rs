@@ -10,6 +10,9 @@ use arcbench_server::{router, AppState};
 use crate::agent::{prepare, AgentChoice};
 use crate::key::{load_or_create, KeySource};
 
+/// Warm agents at once by default: three Aider processes (~1 GB) fit a small machine.
+const DEFAULT_MAX_AGENTS: usize = 3;
+
 /// Anthropic's API, used unless `ANTHROPIC_BASE_URL` says otherwise.
 const DEFAULT_API_BASE: &str = "https://api.anthropic.com";
 
@@ -21,9 +24,22 @@ pub struct ServeArgs {
     /// Where the database, key, venv and session worktrees live.
     #[arg(long, env = "ARCBENCH_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// Address to listen on (repeatable). Default: loopback.
+    /// Address to listen on (repeatable). Default: loopback. Addresses outside loopback and the
+    /// tailnet ranges need --insecure-lan.
     #[arg(long = "bind")]
     binds: Vec<IpAddr>,
+    /// Allow binding an address that is neither loopback nor on the tailnet (a LAN, a wildcard):
+    /// the API then travels as plain HTTP on that network.
+    #[arg(long)]
+    insecure_lan: bool,
+    /// Another name the host is reached by (repeatable): requests whose Host header is not an IP,
+    /// localhost or one of these are refused (DNS rebinding).
+    #[arg(long = "allow-host")]
+    allow_hosts: Vec<String>,
+    /// Warm agents alive at once (each Aider holds ~300 MB) [default: 3]. Sessions beyond it
+    /// wait, saying so.
+    #[arg(long)]
+    max_agents: Option<usize>,
     /// Port to listen on [default: 8000].
     #[arg(long)]
     port: Option<u16>,
@@ -67,6 +83,9 @@ impl ServeArgs {
         if self.binds.is_empty() {
             self.binds = file.bind;
         }
+        self.insecure_lan |= file.insecure_lan;
+        self.allow_hosts.extend(file.allow_host);
+        self.max_agents = self.max_agents.or(file.max_agents);
         self.port = self.port.or(file.port);
         self.model = self.model.take().or(file.model);
         self.weak_model = self.weak_model.take().or(file.weak_model);
@@ -95,7 +114,7 @@ pub fn run(mut args: ServeArgs) -> Result<(), String> {
         .data_dir
         .clone()
         .unwrap_or_else(crate::default_data_dir);
-    std::fs::create_dir_all(&data_dir)
+    crate::key::private_data_dir(&data_dir)
         .map_err(|e| format!("data dir {}: {e}", data_dir.display()))?;
     let file = crate::config::load(args.config.as_deref(), &data_dir)?;
     let pricing = file.pricing();
@@ -105,6 +124,18 @@ pub fn run(mut args: ServeArgs) -> Result<(), String> {
     } else {
         args.repos.clone()
     };
+    if args.max_agents == Some(0) {
+        return Err("--max-agents must be at least 1".into());
+    }
+    let binds = if args.binds.is_empty() {
+        vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]
+    } else {
+        args.binds.clone()
+    };
+    for warning in check_binds(&binds, args.insecure_lan)? {
+        eprintln!("{warning}");
+        tracing::warn!("{warning}");
+    }
     for (name, v) in [
         ("--session-budget", args.session_budget),
         ("--daily-budget", args.daily_budget),
@@ -132,11 +163,57 @@ pub fn run(mut args: ServeArgs) -> Result<(), String> {
         );
     }
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    rt.block_on(serve(args, data_dir, Arc::new(engine), key))
+    rt.block_on(serve(args, binds, data_dir, Arc::new(engine), key))
+}
+
+/// Whether `ip` is on a Tailscale tailnet: 100.64.0.0/10 (CGNAT range) or fd7a:115c:a1e0::/48.
+pub fn is_tailnet(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            o[0] == 100 && (o[1] & 0xc0) == 64
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            s[0] == 0xfd7a && s[1] == 0x115c && s[2] == 0xa1e0
+        }
+    }
+}
+
+/// Loopback and tailnet addresses are private (WireGuard encrypts the tailnet); anything else
+/// (a LAN address, a wildcard) would carry the key and the code as plain HTTP on an open
+/// network, so it needs `--insecure-lan` and gets a loud warning. Returns the warnings.
+pub fn check_binds(binds: &[IpAddr], insecure_lan: bool) -> Result<Vec<String>, String> {
+    let open: Vec<String> = binds
+        .iter()
+        .filter(|ip| !ip.is_loopback() && !is_tailnet(**ip))
+        .map(ToString::to_string)
+        .collect();
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !insecure_lan {
+        return Err(format!(
+            "refusing to listen on {}: it is neither loopback nor a tailnet address, so the API \
+             key and your code would cross that network as plain HTTP. Use Tailscale (bind its \
+             100.x address), or pass --insecure-lan if you accept that risk",
+            open.join(", ")
+        ));
+    }
+    Ok(open
+        .iter()
+        .map(|a| {
+            format!(
+                "WARNING: --insecure-lan: serving plain HTTP on {a}; anyone on that network can \
+                 read the API key and your code in transit"
+            )
+        })
+        .collect())
 }
 
 async fn serve(
     args: ServeArgs,
+    binds: Vec<IpAddr>,
     data_dir: PathBuf,
     engine: Arc<Engine>,
     key: String,
@@ -185,6 +262,7 @@ async fn serve(
         RunnerConfig {
             agent,
             idle_timeout: Duration::from_secs(args.idle_timeout.unwrap_or(900)),
+            max_agents: args.max_agents.unwrap_or(DEFAULT_MAX_AGENTS),
         },
     )
     .await
@@ -192,12 +270,10 @@ async fn serve(
     let mut state = AppState::new(engine, runner.clone(), &key, status);
     state.demo = demo.is_some();
     state.ui_dir = ui_dir(args.ui_dir.clone());
+    for name in &args.allow_hosts {
+        state.allowed_hosts.add(name);
+    }
     let port = args.port.unwrap_or(8000);
-    let binds = if args.binds.is_empty() {
-        vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]
-    } else {
-        args.binds
-    };
     let app = router(state);
     let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
     let mut servers = Vec::new();

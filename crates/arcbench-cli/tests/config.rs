@@ -77,3 +77,125 @@ fn a_bad_config_is_refused_with_the_reason() {
     let err = serve_fails(&["--repo", plain.path().to_str().unwrap()], data.path());
     assert!(err.contains("not a git repository"), "{err}");
 }
+
+/// Starts `serve` with `args` and `key` (None: the data dir's own), waits for its first address,
+/// then stops it; returns (address line or None when it exited, its stderr).
+fn serve_once(
+    args: &[&str],
+    data: &std::path::Path,
+    key: Option<&str>,
+) -> (Option<String>, String) {
+    use std::io::{BufRead, BufReader, Read};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_arcbench"));
+    cmd.arg("serve")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--python", "/nonexistent/python"])
+        .env("ARCBENCH_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    match key {
+        Some(k) => cmd.env("ARCBENCH_API_KEY", k),
+        None => cmd.env_remove("ARCBENCH_API_KEY"),
+    };
+    let mut child = cmd.spawn().unwrap();
+    let listening = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("listening on "));
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (listening, err)
+}
+
+#[test]
+fn open_network_addresses_need_insecure_lan_and_warn_loudly() {
+    let repo = TestRepo::new();
+    let data = tempfile::tempdir().unwrap();
+    let r = repo.path.to_str().unwrap();
+    for open in ["0.0.0.0", "::", "192.168.1.20"] {
+        let err = serve_fails(&["--repo", r, "--bind", open], data.path());
+        assert!(
+            err.contains("neither loopback nor a tailnet address")
+                && err.contains("--insecure-lan"),
+            "{open}: {err}"
+        );
+    }
+    // Tailnet addresses pass the policy (binding fails here only because no tailnet is up).
+    for tailnet in ["100.64.0.1", "fd7a:115c:a1e0::1"] {
+        let err = serve_fails(
+            &["--repo", r, "--bind", tailnet, "--port", "0"],
+            data.path(),
+        );
+        assert!(err.contains("cannot listen on"), "{tailnet}: {err}");
+    }
+    let (listening, err) = serve_once(
+        &[
+            "--repo",
+            r,
+            "--bind",
+            "0.0.0.0",
+            "--port",
+            "0",
+            "--insecure-lan",
+        ],
+        data.path(),
+        Some(KEY),
+    );
+    assert!(listening.is_some(), "{err}");
+    assert!(
+        err.contains("WARNING: --insecure-lan: serving plain HTTP on 0.0.0.0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_weak_user_key_is_refused() {
+    let repo = TestRepo::new();
+    let data = tempfile::tempdir().unwrap();
+    for weak in ["short", "correct-horse-battery", &"a".repeat(64)] {
+        let (listening, err) = serve_once(
+            &["--repo", repo.path.to_str().unwrap()],
+            data.path(),
+            Some(weak),
+        );
+        assert!(listening.is_none());
+        assert!(err.contains("too weak") && err.contains("128"), "{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_run_is_private_and_has_a_daily_budget() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = TestRepo::new();
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    let r = repo.path.to_str().unwrap();
+    let (listening, err) = serve_once(&["--repo", r, "--port", "0"], &data, None);
+    assert!(listening.is_some(), "{err}");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("api-key")), 0o600);
+    let config = std::fs::read_to_string(data.join("config.toml")).unwrap();
+    assert!(config.contains("\ndaily_budget = 10.0\n"), "{config}");
+
+    // Widened by hand (a restore, an editor): private again at the next start, key unchanged.
+    let key = std::fs::read_to_string(data.join("api-key")).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(data.join("api-key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let claude = FakeClaude::start().await;
+    let host = start_host(&repo.path, &data, &claude, &[]);
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("api-key")), 0o600);
+    assert_eq!(std::fs::read_to_string(data.join("api-key")).unwrap(), key);
+    let b = host.ok("GET", "/budget", None).await;
+    assert_eq!(b["daily_limit_usd"].as_f64(), Some(10.0));
+}

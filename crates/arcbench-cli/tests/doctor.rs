@@ -166,11 +166,37 @@ fn a_port_held_by_another_program_fails_but_a_running_host_is_fine() {
     let mut s = Setup::new();
     let squatter = TcpListener::bind(("127.0.0.1", 0)).unwrap();
     s.port = squatter.local_addr().unwrap().port();
+    // The squatter answers like a web server and records what doctor sent: never the key.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let recorder = seen.clone();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        if let Ok((mut conn, _)) = squatter.accept() {
+            let mut buf = [0u8; 4096];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            recorder
+                .lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+            let _ = conn
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
+        }
+    });
     let (code, out) = s.doctor(&s.repo.path, |_| {});
+    server.join().unwrap();
     assert_fails(code, &out, "port ", "in use by another program", "--port");
-    drop(squatter);
+    let request = seen.lock().unwrap().clone();
+    assert!(request.starts_with("GET /status"), "{request}");
+    assert!(
+        !request.contains(HOST_KEY),
+        "doctor sent the key:\n{request}"
+    );
+    assert!(
+        !request.to_ascii_lowercase().contains("authorization"),
+        "{request}"
+    );
 
-    // A host started on this data dir answers GET /status with the data dir's key.
+    // A host started on this data dir proves it holds the data dir's key.
     let mut host = Command::new(env!("CARGO_BIN_EXE_arcbench"))
         .args(["serve", "--demo", "--port", "0", "--data-dir"])
         .arg(s.data())
@@ -197,7 +223,7 @@ fn a_port_held_by_another_program_fails_but_a_running_host_is_fine() {
     assert_eq!(code, 0, "{out}");
     let (l, _) = line(&out, "port ");
     assert!(
-        l.starts_with("ok    ") && l.contains("in use by a running arcbench"),
+        l.starts_with("ok    ") && l.contains("in use by a running arcbench host of this data dir"),
         "{out}"
     );
 }
