@@ -17,8 +17,17 @@ pub enum AgentEvent {
         subject: Option<String>,
         answer: bool,
     },
-    /// Files really written to disk (worktree-relative).
+    /// Files really written to disk (worktree-relative; absolute when outside the worktree,
+    /// which the host treats as an alarm).
     FilesWritten(Vec<String>),
+    /// Something the agent tried outside its worktree, refused by the bridge.
+    Refused {
+        /// `read`, `write`, `create` or `add`.
+        action: String,
+        /// The path as the agent named it.
+        path: String,
+        reason: String,
+    },
     /// One HTTP request's usage, as the API reported it.
     Usage(RawUsage),
     /// The last event of a prompt.

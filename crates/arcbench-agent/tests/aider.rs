@@ -55,6 +55,8 @@ struct Turn {
     discarded: usize,
     files: Vec<String>,
     confirms: Vec<String>,
+    /// (action, path) of each attempt the bridge refused outside the worktree.
+    refused: Vec<(String, String)>,
     usage: Vec<RawUsage>,
     outcome: Option<Outcome>,
 }
@@ -90,6 +92,7 @@ async fn collect(mut rx: mpsc::UnboundedReceiver<AgentEvent>) -> Turn {
                 t.outcome = Some(o);
                 break;
             }
+            AgentEvent::Refused { action, path, .. } => t.refused.push((action, path)),
             AgentEvent::Log { .. } => {}
         }
     }

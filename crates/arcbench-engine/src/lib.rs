@@ -22,6 +22,7 @@ use tokio::sync::broadcast;
 pub use budget::{Budget, UsageReport, WARNING_RATIO};
 pub use error::EngineError;
 pub use pricing::{Price, Pricing};
+pub use prompts::outside_worktree;
 pub use repos::RepoEntry;
 pub use revise::revision_text;
 pub use sessions::CreateSession;

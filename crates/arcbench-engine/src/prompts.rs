@@ -14,6 +14,19 @@ use crate::{Engine, EngineError, Result};
 const MAX_PROMPT_CHARS: usize = 100_000;
 const MAX_CLIENT_ID: usize = 200;
 
+/// The paths of a `files_written` report that lie outside the worktree (the bridge reports those
+/// absolute or `../`-relative). Any such path means the boundary failed: the host raises the alarm.
+pub fn outside_worktree(paths: &[String]) -> Vec<String> {
+    paths
+        .iter()
+        .filter(|p| {
+            let p = Path::new(p);
+            p.is_absolute() || p.components().any(|c| c == std::path::Component::ParentDir)
+        })
+        .cloned()
+        .collect()
+}
+
 impl Engine {
     /// Queues a prompt. The same `client_id` again returns the prompt it made the first time
     /// (`created == false`) and never queues it twice, also across restarts.
@@ -176,8 +189,35 @@ impl Engine {
                 subject,
                 answer,
             },
+            AgentEvent::Refused {
+                action,
+                path,
+                reason,
+            } => EventBody::AgentLog {
+                prompt_id: p,
+                level: "warning".into(),
+                line: format!("refused to {action} `{path}`: {reason}"),
+            },
             AgentEvent::Usage(raw) => return self.record_usage(session, Some(prompt_id), &raw),
-            AgentEvent::FilesWritten(_) => return self.refresh_diff(session),
+            AgentEvent::FilesWritten(paths) => {
+                let outside = outside_worktree(&paths);
+                if !outside.is_empty() {
+                    self.store.tx(|tx| {
+                        tx.append_event(
+                            Some(session),
+                            EventBody::AgentLog {
+                                prompt_id: p,
+                                level: "error".into(),
+                                line: format!(
+                                    "ALARM: the agent wrote outside its worktree: {}",
+                                    outside.join(", ")
+                                ),
+                            },
+                        )
+                    })?;
+                }
+                return self.refresh_diff(session);
+            }
             AgentEvent::Finished(_) => return Ok(()),
         };
         self.store.tx(|tx| {

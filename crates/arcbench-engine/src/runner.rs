@@ -23,6 +23,9 @@ pub struct RunnerConfig {
     pub agent: Result<AiderConfig, String>,
     /// An agent with nothing to do for this long is stopped (it restarts on the next prompt).
     pub idle_timeout: Duration,
+    /// Agent processes alive at once (each warm Aider holds ~300 MB). A session that needs one
+    /// beyond it takes the slot of the least recently used idle agent, or waits, saying why.
+    pub max_agents: usize,
 }
 
 type Shared = Arc<tokio::sync::Mutex<AnyExecutor>>;
@@ -37,6 +40,9 @@ pub struct Runner {
     cancel_requested: Mutex<HashSet<String>>,
     /// Sessions whose agent died: the next one starts without the old chat history.
     lost_history: Mutex<HashSet<String>>,
+    /// Sessions holding one of the `max_agents` slots (their agent is alive or starting).
+    slots: Mutex<HashSet<String>>,
+    slot_freed: tokio::sync::Notify,
     stopping: AtomicBool,
     late: mpsc::UnboundedSender<(String, AgentEvent)>,
 }
@@ -72,6 +78,8 @@ impl Runner {
             workers: Mutex::default(),
             cancel_requested: Mutex::default(),
             lost_history: Mutex::default(),
+            slots: Mutex::default(),
+            slot_freed: tokio::sync::Notify::new(),
             stopping: AtomicBool::new(false),
             late,
         });
@@ -180,6 +188,8 @@ impl Runner {
                 m.into_inner().shutdown().await;
             }
         }
+        lock(&self.slots).clear();
+        self.slot_freed.notify_waiters();
     }
 
     async fn work(self: Arc<Self>, session: String) {
@@ -210,7 +220,93 @@ impl Runner {
                 lock(&self.workers).remove(&session);
                 return;
             }
-            self.run_one(&session, prompt).await;
+            match self.take_slot(&session, &prompt).await {
+                Slot::Ready => self.run_one(&session, prompt).await,
+                // The queue may have changed while it waited (cancelled, budget): look again.
+                Slot::Waited => continue,
+                Slot::Stopping => {
+                    lock(&self.workers).remove(&session);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// A slot for the session's agent: the one it holds, a free one, or the slot of the least
+    /// recently used idle agent (stopped for it). When every slot runs a prompt, the prompt
+    /// stays queued with the reason until one frees.
+    async fn take_slot(&self, session: &str, prompt: &Prompt) -> Slot {
+        let mut waited = false;
+        loop {
+            // Registered before looking, so a slot freed in between still wakes this worker.
+            let freed = self.slot_freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            if self.stopping.load(Ordering::SeqCst) {
+                return Slot::Stopping;
+            }
+            {
+                let mut slots = lock(&self.slots);
+                if slots.contains(session) || slots.len() < self.config.max_agents {
+                    slots.insert(session.to_owned());
+                    return if waited { Slot::Waited } else { Slot::Ready };
+                }
+            }
+            if self.stop_least_recently_used_idle(session).await {
+                continue;
+            }
+            let reason = format!(
+                "waiting for an agent: {n} sessions are running theirs (max_agents = {n}); \
+                 it starts when one finishes",
+                n = self.config.max_agents
+            );
+            let (e, s, p) = (self.engine.clone(), session.to_owned(), prompt.clone());
+            let _ = blocking(move || e.hold_prompt(&s, &p, &reason)).await;
+            freed.await;
+            waited = true;
+        }
+    }
+
+    /// Stops the idle agent used longest ago (not `except`'s); false when every agent is busy.
+    async fn stop_least_recently_used_idle(&self, except: &str) -> bool {
+        let busy = |s: &str| {
+            s == except
+                || self.engine.running_prompt(s).is_some()
+                || lock(&self.workers).contains(s)
+        };
+        let candidate = {
+            let slots = lock(&self.slots).clone();
+            let used = lock(&self.last_used).clone();
+            slots
+                .into_iter()
+                .filter(|s| !busy(s))
+                .min_by_key(|s| used.get(s).copied())
+        };
+        let Some(victim) = candidate else {
+            return false;
+        };
+        tracing::info!(session = %victim, "stopping an idle agent to free a slot");
+        self.stop_agent(&victim).await;
+        true
+    }
+
+    /// Stops a session's agent (idle timeout, or its slot is needed) and frees its slot; its
+    /// next prompt starts a new one.
+    async fn stop_agent(&self, session: &str) {
+        lock(&self.last_used).remove(session);
+        let exec = lock(&self.executors).remove(session);
+        if let Some(exec) = exec {
+            lock(&self.lost_history).insert(session.to_owned());
+            if let Ok(m) = Arc::try_unwrap(exec) {
+                m.into_inner().shutdown().await;
+            }
+        }
+        self.free_slot(session);
+    }
+
+    fn free_slot(&self, session: &str) {
+        if lock(&self.slots).remove(session) {
+            self.slot_freed.notify_waiters();
         }
     }
 
@@ -222,6 +318,10 @@ impl Runner {
             && !self.stopping.load(Ordering::SeqCst);
         if !more {
             workers.remove(session);
+            // A slot taken for a prompt that was then cancelled has no agent behind it.
+            if !lock(&self.executors).contains_key(session) {
+                self.free_slot(session);
+            }
         }
         !more
     }
@@ -232,7 +332,8 @@ impl Runner {
             tracing::error!(%err, session, prompt = %prompt.id, "starting prompt");
             return;
         }
-        let outcome = self.drive(session, &prompt).await;
+        let mut watch = Boundary::default();
+        let outcome = self.drive(session, &prompt, &mut watch).await;
         lock(&self.cancel_requested).remove(&prompt.id);
         let (state, reason) = match outcome {
             Ok(Outcome::Done) => (PromptState::Done, None),
@@ -244,6 +345,7 @@ impl Runner {
             Ok(Outcome::Failed { reason, .. }) => (PromptState::Failed, Some(reason)),
             Err(reason) => (PromptState::Failed, Some(reason)),
         };
+        let (state, reason) = watch.judge(state, reason);
         let (e, s, p) = (self.engine.clone(), session.to_owned(), prompt.id.clone());
         if let Err(err) = blocking(move || e.finish_prompt(&s, &p, state, reason.as_deref())).await
         {
@@ -251,8 +353,19 @@ impl Runner {
         }
     }
 
-    async fn drive(&self, session: &str, prompt: &Prompt) -> Result<Outcome, String> {
-        let exec = self.executor(session, &prompt.id).await?;
+    async fn drive(
+        &self,
+        session: &str,
+        prompt: &Prompt,
+        watch: &mut Boundary,
+    ) -> Result<Outcome, String> {
+        let exec = match self.executor(session, &prompt.id).await {
+            Ok(x) => x,
+            Err(e) => {
+                self.free_slot(session);
+                return Err(e);
+            }
+        };
         if lock(&self.cancel_requested).contains(&prompt.id) {
             return Ok(Outcome::Cancelled);
         }
@@ -278,6 +391,7 @@ impl Runner {
                 }
                 return Ok(outcome);
             }
+            watch.see(&event);
             let (e, s, p) = (self.engine.clone(), session.to_owned(), prompt.id.clone());
             if let Err(err) = blocking(move || e.agent_event(&s, &p, event)).await {
                 tracing::error!(%err, session, "recording an agent event");
@@ -330,6 +444,7 @@ impl Runner {
         if lock(&self.executors).remove(session).is_some() && lost {
             lock(&self.lost_history).insert(session.to_owned());
         }
+        self.free_slot(session);
     }
 
     async fn reap_idle(&self) {
@@ -342,20 +457,73 @@ impl Runner {
             if self.engine.running_prompt(&s).is_some() || lock(&self.workers).contains(&s) {
                 continue;
             }
-            lock(&self.last_used).remove(&s);
-            let exec = lock(&self.executors).remove(&s);
-            if let Some(exec) = exec {
-                tracing::info!(session = %s, "stopping idle agent");
-                lock(&self.lost_history).insert(s.clone());
-                if let Ok(m) = Arc::try_unwrap(exec) {
-                    m.into_inner().shutdown().await;
-                }
-            }
+            tracing::info!(session = %s, "stopping idle agent");
+            self.stop_agent(&s).await;
         }
+    }
+
+    /// Sessions holding an agent slot right now (at most `max_agents`).
+    pub fn agents_alive(&self) -> usize {
+        lock(&self.slots).len()
     }
 
     /// Whether the session has a live agent process (for tests and `/status`).
     pub fn has_agent(&self, session: &str) -> bool {
         lock(&self.executors).contains_key(session)
+    }
+}
+
+enum Slot {
+    Ready,
+    Waited,
+    Stopping,
+}
+
+/// What one prompt's agent did at the worktree's edge: attempts the bridge refused (the prompt
+/// says what), and writes that got outside anyway (an alarm: the prompt fails).
+#[derive(Default)]
+struct Boundary {
+    refused: Vec<String>,
+    escaped: Vec<String>,
+}
+
+impl Boundary {
+    fn see(&mut self, event: &AgentEvent) {
+        match event {
+            AgentEvent::Refused { action, path, .. } => {
+                let what = format!("{action} `{path}`");
+                if !self.refused.contains(&what) {
+                    self.refused.push(what);
+                }
+            }
+            AgentEvent::FilesWritten(paths) => {
+                self.escaped.extend(crate::outside_worktree(paths));
+            }
+            _ => {}
+        }
+    }
+
+    /// The prompt's final state and reason, with what happened at the boundary added.
+    fn judge(self, state: PromptState, reason: Option<String>) -> (PromptState, Option<String>) {
+        let mut notes: Vec<String> = reason.into_iter().collect();
+        let state = if self.escaped.is_empty() {
+            state
+        } else {
+            notes.insert(
+                0,
+                format!(
+                    "the agent wrote outside its worktree ({}): check those files",
+                    self.escaped.join(", ")
+                ),
+            );
+            PromptState::Failed
+        };
+        if !self.refused.is_empty() {
+            notes.push(format!(
+                "refused outside the worktree: {}",
+                self.refused.join("; ")
+            ));
+        }
+        (state, (!notes.is_empty()).then(|| notes.join(". ")))
     }
 }

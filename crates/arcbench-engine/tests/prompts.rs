@@ -37,10 +37,10 @@ fn agent_config(data: &std::path::Path, claude: &FakeClaude) -> AiderConfig {
 }
 
 async fn rig() -> Rig {
-    rig_with_idle_timeout(Duration::from_secs(600)).await
+    rig_with(Duration::from_secs(600), 3).await
 }
 
-async fn rig_with_idle_timeout(idle_timeout: Duration) -> Rig {
+async fn rig_with(idle_timeout: Duration, max_agents: usize) -> Rig {
     let repo = TestRepo::new();
     let claude = FakeClaude::start().await;
     let data = tempfile::tempdir().unwrap();
@@ -57,6 +57,7 @@ async fn rig_with_idle_timeout(idle_timeout: Duration) -> Rig {
         RunnerConfig {
             agent: Ok(agent_config(data.path(), &claude)),
             idle_timeout,
+            max_agents,
         },
     )
     .await
@@ -394,6 +395,7 @@ async fn shutdown_interrupts_the_running_prompt_and_a_restart_runs_the_queue() {
         RunnerConfig {
             agent: Ok(agent_config(r.data.path(), &r.claude)),
             idle_timeout: Duration::from_secs(600),
+            max_agents: 3,
         },
     )
     .await
@@ -419,6 +421,7 @@ async fn without_an_agent_prompts_fail_with_the_reason() {
         RunnerConfig {
             agent: Err("no Python with aider-chat found".into()),
             idle_timeout: Duration::from_secs(60),
+            max_agents: 3,
         },
     )
     .await
@@ -433,7 +436,7 @@ async fn without_an_agent_prompts_fail_with_the_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_agent_is_stopped_and_restarts_on_the_next_prompt() {
-    let r = rig_with_idle_timeout(Duration::from_secs(1)).await;
+    let r = rig_with(Duration::from_secs(1), 3).await;
     let (claude, engine, runner, s) = (&r.claude, &r.engine, &r.runner, r.session.clone());
     claude.push(TextReply::new("one"));
     let (p, _) = engine.submit_prompt(&s, "hi", "i-1").unwrap();

@@ -262,8 +262,16 @@ fn route(routes: &Routes, late: &LateUsage, event: BridgeEvent) {
         return;
     };
     let Some(id) = id else {
-        if let AgentEvent::Log { line, .. } = &event {
-            tracing::info!(target: "aider", "{line}");
+        match &event {
+            AgentEvent::Log { line, .. } => tracing::info!(target: "aider", "{line}"),
+            AgentEvent::Refused {
+                action,
+                path,
+                reason,
+            } => {
+                tracing::warn!(target: "aider", %action, %path, "refused: {reason}")
+            }
+            _ => {}
         }
         return;
     };

@@ -54,6 +54,12 @@ pub enum BridgeEvent {
         id: String,
         paths: Vec<String>,
     },
+    Refused {
+        id: Option<String>,
+        action: String,
+        path: String,
+        reason: String,
+    },
     Usage {
         id: String,
         model: String,
@@ -108,6 +114,19 @@ impl BridgeEvent {
                 },
             ),
             BridgeEvent::FilesWritten { id, paths } => (Some(id), AgentEvent::FilesWritten(paths)),
+            BridgeEvent::Refused {
+                id,
+                action,
+                path,
+                reason,
+            } => (
+                id,
+                AgentEvent::Refused {
+                    action,
+                    path,
+                    reason,
+                },
+            ),
             BridgeEvent::Usage {
                 id,
                 model,
