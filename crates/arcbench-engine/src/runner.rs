@@ -42,7 +42,9 @@ pub struct Runner {
     lost_history: Mutex<HashSet<String>>,
     /// Sessions holding one of the `max_agents` slots (their agent is alive or starting).
     slots: Mutex<HashSet<String>>,
-    slot_freed: tokio::sync::Notify,
+    /// Wakes sessions waiting for a slot: one was freed, or an agent went idle (its slot can
+    /// be taken).
+    slots_changed: tokio::sync::Notify,
     stopping: AtomicBool,
     late: mpsc::UnboundedSender<(String, AgentEvent)>,
 }
@@ -79,7 +81,7 @@ impl Runner {
             cancel_requested: Mutex::default(),
             lost_history: Mutex::default(),
             slots: Mutex::default(),
-            slot_freed: tokio::sync::Notify::new(),
+            slots_changed: tokio::sync::Notify::new(),
             stopping: AtomicBool::new(false),
             late,
         });
@@ -189,7 +191,7 @@ impl Runner {
             }
         }
         lock(&self.slots).clear();
-        self.slot_freed.notify_waiters();
+        self.slots_changed.notify_waiters();
     }
 
     async fn work(self: Arc<Self>, session: String) {
@@ -239,7 +241,7 @@ impl Runner {
         let mut waited = false;
         loop {
             // Registered before looking, so a slot freed in between still wakes this worker.
-            let freed = self.slot_freed.notified();
+            let freed = self.slots_changed.notified();
             tokio::pin!(freed);
             freed.as_mut().enable();
             if self.stopping.load(Ordering::SeqCst) {
@@ -306,7 +308,7 @@ impl Runner {
 
     fn free_slot(&self, session: &str) {
         if lock(&self.slots).remove(session) {
-            self.slot_freed.notify_waiters();
+            self.slots_changed.notify_waiters();
         }
     }
 
@@ -322,6 +324,8 @@ impl Runner {
             if !lock(&self.executors).contains_key(session) {
                 self.free_slot(session);
             }
+            // Its agent (if any) is idle now: a waiting session may take its slot.
+            self.slots_changed.notify_waiters();
         }
         !more
     }

@@ -456,3 +456,61 @@ async fn an_idle_agent_is_stopped_and_restarts_on_the_next_prompt() {
     assert_eq!(finished(engine, &p.id).await.0, PromptState::Done);
     runner.shutdown().await;
 }
+
+/// The reason a queued prompt was last held with (from its `prompt.updated` events).
+fn held_reason(engine: &Engine, prompt_id: &str) -> Option<String> {
+    engine
+        .events_since(0, u32::MAX)
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.body {
+            EventBody::PromptUpdated { prompt } if prompt.id == prompt_id => prompt.reason,
+            _ => None,
+        })
+        .last()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_max_agents_a_session_waits_visibly_then_takes_an_idle_agents_slot() {
+    let r = rig_with(Duration::from_secs(600), 1).await;
+    let other = r
+        .engine
+        .create_session(CreateSession::default())
+        .unwrap()
+        .id;
+    // The first session's reply is slow, so its agent is busy when the second asks for one.
+    r.claude
+        .push(TextReply::new("first, slowly").first_token_delay(Duration::from_secs(3)));
+    r.claude.push(TextReply::new("second"));
+    let p1 = r.submit("take your time", "max-1");
+    started(&r.engine, &r.session).await;
+    let (p2, _) = r.engine.submit_prompt(&other, "me too", "max-2").unwrap();
+    r.runner.kick(&other);
+    let mut reason = None;
+    for _ in 0..100 {
+        reason = held_reason(&r.engine, &p2.id);
+        if reason.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let reason = reason.expect("the waiting prompt says why");
+    assert!(
+        reason.contains("waiting for an agent") && reason.contains("max_agents = 1"),
+        "{reason}"
+    );
+    assert_eq!(
+        r.engine.prompts(&other).unwrap()[0].state,
+        PromptState::Queued
+    );
+    assert_eq!(r.runner.agents_alive(), 1);
+
+    assert_eq!(finished(&r.engine, &p1.id).await.0, PromptState::Done);
+    assert_eq!(finished(&r.engine, &p2.id).await.0, PromptState::Done);
+    // The first session's idle agent gave its slot up; never more than one alive.
+    assert!(!r.runner.has_agent(&r.session));
+    assert!(r.runner.has_agent(&other));
+    assert_eq!(r.runner.agents_alive(), 1);
+    assert_eq!(texts(&r.engine, &p2.id), "second");
+    r.runner.shutdown().await;
+}
