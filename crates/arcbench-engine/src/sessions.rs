@@ -119,7 +119,10 @@ impl Engine {
 
     /// Removes the worktree (even one already deleted by hand) and keeps the session's history;
     /// the branch goes too when asked.
-    pub fn delete_session(&self, id: &str, delete_branch: bool) -> Result<()> {
+    /// Removes the session's worktree (its uncommitted work goes with it); with
+    /// `delete_branch` also its branch, which is refused while the branch holds commits that
+    /// are not merged unless `force` says the user means it.
+    pub fn delete_session(&self, id: &str, delete_branch: bool, force: bool) -> Result<()> {
         let lock = self.lock_session(id);
         let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
         let row = self.session_row(id)?;
@@ -127,6 +130,19 @@ impl Engine {
             return Err(EngineError::Busy(id.to_owned()));
         }
         let git = repo::open_user_repo(Path::new(&row.repo_path))?;
+        if delete_branch && !force {
+            let base = arcbench_git::Oid::from_str(&row.base_commit)
+                .map_err(arcbench_git::GitError::from)?;
+            let unmerged = worktree::unmerged_commits(&git, id, base, row.base_branch.as_deref())?;
+            if unmerged > 0 {
+                return Err(EngineError::Conflict(format!(
+                    "branch {} has {unmerged} commit(s) not merged into {}; merge it first, \
+                     or delete with force=true to lose them",
+                    row.branch,
+                    row.base_branch.as_deref().unwrap_or("its base"),
+                )));
+            }
+        }
         worktree::remove(&git, id, Path::new(&row.worktree), delete_branch)?;
         self.store.tx(|tx| {
             tx.mark_session_deleted(id, &now())?;

@@ -258,7 +258,7 @@ async fn review_is_refused_while_a_prompt_runs_and_cancel_stops_it() {
     );
     assert_eq!(
         r.engine
-            .delete_session(&r.session, false)
+            .delete_session(&r.session, false, false)
             .unwrap_err()
             .code(),
         ErrorCode::SessionBusy

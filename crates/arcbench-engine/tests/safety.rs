@@ -51,7 +51,7 @@ fn the_users_checkout_is_untouched_by_every_session_operation() {
     check("undo");
     h.engine.reject_all(&s.id).unwrap();
     check("reject_all");
-    h.engine.delete_session(&s.id, true).unwrap();
+    h.engine.delete_session(&s.id, true, false).unwrap();
     check("delete");
 }
 

@@ -182,10 +182,10 @@ fn delete_keeps_branch_unless_asked() {
     let h = host(&repo);
     let a = h.session();
     let b = h.session();
-    h.engine.delete_session(&a.id, false).unwrap();
+    h.engine.delete_session(&a.id, false, false).unwrap();
     assert!(!wt(&a, &h).exists());
     assert!(session_branches(&repo).contains(&a.branch));
-    h.engine.delete_session(&b.id, true).unwrap();
+    h.engine.delete_session(&b.id, true, false).unwrap();
     assert!(!session_branches(&repo).contains(&b.branch));
     assert_eq!(
         repo.git(&["worktree", "list", "--porcelain"])
@@ -199,7 +199,10 @@ fn delete_keeps_branch_unless_asked() {
         ErrorCode::NotFound
     );
     assert_eq!(
-        h.engine.delete_session(&a.id, false).unwrap_err().code(),
+        h.engine
+            .delete_session(&a.id, false, false)
+            .unwrap_err()
+            .code(),
         ErrorCode::NotFound
     );
     assert_eq!(
@@ -221,7 +224,7 @@ fn worktree_deleted_by_hand_is_reported_and_deletable() {
     let err = h.engine.diff(&s.id).unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict);
     assert!(err.to_string().contains("missing"), "{err}");
-    h.engine.delete_session(&s.id, false).unwrap();
+    h.engine.delete_session(&s.id, false, false).unwrap();
     assert_eq!(
         repo.git(&["worktree", "list", "--porcelain"])
             .matches("worktree ")
@@ -260,7 +263,7 @@ fn restart_keeps_sessions_and_sweeps_orphans() {
     )
     .unwrap();
     std::fs::create_dir_all(h.data.path().join("worktrees/stray")).unwrap();
-    h.engine.delete_session(&gone.id, false).unwrap();
+    h.engine.delete_session(&gone.id, false, false).unwrap();
     h.restart(&repo);
     let sessions = h.engine.sessions().unwrap();
     assert_eq!(sessions, vec![s.clone()]);
@@ -301,7 +304,7 @@ fn deleting_a_session_cancels_its_queued_prompts() {
     let h = host(&repo);
     let s = h.session();
     let (p, _) = h.engine.submit_prompt(&s.id, "never runs", "d-1").unwrap();
-    h.engine.delete_session(&s.id, false).unwrap();
+    h.engine.delete_session(&s.id, false, false).unwrap();
     let row = h.engine.store().tx(|tx| tx.prompt(&p.id)).unwrap().unwrap();
     assert_eq!(row.prompt.state, shared_protocol::PromptState::Cancelled);
     assert!(row.prompt.reason.unwrap().contains("deleted"));
@@ -340,4 +343,39 @@ fn two_hosts_on_one_repo_never_sweep_each_others_worktrees() {
     let list = repo.git(&["worktree", "list", "--porcelain"]);
     assert_eq!(list.matches("worktree ").count(), 3, "{list}");
     assert_eq!(b.engine.sessions().unwrap(), vec![sb]);
+}
+
+#[test]
+fn deleting_a_branch_with_unmerged_commits_needs_force() {
+    let repo = TestRepo::new();
+    let h = host(&repo);
+    let s = h.session();
+    write(&wt(&s, &h), "README.md", "agent work worth keeping\n");
+    let all = ids(&h.engine.diff(&s.id).unwrap());
+    h.engine.approve(&s.id, &all).unwrap();
+    let commit = h.engine.apply(&s.id, None).unwrap().sha;
+    let err = h.engine.delete_session(&s.id, true, false).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    assert!(
+        err.to_string().contains("1 commit(s) not merged into main")
+            && err.to_string().contains("force=true"),
+        "{err}"
+    );
+    // Nothing happened: the session, its worktree and its branch are all still there.
+    assert_eq!(h.engine.session(&s.id).unwrap().state, SessionState::Idle);
+    assert!(wt(&s, &h).exists());
+    assert!(session_branches(&repo).contains(&s.branch));
+    // Merged, the branch goes without force; a fresh unmerged one goes with it.
+    h.engine.merge(&s.id).unwrap();
+    h.engine.delete_session(&s.id, true, false).unwrap();
+    assert!(!session_branches(&repo).contains(&s.branch));
+    assert_eq!(repo.head(), commit);
+
+    let t = h.session();
+    write(&wt(&t, &h), "README.md", "thrown away\n");
+    let all = ids(&h.engine.diff(&t.id).unwrap());
+    h.engine.approve(&t.id, &all).unwrap();
+    h.engine.apply(&t.id, None).unwrap();
+    h.engine.delete_session(&t.id, true, true).unwrap();
+    assert!(!session_branches(&repo).contains(&t.branch));
 }

@@ -71,6 +71,30 @@ pub fn remove(repo: &Repository, session_id: &str, path: &Path, delete_branch: b
     Ok(())
 }
 
+/// How many commits of the session branch are not on `base_branch` (nor the base commit, when
+/// the session started from a tag or commit): work that deleting the branch would lose.
+pub fn unmerged_commits(
+    repo: &Repository,
+    session_id: &str,
+    base_commit: git2::Oid,
+    base_branch: Option<&str>,
+) -> Result<usize> {
+    let tip = match repo.find_branch(&branch_name(session_id), BranchType::Local) {
+        Ok(b) => b.get().peel_to_commit()?.id(),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(0),
+        Err(e) => return Err(e.into()),
+    };
+    let mut walk = repo.revwalk()?;
+    walk.push(tip)?;
+    walk.hide(base_commit)?;
+    if let Some(base) = base_branch {
+        if let Ok(b) = repo.find_branch(base, BranchType::Local) {
+            walk.hide(b.get().peel_to_commit()?.id())?;
+        }
+    }
+    Ok(walk.count())
+}
+
 fn remove_worktree_entry(repo: &Repository, session_id: &str, path: &Path) -> Result<()> {
     if path.exists() {
         fs::remove_dir_all(path)?;

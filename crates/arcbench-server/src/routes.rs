@@ -102,23 +102,22 @@ pub(crate) async fn session_detail(
     }))
 }
 
-#[utoipa::path(delete, path = "/sessions/{id}", params(("id" = String, Path, description = "session id"), ("delete_branch" = Option<bool>, Query, description = "also delete the session branch")), responses((status = 200, body = DeletedResponse), (status = 400, body = ApiError, description = "bad input"), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/sessions/{id}", params(("id" = String, Path, description = "session id"), ("delete_branch" = Option<bool>, Query, description = "also delete the session branch (refused with 409 while it has unmerged commits, unless force)"), ("force" = Option<bool>, Query, description = "delete the branch even with unmerged commits")), responses((status = 200, body = DeletedResponse), (status = 400, body = ApiError, description = "bad input"), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
 pub(crate) async fn delete_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Answer<DeletedResponse> {
-    let delete_branch = match q.get("delete_branch").map(String::as_str) {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(Failure::new(
-                ErrorCode::BadRequest,
-                format!("delete_branch must be true or false, not `{other}`"),
-            ))
-        }
+    let flag = |name: &str| match q.get(name).map(String::as_str) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(Failure::new(
+            ErrorCode::BadRequest,
+            format!("{name} must be true or false, not `{other}`"),
+        )),
     };
-    run(&state, move |e| e.delete_session(&id, delete_branch)).await?;
+    let (delete_branch, force) = (flag("delete_branch")?, flag("force")?);
+    run(&state, move |e| e.delete_session(&id, delete_branch, force)).await?;
     Ok(axum::Json(DeletedResponse {
         deleted: true,
         branch_deleted: delete_branch,
