@@ -27,10 +27,12 @@ Channels
 Commands (stdin)
 ----------------
   {"op":"prompt","id":"<prompt id>","text":"...","files":["rel/path", ...]}
-      Run one prompt. `files` (optional) are added to the chat first; they stay in the chat for
-      later prompts (Aider semantics). Paths are relative to --root; paths outside it are refused
-      with a warning `log`; a missing file is created empty (reported as a `confirm` event, like
-      Aider's /add). Prompts run one at a time; a prompt sent while another runs is queued.
+      Run one prompt. `text` is sent to the model as it is: it is never parsed as an Aider
+      command (`/run ...`, `!cmd`, `/git ...` are just words to the model). `files` (optional)
+      are added to the chat first; they stay in the chat for later prompts (Aider semantics).
+      Paths are relative to --root; a path that resolves outside it is refused (a `refused`
+      event with action "add"); a missing file is created empty (reported as a `confirm` event,
+      like Aider's /add). Prompts run one at a time; a prompt sent while another runs is queued.
       `id` must be a non-empty string, unique per bridge.
   {"op":"cancel","id":"<prompt id>"}
       Cancel that prompt: if it is running, the in-flight request is interrupted (waiting for
@@ -70,11 +72,31 @@ Events (stdout); every event has "event":<name>
   {"event":"confirm","id":"...","question":"Add file to the chat?","subject":"rel/path"|null,
    "answer":true}
       A question Aider asked; the bridge answers yes to everything except questions that Aider
-      requires an explicit yes for (shell commands, which are disabled anyway).
+      requires an explicit yes for (shell commands, which are disabled anyway) and "Add file to
+      the chat?" for a path that resolves outside the worktree (a `refused` event comes first).
   {"event":"files_written","id":"...","paths":["rel/path", ...]}
       Files Aider really wrote to disk (sorted, relative to root; absolute if outside root),
       sent after each model reply that wrote something. A new file that Aider creates is also
-      `git add`ed by Aider (no commit is ever made: auto/dirty commits are off).
+      `git add`ed by Aider (no commit is ever made: auto/dirty commits are off). The bridge
+      refuses every write outside the root (see `refused`), so an absolute path here means the
+      boundary failed: treat it as an alarm.
+  {"event":"refused","id":"..."?,"action":"read"|"write"|"create"|"add","path":"...",
+   "reason":"outside the worktree"}
+      The agent cannot read or write outside its worktree: every path Aider is about to read,
+      write, create or add to the chat must resolve (symlinks and `..` followed, like Aider does)
+      to a path inside --root, else the bridge refuses it and sends this event. Nothing is read,
+      written, created or `git add`ed for a refused path, so its content never reaches the model.
+        read    a file's content (files in the chat, the repo map, matching a SEARCH block)
+        write   an edit to an existing file
+        create  an edit that would create a new file
+        add     adding a file to the chat: a prompt's `files`, or a file the reply mentions
+      `path` is the path as the command or Aider named it (relative to root, or absolute: Aider
+      itself resolves symlinks before reading or writing). `reason` is for humans and always
+      contains "outside the worktree", e.g. "resolves to /abs/target outside the worktree via a
+      symlink". The prompt goes on: a refused edit is simply not applied, and the prompt still
+      ends with `done` when the model answered. Sent at most once per (action, resolved path)
+      per prompt (the repo map rereads files); `id` is present while a prompt runs (refusals
+      can also come from pre-loading the repo map after `ready`). A warning `log` repeats it.
   {"event":"usage","id":"...","model":"<model name as configured>","input_tokens":N,
    "output_tokens":N,"cache_creation_input_tokens":N,"cache_read_input_tokens":N,
    "partial":false,"background":false}
@@ -111,10 +133,11 @@ Environment read
                                 (Aider's RETRY_TIMEOUT, default 60). 0 disables retries.
   ARCBENCH_REQUEST_TIMEOUT      seconds (float) for one HTTP request; default Aider's 600.
   HOME                          Aider keeps small caches under $HOME/.aider; give it a scratch dir.
-The bridge itself sets LITELLM_LOCAL_MODEL_COST_MAP=True and TOKENIZERS_PARALLELISM=false.
-Like Aider's scripting API (and unlike Aider's CLI main()), the bridge never loads .env files or
-.aider.conf.yml, so a repository cannot redirect the API base or key: the host's environment is
-the whole truth.
+The bridge itself sets LITELLM_LOCAL_MODEL_COST_MAP=True, LITELLM_MODE=PRODUCTION and
+TOKENIZERS_PARALLELISM=false. Like Aider's scripting API (and unlike Aider's CLI main()), the
+bridge never loads .env files or .aider.conf.yml, and LITELLM_MODE=PRODUCTION stops litellm from
+loading one at import, so neither a repository nor a stray ~/.env can redirect the API base or
+key or add proxies: the host's environment is the whole truth.
 
 Other side effects: `.aider*` is added (once) to the repository's info/exclude, because Aider
 writes `.aider.tags.cache.v4/` into the worktree when the repo map is on.
@@ -290,6 +313,9 @@ class Bridge:
         self.critical_depth = 0
         self.pending_interrupt = False
         self.shutting_down = False
+        # (action, resolved path) already reported by `refused` during this prompt (or, before
+        # the first prompt, during the warm-up). Main thread only: only it touches files.
+        self.refused_seen = set()
 
     # -- events -------------------------------------------------------------------------------
 
@@ -303,6 +329,71 @@ class Bridge:
         if pid is not None:
             fields = {"id": pid, **fields}
         self.emit("log", **fields)
+
+    # -- the worktree boundary -----------------------------------------------------------------
+    # One rule, written once here: whatever Aider reads, writes, creates or adds to the chat must
+    # resolve (symlinks and `..` followed) inside the worktree root. Aider itself follows both,
+    # so a committed symlink or a `../x` path in a reply would otherwise reach outside.
+
+    def resolve(self, path, base=None):
+        """Where `path` really leads: joined to `base` (default: the worktree root; an absolute
+        path stays as it is), symlinks and `..` resolved as the OS will when it is opened."""
+        return os.path.realpath(os.path.join(base or self.root, str(path)))
+
+    def inside(self, real):
+        return os.path.commonpath([real, self.root]) == self.root
+
+    def allow(self, action, path, base=None):
+        """True if `path` may be used for `action`; otherwise reports the refusal."""
+        real = self.resolve(path, base)
+        if self.inside(real):
+            return True
+        self.refuse(action, path, real, base)
+        return False
+
+    def refuse(self, action, path, real, base=None):
+        """Emit `refused` (and a warning log), once per (action, resolved path) per prompt:
+        the repo map rereads every file on every prompt and must not flood the channel."""
+        key = (action, real)
+        if key in self.refused_seen:
+            return
+        self.refused_seen.add(key)
+        named = os.path.normpath(os.path.join(base or self.root, str(path)))
+        if named == real:
+            reason = "outside the worktree"
+        else:
+            reason = f"resolves to {real} outside the worktree via a symlink"
+        fields = {"action": action, "path": str(path), "reason": reason}
+        if self.current is not None:
+            fields = {"id": self.current.id, **fields}
+        self.emit("refused", **fields)
+        self.log("warning", f"refused to {action} {str(path)!r}: {reason}")
+
+    def _guard_coder(self, coder):
+        """Put Aider's own path decisions behind the boundary (paths relative to coder.root).
+
+        allowed_to_edit is where Aider accepts a file named in a reply: it may create it
+        (utils.touch_file, parent folders included) and `git add` it before any write, so the
+        check must come first. add_rel_fname puts a file into the chat, whose content then goes
+        to the model with every request. Wrapped on the instance: Aider calls both via self."""
+        bridge = self
+        allowed_to_edit = coder.allowed_to_edit
+        add_rel_fname = coder.add_rel_fname
+
+        def guarded_allowed_to_edit(path):
+            real = bridge.resolve(path, coder.root)
+            if not bridge.inside(real):
+                action = "write" if os.path.exists(real) else "create"
+                bridge.refuse(action, path, real, coder.root)
+                return False  # Aider drops the edit
+            return allowed_to_edit(path)
+
+        def guarded_add_rel_fname(rel_fname):
+            if bridge.allow("add", rel_fname, coder.root):
+                add_rel_fname(rel_fname)
+
+        coder.allowed_to_edit = guarded_allowed_to_edit
+        coder.add_rel_fname = guarded_add_rel_fname
 
     # -- startup ------------------------------------------------------------------------------
 
@@ -320,6 +411,12 @@ class Bridge:
 
         # Offline hygiene, before litellm is imported (aider imports it lazily, but be sure).
         os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # no fetch of the price list
+        # litellm's import calls dotenv.load_dotenv() unless LITELLM_MODE is PRODUCTION: that
+        # loads the first .env found walking up from litellm's install folder (e.g. ~/.env), so
+        # a stray file could add an API base, key or proxy the host never gave us. Aider's
+        # aider/llm.py sets it too, but only if it is imported before litellm: do not depend
+        # on import order.
+        os.environ["LITELLM_MODE"] = "PRODUCTION"
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # quiet fork warnings (git)
 
         # No browser, ever (Aider offers URLs from error messages when yes=True).
@@ -410,6 +507,17 @@ class Bridge:
             ):
                 self.num_user_asks += 1
                 answer = not explicit_yes_required
+                # A reply that mentions a tracked file makes Aider offer to add it to the chat
+                # and re-send with its content: not for one that leads outside (a symlink).
+                # Saying no also spares the follow-up request. Subjects are relative to
+                # coder.root, like every path Aider names.
+                if (
+                    answer
+                    and question == "Add file to the chat?"
+                    and subject is not None
+                    and not bridge.allow("add", subject, bridge.coder.root)
+                ):
+                    answer = False
                 fields = {"question": question, "subject": subject, "answer": answer}
                 if bridge.current is not None:
                     fields = {"id": bridge.current.id, **fields}
@@ -427,7 +535,26 @@ class Bridge:
             def get_input(self, *a, **k):
                 raise EOFError  # the bridge, not a terminal, feeds Aider
 
+            # Every file content Aider reads (chat files, the repo map, SEARCH/REPLACE matching)
+            # and writes goes through these three; Aider passes paths with symlinks already
+            # resolved. A refused read returns None, which Aider handles as unreadable (a chat
+            # file is dropped, the map skips it): nothing of it reaches the model. Images in the
+            # chat are opened directly by get_images_message, but only after read_text has been
+            # asked for every chat file (get_files_content), which drops a refused one.
+
+            def read_text(self, filename, silent=False):
+                if not bridge.allow("read", filename):
+                    return None
+                return super().read_text(filename, silent)
+
+            def read_image(self, filename):
+                if not bridge.allow("read", filename):
+                    return None
+                return super().read_image(filename)
+
             def write_text(self, filename, content, max_retries=5, initial_delay=0.1):
+                if not bridge.allow("write", filename):
+                    return
                 # A SIGINT must not leave a half-written file: defer it until the write is done.
                 with bridge.critical():
                     super().write_text(filename, content, max_retries, initial_delay)
@@ -488,6 +615,7 @@ class Bridge:
         # Aider's "Tokens: ... Cost: ..." line uses local token estimates (and double-counts
         # cache writes); the host computes cost from the raw `usage` events instead.
         coder.show_usage_report = lambda: None
+        self._guard_coder(coder)
         self.coder = coder
         self.map_tokens = map_tokens
 
@@ -841,6 +969,7 @@ class Bridge:
     def run_prompt(self, prompt):
         coder = self.coder
         outcome = None
+        self.refused_seen.clear()  # refusals are reported once per prompt
         try:
             self.interruptible = True
             try:
@@ -909,10 +1038,10 @@ class Bridge:
     def _add_files(self, prompt):
         coder = self.coder
         for rel in prompt.files:
-            path = os.path.realpath(os.path.join(self.root, rel))
-            if os.path.commonpath([path, self.root]) != self.root:
-                self.log("warning", f"refusing to add {rel!r}: outside the worktree")
+            # Checked here, not only in add_rel_fname: a missing file is created first.
+            if not self.allow("add", rel):
                 continue
+            path = self.resolve(rel)
             if os.path.isdir(path):
                 self.log("warning", f"refusing to add {rel!r}: it is a directory")
                 continue

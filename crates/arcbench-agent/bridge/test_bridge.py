@@ -15,6 +15,7 @@ Run:  FAKE_CLAUDE_URL=http://127.0.0.1:PORT python -m pytest crates/arcbench-age
 import json
 import os
 import queue
+import secrets
 import signal
 import subprocess
 import sys
@@ -86,6 +87,10 @@ class Fake:
     def requests(self):
         return [r for r in self._call("GET", "/_control/requests") if r["path"] == "/v1/messages"]
 
+    def bodies(self):
+        """Every request body the server received (any path), as one JSON text to search."""
+        return json.dumps([r["body"] for r in self._call("GET", "/_control/requests")])
+
     def wait_requests(self, n, timeout=10):
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -141,7 +146,11 @@ class BridgeProc:
             "ANTHROPIC_BASE_URL": FAKE_URL,
             "ARCBENCH_RETRY_TIMEOUT": "1",
         }
-        env.update(extra_env or {})
+        for key, value in (extra_env or {}).items():
+            if value is None:
+                env.pop(key, None)  # None: leave this variable out
+            else:
+                env[key] = value
         cmd = [py, str(BRIDGE), "--root", str(root), "--model", MODEL, "--weak-model", WEAK]
         cmd += ["--map-tokens", "0", *args]
         self.started = time.monotonic()
@@ -643,3 +652,236 @@ def test_cancel_while_waiting_for_a_hung_summary(fake, start, repo):
     assert [e["paths"] for e in of(ev, "files_written")] == [["hello.py"]]  # the edit stands
     # the abandoned summary thread must not block the next prompt
     _assert_usable_after_cancel(b, fake)
+
+
+# -- the worktree boundary ----------------------------------------------------------------------
+# The repository sits in tmp_path/repo; tmp_path/outside holds what the agent must never read or
+# change. Aider follows symlinks and `../` paths on its own: each test below fails without the
+# bridge's boundary (files are touched, written or git-added outside, or the secret is sent).
+
+
+class Outside:
+    def __init__(self, tmp_path):
+        self.dir = tmp_path / "outside"
+        self.dir.mkdir()
+        self.token = secrets.token_hex(8)
+        self.secret = f"TOP-SECRET-{self.token}"
+        self.secret_file = self.dir / "secret.txt"
+        self.secret_file.write_text(self.secret + "\n")
+        self.target = self.dir / "target.txt"
+        self.target.write_bytes(b"target line one\ntarget line two\n")
+
+    def listing(self):
+        return sorted(p.name for p in self.dir.iterdir())
+
+
+@pytest.fixture
+def outside(tmp_path):
+    return Outside(tmp_path)
+
+
+def commit_symlink(repo, name, target):
+    os.symlink(target, repo / name)
+    git(repo, "add", name)
+    git(repo, "commit", "-qm", f"symlink {name}")
+
+
+def refusals(events, action=None):
+    return [e for e in events if e["event"] == "refused" and action in (None, e["action"])]
+
+
+def assert_refused(events, action, path, pid):
+    found = [e for e in refusals(events, action) if e["path"] == path]
+    assert len(found) == 1, refusals(events)
+    assert found[0]["id"] == pid and "outside the worktree" in found[0]["reason"], found[0]
+    assert set(found[0]) == {"event", "id", "action", "path", "reason", "_t"}, found[0]
+    return found[0]
+
+
+def test_edit_through_a_symlinked_file_is_refused(fake, start, repo, outside):
+    commit_symlink(repo, "link.txt", str(outside.target))
+    before = outside.target.read_bytes()
+    b = start()
+
+    # 1. "link.txt" is a tracked name the reply mentions: unguarded, Aider adds it to the chat
+    #    (reading the target) and asks again, up to its reflection limit: the resolved path
+    #    never counts as link.txt being in the chat. Guarded: the add, the read for matching
+    #    the SEARCH block and the write are refused, and there is no second request.
+    reply = "Editing it.\n\n" + edit_block("link.txt", "target line one\n", "PWNED\n")
+    fake.push(text_reply(reply))
+    ev = b.run("l1", "change the first line of link.txt")
+    assert outside.target.read_bytes() == before
+    # The model answered: the prompt is done, the refused edit is simply not applied.
+    assert ev[-1]["event"] == "done", ev
+    assert len(fake.requests()) == 1
+    e = assert_refused(ev, "write", "link.txt", "l1")
+    assert f"resolves to {outside.target.resolve()}" in e["reason"] and "symlink" in e["reason"]
+    assert_refused(ev, "add", "link.txt", "l1")
+    # Aider reads and writes the path it resolved itself.
+    assert_refused(ev, "read", str(outside.target.resolve()), "l1")
+    assert not of(ev, "files_written")
+    assert any("refused to write 'link.txt'" in e["line"] for e in of(ev, "log"))
+
+    # 2. "./link.txt" is no mention of a tracked name, so unguarded Aider goes straight to the
+    #    edit: allowed_to_edit says yes and the write goes through the link.
+    fake.reset()
+    reply = "Editing it.\n\n" + edit_block("./link.txt", "target line one\n", "PWNED\n")
+    fake.push(text_reply(reply))
+    ev = b.run("l2", "change the first line of ./link.txt")
+    assert outside.target.read_bytes() == before
+    assert ev[-1]["event"] == "done", ev
+    assert_refused(ev, "write", "./link.txt", "l2")
+    assert not of(ev, "confirm") and not of(ev, "files_written")
+    assert outside.listing() == ["secret.txt", "target.txt"]
+    assert os.readlink(repo / "link.txt") == str(outside.target)
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_edits_through_a_symlinked_folder_are_refused(fake, start, repo, outside):
+    commit_symlink(repo, "sub", str(outside.dir))
+    before = outside.target.read_bytes()
+    b = start()
+    reply = (
+        "Two changes.\n\n"
+        + edit_block("sub/new.txt", "", "created outside\n")
+        + "\n"
+        + edit_block("sub/target.txt", "target line two\n", "PWNED\n")
+    )
+    fake.push(text_reply(reply))
+    ev = b.run("f1", "create sub/new.txt and change sub/target.txt")
+    assert ev[-1]["event"] == "done", ev
+    assert outside.listing() == ["secret.txt", "target.txt"]  # no new.txt
+    assert outside.target.read_bytes() == before
+    assert_refused(ev, "create", "sub/new.txt", "f1")
+    assert_refused(ev, "write", "sub/target.txt", "f1")
+    assert not of(ev, "files_written")
+    assert git(repo, "status", "--porcelain") == ""  # nothing created or git-added
+
+
+def test_dotdot_and_absolute_paths_outside_are_not_created(fake, start, repo, tmp_path):
+    parent = tmp_path  # the worktree's parent directory
+    absolute = tmp_path / "abs" / "abs-escape.txt"
+    b = start()
+    reply = (
+        "Two new files.\n\n"
+        + edit_block("../escape-file.txt", "", "escaped\n")
+        + "\n"
+        + edit_block(str(absolute), "", "escaped\n")
+    )
+    fake.push(text_reply(reply))
+    ev = b.run("d1", "create the files")
+    assert ev[-1]["event"] == "done", ev
+    assert not (parent / "escape-file.txt").exists()
+    assert not absolute.parent.exists()  # Aider would also make the parent folders
+    assert_refused(ev, "create", "../escape-file.txt", "d1")
+    e = assert_refused(ev, "create", str(absolute), "d1")
+    assert e["reason"] == "outside the worktree"  # no symlink involved
+    assert not of(ev, "files_written")
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_symlinked_secret_never_reaches_the_model(fake, start, repo, outside):
+    commit_symlink(repo, "notes.md", str(outside.secret_file))
+    b = start()
+    # 1. The reply mentions notes.md: Aider would add it to the chat and ask again with its
+    #    content. The add is refused, so there is no follow-up request.
+    fake.push(
+        text_reply("I need to read notes.md first."),
+        text_reply("(follow-up that must not be requested)"),
+    )
+    ev = b.run("m1", "what do the notes say?")
+    assert ev[-1]["event"] == "done", ev
+    assert outside.secret not in fake.bodies()
+    assert_refused(ev, "add", "notes.md", "m1")
+    [c] = of(ev, "confirm")
+    assert c["question"] == "Add file to the chat?" and c["subject"] == "notes.md"
+    assert c["answer"] is False
+    assert not of(ev, "text_discarded")
+    assert len(fake.requests()) == 1
+
+    # 2. The prompt command names it in `files`.
+    fake.reset()
+    fake.push(text_reply("Nothing to see."))
+    ev = b.run("m2", "summarize the notes", files=["notes.md"])
+    assert ev[-1]["event"] == "done", ev
+    e = assert_refused(ev, "add", "notes.md", "m2")
+    assert "via a symlink" in e["reason"]
+    assert len(fake.requests()) == 1
+    assert outside.secret not in fake.bodies()
+
+
+def test_symlinked_secret_stays_out_of_the_repo_map(fake, start, repo, outside):
+    secret_mod = outside.dir / "secret_mod.py"
+    secret_mod.write_text(f'def top_secret_{outside.token}():\n    return "{outside.secret}"\n')
+    commit_symlink(repo, "helpers.py", str(secret_mod))
+    b = start(args=("--map-tokens", "1024"))
+    assert b.ready["map_tokens"] == 1024
+    fake.push(text_reply("Fine."))
+    ev = b.run("rm1", "describe the repository")
+    assert ev[-1]["event"] == "done", ev
+    bodies = fake.bodies()
+    assert "def hello" in bodies  # the map was sent, with the files inside the worktree
+    assert outside.token not in bodies
+    # The map is built first while pre-loading (no id yet) and rebuilt per prompt.
+    reads = [e for e in refusals(b.history, "read") if e["path"] == str(secret_mod.resolve())]
+    assert reads and all("outside the worktree" in e["reason"] for e in reads), reads
+
+
+# -- hygiene that Aider 0.86.2 already gets right when driven this way ---------------------------
+# These guard against regressions (a changed import order, prompt text reaching Aider's command
+# parser); they also pass with the bridge as it was before the worktree boundary was added.
+
+
+def test_litellm_does_not_load_a_stray_dotenv(fake, start, tmp_path):
+    """litellm's import loads the first .env found walking up from its own folder (not the cwd)
+    unless LITELLM_MODE=PRODUCTION. Put a .env on that walk: the test puts the real litellm
+    package first on PYTHONPATH through a symlinked folder, so the walk starts there.
+    (Aider 0.86.2's aider/llm.py also sets LITELLM_MODE when it is imported before litellm;
+    this checks the property whatever imports litellm first.)"""
+    py = _aider_python()
+    if not py:
+        pytest.skip("no Aider venv: run scripts/setup-aider.sh or set ARCBENCH_AIDER_PYTHON")
+    spec = subprocess.run(
+        [py, "-c", "import importlib.util as u; "
+         "print(u.find_spec('litellm').submodule_search_locations[0])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    site = tmp_path / "dotenv-walk" / "site"
+    site.mkdir(parents=True)
+    os.symlink(spec, site / "litellm")
+    # ANTHROPIC_API_BASE wins over ANTHROPIC_BASE_URL in litellm: if this .env were loaded,
+    # the request would go to the discard port and fail.
+    (tmp_path / "dotenv-walk" / ".env").write_text("ANTHROPIC_API_BASE=http://127.0.0.1:9\n")
+    b = start(extra_env={
+        "PYTHONPATH": str(site),
+        "ANTHROPIC_API_BASE": None,
+        "ANTHROPIC_BASE_URL": FAKE_URL,
+        "ARCBENCH_RETRY_TIMEOUT": "0",
+    })
+    fake.push(text_reply("Reached the right server."))
+    ev = b.run("env1", "hi")
+    assert ev[-1]["event"] == "done", ev
+    assert texts(ev) == "Reached the right server."
+    assert len(fake.requests()) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["/run touch {marker}", "!touch {marker}", "/git tag evil", "/git commit --allow-empty -m x"],
+)
+def test_prompt_text_never_runs_an_aider_command(fake, start, repo, text):
+    marker = f"ran-{secrets.token_hex(4)}"
+    text = text.format(marker=marker)
+    head = git(repo, "rev-parse", "HEAD")
+    b = start()
+    fake.push(text_reply("I am only a model."))
+    ev = b.run("cmd1", text)
+    assert ev[-1]["event"] == "done", ev
+    assert texts(ev) == "I am only a model."
+    [req] = fake.requests()
+    last = req["messages"][-1]
+    assert last["role"] == "user" and message_text(last).startswith(text), last
+    for place in (repo, Path.cwd(), repo.parent):
+        assert not (place / marker).exists(), place
+    assert git(repo, "tag", "--list") == ""
+    assert git(repo, "rev-parse", "HEAD") == head
