@@ -44,7 +44,8 @@ impl EngineError {
                 | GitError::NothingToMerge(_)
                 | GitError::CheckoutDirty { .. }
                 | GitError::MergeConflict { .. }
-                | GitError::RefMoved(_) => ErrorCode::Conflict,
+                | GitError::RefMoved(_)
+                | GitError::ThroughSymlink { .. } => ErrorCode::Conflict,
                 GitError::Git(_) | GitError::Io(_) => ErrorCode::Internal,
             },
             EngineError::Store(_) | EngineError::Io(_) => ErrorCode::Internal,

@@ -134,3 +134,47 @@ fn merging_into_a_branch_not_checked_out_moves_only_the_ref() {
     assert_eq!(repo.git(&["rev-parse", "dev"]).trim(), c.sha);
     assert_eq!(snapshot(&repo.path), before);
 }
+
+#[test]
+fn a_merge_rollback_restores_only_the_paths_the_merge_wrote() {
+    // The rollback after a lost race on the branch ref: put back what the merge's checkout
+    // wrote (changed, added and deleted files), and leave everything else as it is now.
+    let repo = TestRepo::new();
+    repo.write("gone.txt", "deleted by the merge\n");
+    repo.commit_all("a file the session deletes");
+    let base = repo.head();
+    repo.write("src/util.rs", "pub fn util() -> u32 {\n    43\n}\n");
+    repo.write("added.txt", "new in the merge\n");
+    std::fs::remove_file(repo.path.join("gone.txt")).unwrap();
+    let merged = repo.commit_all("what the merge brought");
+    // What the user did meanwhile elsewhere in the checkout: an edit and an untracked file.
+    repo.write("README.md", "the user's edit, made during the merge\n");
+    repo.write("notes.txt", "untracked\n");
+    let git = arcbench_git::Repository::open(&repo.path).unwrap();
+    let oid = |s: &str| arcbench_git::Oid::from_str(s).unwrap();
+    arcbench_git::merge::restore_paths(&git, oid(&merged), oid(&base)).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(repo.path.join("src/util.rs")).unwrap(),
+        git_show(&repo, &base, "src/util.rs")
+    );
+    assert!(!repo.path.join("added.txt").exists());
+    assert_eq!(
+        std::fs::read_to_string(repo.path.join("gone.txt")).unwrap(),
+        "deleted by the merge\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path.join("README.md")).unwrap(),
+        "the user's edit, made during the merge\n"
+    );
+    // The index holds the base's versions of the restored paths and nothing else changed.
+    let status = repo.git(&["diff", "--cached", "--name-status", &base]);
+    assert_eq!(status, "", "index differs from the base: {status}");
+    assert_eq!(
+        std::fs::read_to_string(repo.path.join("notes.txt")).unwrap(),
+        "untracked\n"
+    );
+}
+
+fn git_show(repo: &TestRepo, rev: &str, path: &str) -> String {
+    repo.git(&["show", &format!("{rev}:{path}")])
+}

@@ -220,3 +220,43 @@ fn expected_with_git(wt: &std::path::Path, d: &shared_protocol::Diff, subset: &[
     );
     std::fs::read_to_string(scratch.path().join(&file.path)).unwrap()
 }
+
+#[test]
+fn the_hosts_own_writes_never_go_through_a_symlinked_folder() {
+    // The agent (or anyone) replaces a committed folder by a link to a folder outside; rejecting
+    // the deletion would restore docs/a.md *through* the link, i.e. outside the worktree.
+    let repo = TestRepo::new();
+    repo.write("docs/a.md", "the committed doc\n");
+    repo.commit_all("docs");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("a.md"), "outside, not ours\n").unwrap();
+    let outside_before = snapshot(outside.path());
+    let h = host(&repo);
+    let s = h.session();
+    let wt = wt(&s, &h);
+    std::fs::remove_dir_all(wt.join("docs")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), wt.join("docs")).unwrap();
+    let d = h.engine.diff(&s.id).unwrap();
+    let err = h.engine.reject_all(&s.id).unwrap_err();
+    assert_eq!(err.code(), shared_protocol::ErrorCode::Conflict);
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert_eq!(snapshot(outside.path()), outside_before);
+    assert_eq!(h.engine.diff(&s.id).unwrap(), d, "nothing changed half-way");
+
+    // Rejecting the link first removes it; the doc then comes back as a real file inside.
+    let link = d.files.iter().find(|f| f.path == "docs").unwrap().hunks[0]
+        .id
+        .clone();
+    h.engine.reject(&s.id, &[link], None).unwrap();
+    h.engine.reject_all(&s.id).unwrap();
+    assert!(!std::fs::symlink_metadata(wt.join("docs"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(wt.join("docs/a.md")).unwrap(),
+        "the committed doc\n"
+    );
+    assert_eq!(snapshot(outside.path()), outside_before);
+    assert!(h.engine.diff(&s.id).unwrap().files.is_empty());
+}

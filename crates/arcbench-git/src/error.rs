@@ -38,6 +38,8 @@ pub enum GitError {
     MergeConflict { branch: String, paths: Vec<String> },
     #[error("`{0}` moved while merging; try again")]
     RefMoved(String),
+    #[error("refusing to write `{path}`: `{link}` is a symbolic link, which could lead outside the worktree")]
+    ThroughSymlink { path: PathBuf, link: PathBuf },
     #[error("git: {0}")]
     Git(#[from] git2::Error),
     #[error("io: {0}")]

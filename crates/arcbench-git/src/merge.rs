@@ -58,7 +58,7 @@ pub fn merge_into_base(
         ensure_clean(co, base_branch)?;
         // Files first, while HEAD still names the old tip: libgit2 uses HEAD as the baseline, and
         // a safe checkout works out every conflict before writing anything.
-        update_checkout(co, new_tip, base_branch, false)?;
+        update_checkout(co, new_tip, base_branch)?;
     }
     if repo
         .reference_matching(
@@ -71,8 +71,13 @@ pub fn merge_into_base(
         .is_err()
     {
         if let Some(co) = &checkout {
-            // Someone committed on the branch in the same instant: put back the files we wrote.
-            let _ = update_checkout(co, base_tip, base_branch, true);
+            // Someone committed on the branch in the same instant: put back the files we wrote,
+            // and only those (anything else in that checkout may be theirs by now).
+            if let Err(e) = restore_paths(co, new_tip, base_tip) {
+                return Err(GitError::Io(std::io::Error::other(format!(
+                    "the branch moved during the merge and putting the checkout back failed: {e}"
+                ))));
+            }
         }
         return Err(GitError::RefMoved(base_branch.to_owned()));
     }
@@ -133,17 +138,12 @@ fn ensure_clean(co: &Repository, branch: &str) -> Result<()> {
 /// Brings a clean checkout from its HEAD tree to `tip`'s. Safe mode: libgit2 refuses to
 /// overwrite anything it did not write itself (untracked or ignored files in the way become
 /// conflicts), which is the protection the user's files need, so no git CLI is involved.
-/// `force` only rolls back files this merge wrote a moment ago.
-fn update_checkout(co: &Repository, tip: Oid, branch: &str, force: bool) -> Result<()> {
+fn update_checkout(co: &Repository, tip: Oid, branch: &str) -> Result<()> {
     let tree = co.find_commit(tip)?.tree()?;
     let mut conflicts: Vec<String> = Vec::new();
     let result = {
         let mut cb = CheckoutBuilder::new();
-        if force {
-            cb.force();
-        } else {
-            cb.safe().overwrite_ignored(false);
-        }
+        cb.safe().overwrite_ignored(false);
         cb.notify_on(git2::CheckoutNotificationType::CONFLICT);
         cb.notify(|_, path, _, _, _| {
             conflicts.push(path.map(|p| p.display().to_string()).unwrap_or_default());
@@ -165,5 +165,48 @@ fn update_checkout(co: &Repository, tip: Oid, branch: &str, force: bool) -> Resu
             paths: conflicts,
         });
     }
+    Ok(())
+}
+
+/// Undoes a checkout from `from`'s tree to `to`'s for exactly the paths that differ between the
+/// two trees: each gets `to`'s content and mode back in the working tree and the index (or is
+/// removed when `to` has no such path). Nothing else in the checkout is touched, so a file the
+/// user changed meanwhile elsewhere stays as they left it.
+pub fn restore_paths(co: &Repository, from: Oid, to: Oid) -> Result<()> {
+    use std::collections::BTreeSet;
+    let root = co
+        .workdir()
+        .ok_or_else(|| GitError::Bare(PathBuf::new()))?
+        .to_path_buf();
+    let to_tree = co.find_commit(to)?.tree()?;
+    let from_tree = co.find_commit(from)?.tree()?;
+    let diff = co.diff_tree_to_tree(Some(&to_tree), Some(&from_tree), None)?;
+    let paths: BTreeSet<PathBuf> = diff
+        .deltas()
+        .flat_map(|d| [d.old_file().path(), d.new_file().path()])
+        .flatten()
+        .map(PathBuf::from)
+        .collect();
+    let mut index = co.index()?;
+    for rel in &paths {
+        let abs = root.join(rel);
+        match to_tree.get_path(rel) {
+            Ok(entry) => {
+                let blob = co.find_blob(entry.id())?;
+                crate::review::write_now(&root, &abs, entry.filemode() as u32, blob.content())?;
+                index.add_path(rel)?;
+            }
+            Err(e) if e.code() == git2::ErrorCode::NotFound => {
+                match std::fs::remove_file(&abs) {
+                    Ok(()) => crate::review::remove_empty_parents(&root, &abs),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e.into()),
+                }
+                index.remove_path(rel)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    index.write()?;
     Ok(())
 }

@@ -120,10 +120,18 @@ pub fn revert_units(wt: &Repository, diff: &WorkDiff, rejected: &Ids) -> Result<
         }
         writes.extend(target);
     }
+    // Every destination is checked before anything is written or removed.
+    for dest in removals
+        .iter()
+        .cloned()
+        .chain(writes.iter().map(|img| root.join(bytes_to_path(&img.path))))
+    {
+        no_symlinked_parent(&root, &dest)?;
+    }
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
     for img in &writes {
         let dest = root.join(bytes_to_path(&img.path));
-        match write_temp(&dest, img) {
+        match write_temp(&dest, img.mode, &img.content) {
             Ok(tmp) => staged.push((tmp, dest)),
             Err(e) => {
                 for (tmp, _) in staged {
@@ -146,7 +154,45 @@ pub fn revert_units(wt: &Repository, diff: &WorkDiff, rejected: &Ids) -> Result<
     Ok(())
 }
 
-fn write_temp(dest: &Path, img: &FileImage) -> Result<PathBuf> {
+/// Refuses a destination under `root` reached through a symbolic link: a folder of the worktree
+/// that is a link (committed, or made by the agent) would carry the host's own write or removal
+/// outside the worktree. Folders that do not exist yet are fine (they are made as real folders).
+pub(crate) fn no_symlinked_parent(root: &Path, dest: &Path) -> Result<()> {
+    let rel = dest.strip_prefix(root).unwrap_or(dest);
+    let mut cur = root.to_path_buf();
+    let parents: Vec<_> = rel
+        .parent()
+        .map(|p| p.components().collect())
+        .unwrap_or_default();
+    for part in parents {
+        cur.push(part);
+        match fs::symlink_metadata(&cur) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(GitError::ThroughSymlink {
+                    path: rel.to_path_buf(),
+                    link: cur.strip_prefix(root).unwrap_or(&cur).to_path_buf(),
+                })
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Writes one file (or symlink) in place through a temporary file and a rename, refusing a
+/// destination behind a symlinked folder.
+pub(crate) fn write_now(root: &Path, dest: &Path, mode: u32, content: &[u8]) -> Result<()> {
+    no_symlinked_parent(root, dest)?;
+    let tmp = write_temp(dest, mode, content)?;
+    fs::rename(&tmp, dest).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })?;
+    Ok(())
+}
+
+fn write_temp(dest: &Path, mode: u32, content: &[u8]) -> Result<PathBuf> {
     let dir = dest.parent().expect("worktree file has a parent");
     fs::create_dir_all(dir)?;
     if dir.is_file() {
@@ -159,11 +205,11 @@ fn write_temp(dest: &Path, img: &FileImage) -> Result<PathBuf> {
         ".arcbench-tmp-{}",
         std::process::id() as u64 * 1_000_003 + unique()
     ));
-    if img.mode == MODE_LINK {
-        symlink(bytes_to_path(&img.content), &tmp)?;
+    if mode == MODE_LINK {
+        symlink(bytes_to_path(content), &tmp)?;
     } else {
-        fs::write(&tmp, &img.content)?;
-        set_executable(&tmp, img.mode == MODE_EXEC)?;
+        fs::write(&tmp, content)?;
+        set_executable(&tmp, mode == MODE_EXEC)?;
     }
     Ok(tmp)
 }
@@ -199,7 +245,7 @@ fn set_executable(_: &Path, _: bool) -> std::io::Result<()> {
 }
 
 /// Like git, a folder emptied by removing the last file in it goes too (never the root).
-fn remove_empty_parents(root: &Path, file: &Path) {
+pub(crate) fn remove_empty_parents(root: &Path, file: &Path) {
     let mut dir = file.parent();
     while let Some(d) = dir {
         if d == root || !d.starts_with(root) || fs::remove_dir(d).is_err() {
