@@ -1,7 +1,7 @@
 //! The session diff: the worktree against its branch tip, split into reviewable units.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use git2::{Delta, DiffFindOptions, DiffOptions, ObjectType, Oid, Patch, Repository};
@@ -25,7 +25,35 @@ pub const MODE_LINK: u32 = 0o120000;
 pub struct Side {
     pub path: Vec<u8>,
     pub mode: u32,
+    /// The file's bytes; for a [`Large`] worktree file only its first [`BINARY_SNIFF`] bytes.
     pub content: Arc<Vec<u8>>,
+    /// Set for a worktree file over [`MAX_SHOWN_BYTES`]: it is never read into memory.
+    pub large: Option<Large>,
+}
+
+/// A worktree file too large to show: hashed by streaming it, written to git from disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Large {
+    /// Where its bytes are (absolute).
+    pub source: PathBuf,
+    pub size: u64,
+    pub oid: Oid,
+}
+
+impl Side {
+    /// The blob id of the side's content.
+    pub fn oid(&self) -> Oid {
+        match &self.large {
+            Some(l) => l.oid,
+            None => Oid::hash_object(ObjectType::Blob, &self.content).unwrap_or(Oid::ZERO_SHA1),
+        }
+    }
+
+    fn size(&self) -> u64 {
+        self.large
+            .as_ref()
+            .map_or(self.content.len() as u64, |l| l.size)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -56,11 +84,15 @@ pub struct FileChange {
 }
 
 /// A file as a selection of units makes it: where it lives, its mode, its bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct FileImage {
     pub path: Vec<u8>,
     pub mode: u32,
+    /// Empty when `large` is set.
     pub content: Vec<u8>,
+    /// A content too large to hold: its blob id, and the file to stream it from when git may
+    /// not have it yet (`None` for an image read from git itself).
+    pub large: Option<(Oid, Option<PathBuf>)>,
 }
 
 impl FileImage {
@@ -68,10 +100,45 @@ impl FileImage {
         FileImage {
             path: side.path.clone(),
             mode: side.mode,
-            content: side.content.to_vec(),
+            content: if side.large.is_some() {
+                Vec::new()
+            } else {
+                side.content.to_vec()
+            },
+            large: side.large.as_ref().map(|l| (l.oid, Some(l.source.clone()))),
         }
     }
+
+    /// The blob id of the image's content.
+    pub fn oid(&self) -> Oid {
+        match &self.large {
+            Some((oid, _)) => *oid,
+            None => Oid::hash_object(ObjectType::Blob, &self.content).unwrap_or(Oid::ZERO_SHA1),
+        }
+    }
+
+    /// The image's blob in `repo`'s object database (streamed from disk for a large file).
+    pub fn write_blob(&self, repo: &Repository) -> Result<Oid> {
+        Ok(match &self.large {
+            Some((oid, _)) if repo.odb()?.exists(*oid) => *oid,
+            Some((_, Some(source))) => repo.blob_path(source)?,
+            Some((oid, None)) => {
+                return Err(git2::Error::from_str(&format!("blob {oid} is missing")).into())
+            }
+            None => repo.blob(&self.content)?,
+        })
+    }
 }
+
+/// Images are the same file when path, mode and content are (compared by blob id, so a large
+/// file is never read to compare it).
+impl PartialEq for FileImage {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path && self.mode == other.mode && self.oid() == other.oid()
+    }
+}
+
+impl Eq for FileImage {}
 
 impl FileChange {
     /// The path shown for the file: the new one, or the old one for a deletion.
@@ -137,6 +204,7 @@ impl FileChange {
                         old.mode
                     },
                     content: rebuild(&old.content, &new.content, &selected),
+                    large: None,
                 })
             }
             (None, None) => None,
@@ -240,6 +308,7 @@ impl WorkDiff {
                     path: f.path_bytes().unwrap_or_default().to_vec(),
                     mode: u32::from(f.mode()),
                     content: Arc::new(blob.content().to_vec()),
+                    large: None,
                 })
             };
             let new = if status == FileStatus::Deleted {
@@ -313,8 +382,23 @@ fn read_worktree_file(root: &Path, rel: Vec<u8>) -> Result<Option<Side>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.into()),
     };
+    let mut large = None;
     let (mode, content) = if meta.file_type().is_symlink() {
         (MODE_LINK, path_to_bytes(&fs::read_link(&abs)?))
+    } else if meta.len() > MAX_SHOWN_BYTES as u64 {
+        // Too large to show: never held in memory (an agent or a build may drop gigabytes in
+        // the worktree). Its id is streamed through git's hasher; the first bytes tell binary.
+        use std::io::Read;
+        let mut head = Vec::with_capacity(BINARY_SNIFF);
+        fs::File::open(&abs)?
+            .take(BINARY_SNIFF as u64)
+            .read_to_end(&mut head)?;
+        large = Some(Large {
+            oid: Oid::hash_file(ObjectType::Blob, &abs)?,
+            size: meta.len(),
+            source: abs.clone(),
+        });
+        (file_mode(&meta), head)
     } else {
         (file_mode(&meta), fs::read(&abs)?)
     };
@@ -322,6 +406,7 @@ fn read_worktree_file(root: &Path, rel: Vec<u8>) -> Result<Option<Side>> {
         path: rel,
         mode,
         content: Arc::new(content),
+        large,
     }))
 }
 
@@ -347,9 +432,13 @@ impl FileChange {
         let new_bytes = new.as_ref().map(|s| &s.content[..]).unwrap_or(empty);
         let old_path = old.as_ref().map(|s| &s.path[..]).unwrap_or(empty);
         let new_path = new.as_ref().map(|s| &s.path[..]).unwrap_or(empty);
+        let (old_size, new_size) = (
+            old.as_ref().map_or(0, Side::size),
+            new.as_ref().map_or(0, Side::size),
+        );
         let binary = is_binary(old_bytes) || is_binary(new_bytes);
         let too_large =
-            !binary && (old_bytes.len() > MAX_SHOWN_BYTES || new_bytes.len() > MAX_SHOWN_BYTES);
+            !binary && (old_size > MAX_SHOWN_BYTES as u64 || new_size > MAX_SHOWN_BYTES as u64);
         let link = [&old, &new]
             .into_iter()
             .flatten()
@@ -378,7 +467,8 @@ impl FileChange {
             }
         }
 
-        let content_changed = old_bytes != new_bytes || old.is_none() != new.is_none();
+        let (old_oid, new_oid) = (old.as_ref().map(Side::oid), new.as_ref().map(Side::oid));
+        let content_changed = old_oid != new_oid;
         let whole_kind = if binary {
             Some(HunkKind::Binary)
         } else if too_large {
@@ -394,11 +484,9 @@ impl FileChange {
         if let Some(kind) = whole_kind.filter(|_| content_changed) {
             let header = match kind {
                 HunkKind::Binary => "binary file".to_owned(),
-                HunkKind::TooLarge => format!(
-                    "file too large to show ({} → {} bytes)",
-                    old_bytes.len(),
-                    new_bytes.len()
-                ),
+                HunkKind::TooLarge => {
+                    format!("file too large to show ({old_size} → {new_size} bytes)")
+                }
                 _ if link => "symlink".to_owned(),
                 _ => "whole file".to_owned(),
             };
@@ -408,8 +496,8 @@ impl FileChange {
                 Vec::new()
             };
             let id = IdHasher::new(kind_tag(kind), old_path, new_path)
-                .bytes(b'o', blob_id(old.as_ref().map(|_| old_bytes)).as_bytes())
-                .bytes(b'n', blob_id(new.as_ref().map(|_| new_bytes)).as_bytes())
+                .bytes(b'o', blob_id(old_oid).as_bytes())
+                .bytes(b'n', blob_id(new_oid).as_bytes())
                 .num(old.as_ref().map_or(0, |s| s.mode) as u64)
                 .num(new.as_ref().map_or(0, |s| s.mode) as u64)
                 .finish();
@@ -535,14 +623,8 @@ fn is_binary(b: &[u8]) -> bool {
     b[..b.len().min(BINARY_SNIFF)].contains(&0)
 }
 
-fn blob_id(content: Option<&[u8]>) -> String {
-    content
-        .map(|c| {
-            Oid::hash_object(ObjectType::Blob, c)
-                .map(|o| o.to_string())
-                .unwrap_or_default()
-        })
-        .unwrap_or_default()
+fn blob_id(oid: Option<Oid>) -> String {
+    oid.map(|o| o.to_string()).unwrap_or_default()
 }
 
 fn strip_eol(b: &[u8]) -> &[u8] {

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use git2::build::TreeUpdateBuilder;
-use git2::{FileMode, IndexEntry, IndexTime, ObjectType, Oid, Repository, ResetType, Signature};
+use git2::{FileMode, IndexEntry, IndexTime, Oid, Repository, ResetType, Signature};
 
 use crate::diff::{bytes_to_path, FileChange, FileImage, WorkDiff, MODE_EXEC, MODE_LINK};
 use crate::image::selection_in;
@@ -34,7 +34,7 @@ pub fn sync_index(wt: &Repository, diff: &WorkDiff, approved: &Ids) -> Result<()
     let mut covered: HashSet<Vec<u8>> = HashSet::new();
     for fc in &diff.files {
         let target = fc.materialize(&|u| approved.contains(&u.id));
-        set_index_paths(&mut index, fc, target.as_ref())?;
+        set_index_paths(wt, &mut index, fc, target.as_ref())?;
         covered.extend(fc.paths().into_iter().map(<[u8]>::to_vec));
     }
     let staged = wt.diff_tree_to_index(Some(&head_tree), Some(&index), None)?;
@@ -62,6 +62,7 @@ pub fn sync_index(wt: &Repository, diff: &WorkDiff, approved: &Ids) -> Result<()
 }
 
 fn set_index_paths(
+    wt: &Repository,
     index: &mut git2::Index,
     fc: &FileChange,
     target: Option<&FileImage>,
@@ -72,17 +73,29 @@ fn set_index_paths(
         }
     }
     if let Some(t) = target {
-        let oid = Oid::hash_object(ObjectType::Blob, &t.content)?;
+        let oid = t.oid();
         let current = index.get_path(bytes_to_path(&t.path), 0);
         if !current.is_some_and(|e| e.id == oid && e.mode == t.mode) {
-            add_entry(index, &t.path, t.mode, &t.content)?;
+            if t.large.is_some() {
+                // Streamed into git from disk, never through memory.
+                let mut entry = index_entry(&t.path, t.mode);
+                entry.id = t.write_blob(wt)?;
+                index.add(&entry)?;
+            } else {
+                add_entry(index, &t.path, t.mode, &t.content)?;
+            }
         }
     }
     Ok(())
 }
 
 fn add_entry(index: &mut git2::Index, path: &[u8], mode: u32, content: &[u8]) -> Result<()> {
-    let entry = IndexEntry {
+    index.add_frombuffer(&index_entry(path, mode), content)?;
+    Ok(())
+}
+
+fn index_entry(path: &[u8], mode: u32) -> IndexEntry {
+    IndexEntry {
         ctime: IndexTime::new(0, 0),
         mtime: IndexTime::new(0, 0),
         dev: 0,
@@ -95,9 +108,7 @@ fn add_entry(index: &mut git2::Index, path: &[u8], mode: u32, content: &[u8]) ->
         flags: path.len().min(0xfff) as u16,
         flags_extended: 0,
         path: path.to_vec(),
-    };
-    index.add_frombuffer(&entry, content)?;
-    Ok(())
+    }
 }
 
 /// Reverts exactly the `rejected` units in the worktree. All new file contents are written to
@@ -131,7 +142,11 @@ pub fn revert_units(wt: &Repository, diff: &WorkDiff, rejected: &Ids) -> Result<
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
     for img in &writes {
         let dest = root.join(bytes_to_path(&img.path));
-        match write_temp(&dest, img.mode, &img.content) {
+        let written = match &img.large {
+            Some((_, Some(source))) => copy_temp(&dest, img.mode, source),
+            _ => write_temp(&dest, img.mode, &img.content),
+        };
+        match written {
             Ok(tmp) => staged.push((tmp, dest)),
             Err(e) => {
                 for (tmp, _) in staged {
@@ -192,7 +207,8 @@ pub(crate) fn write_now(root: &Path, dest: &Path, mode: u32, content: &[u8]) -> 
     Ok(())
 }
 
-fn write_temp(dest: &Path, mode: u32, content: &[u8]) -> Result<PathBuf> {
+/// A temporary file beside `dest` (its folder made if needed).
+fn temp_beside(dest: &Path) -> Result<PathBuf> {
     let dir = dest.parent().expect("worktree file has a parent");
     fs::create_dir_all(dir)?;
     if dir.is_file() {
@@ -201,10 +217,22 @@ fn write_temp(dest: &Path, mode: u32, content: &[u8]) -> Result<PathBuf> {
             dir.display()
         ))));
     }
-    let tmp = dir.join(format!(
+    Ok(dir.join(format!(
         ".arcbench-tmp-{}",
         std::process::id() as u64 * 1_000_003 + unique()
-    ));
+    )))
+}
+
+/// Like [`write_temp`] for a content too large to hold: copied from its file by streaming.
+fn copy_temp(dest: &Path, mode: u32, source: &Path) -> Result<PathBuf> {
+    let tmp = temp_beside(dest)?;
+    fs::copy(source, &tmp)?;
+    set_executable(&tmp, mode == MODE_EXEC)?;
+    Ok(tmp)
+}
+
+fn write_temp(dest: &Path, mode: u32, content: &[u8]) -> Result<PathBuf> {
+    let tmp = temp_beside(dest)?;
     if mode == MODE_LINK {
         symlink(bytes_to_path(content), &tmp)?;
     } else {
@@ -283,10 +311,9 @@ pub fn commit_approved(
             }
         }
         if let Some(t) = &target {
-            let blob = wt.blob(&t.content)?;
-            update.upsert(&t.path[..], blob, file_mode(t.mode));
+            update.upsert(&t.path[..], t.write_blob(wt)?, file_mode(t.mode));
         }
-        set_index_paths(&mut index, fc, target.as_ref())?;
+        set_index_paths(wt, &mut index, fc, target.as_ref())?;
     }
     if !any {
         return Err(GitError::NothingApproved);
@@ -350,7 +377,7 @@ pub fn approvals_from_index(wt: &Repository, diff: &WorkDiff) -> Result<Ids> {
                         shared_protocol::HunkKind::Rename => img.path == new.path,
                         shared_protocol::HunkKind::Mode => img.mode == new.mode,
                         shared_protocol::HunkKind::Text => false,
-                        _ => img.content[..] == new.content[..],
+                        _ => img.oid() == new.oid(),
                     };
                     if take {
                         kept.insert(u.id.clone());
@@ -379,10 +406,18 @@ fn index_image(wt: &Repository, index: &git2::Index, fc: &FileChange) -> Result<
     let candidates = [&fc.new, &fc.old];
     for side in candidates.into_iter().flatten() {
         if let Some(e) = index.get_path(bytes_to_path(&side.path), 0) {
+            // A staged file too large to show is known by its id, like its worktree side.
+            let (size, _) = wt.odb()?.read_header(e.id)?;
+            let large = size > crate::diff::MAX_SHOWN_BYTES;
             return Ok(Some(FileImage {
                 path: side.path.clone(),
                 mode: e.mode,
-                content: wt.find_blob(e.id)?.content().to_vec(),
+                content: if large {
+                    Vec::new()
+                } else {
+                    wt.find_blob(e.id)?.content().to_vec()
+                },
+                large: large.then_some((e.id, None)),
             }));
         }
     }
