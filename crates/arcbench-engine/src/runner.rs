@@ -531,3 +531,46 @@ impl Boundary {
         (state, (!notes.is_empty()).then(|| notes.join(". ")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(path: &str) -> AgentEvent {
+        AgentEvent::Refused {
+            action: "write".into(),
+            path: path.into(),
+            reason: "outside the worktree".into(),
+        }
+    }
+
+    #[test]
+    fn refusals_are_named_on_a_done_prompt() {
+        let mut b = Boundary::default();
+        b.see(&refused("../x"));
+        b.see(&refused("../x"));
+        b.see(&AgentEvent::FilesWritten(vec!["src/ok.rs".into()]));
+        let (state, reason) = b.judge(PromptState::Done, None);
+        assert_eq!(state, PromptState::Done);
+        assert_eq!(
+            reason.as_deref(),
+            Some("refused outside the worktree: write `../x`")
+        );
+    }
+
+    #[test]
+    fn a_write_outside_the_worktree_fails_the_prompt() {
+        for outside in ["/etc/passwd", "../../escape.txt", "a/../../b"] {
+            let mut b = Boundary::default();
+            b.see(&AgentEvent::FilesWritten(vec![
+                "src/ok.rs".into(),
+                outside.into(),
+            ]));
+            let (state, reason) = b.judge(PromptState::Done, None);
+            assert_eq!(state, PromptState::Failed, "{outside}");
+            assert!(reason.unwrap().contains(outside));
+        }
+        let (state, reason) = Boundary::default().judge(PromptState::Done, None);
+        assert_eq!((state, reason), (PromptState::Done, None));
+    }
+}
