@@ -13,7 +13,7 @@ use std::time::Duration;
 use arcbench_agent::python::{aider_version, PINNED_AIDER};
 use arcbench_git::GitError;
 
-use crate::agent::pick_python;
+use arcbench_host::agent::pick_python;
 
 /// Where tailscaled's LocalAPI listens on Linux; `ARCBENCH_TAILSCALE_SOCKET` overrides it (tests).
 const TAILSCALE_SOCKET: &str = "/var/run/tailscale/tailscaled.sock";
@@ -29,7 +29,7 @@ pub struct DoctorArgs {
     #[arg(long = "repo")]
     repos: Vec<PathBuf>,
     /// The port `serve` will listen on.
-    #[arg(long, default_value_t = 8000)]
+    #[arg(long, default_value_t = arcbench_host::config::DEFAULT_PORT)]
     port: u16,
     /// The Python with aider-chat (default: the one `serve` would pick).
     #[arg(long, env = "ARCBENCH_PYTHON")]
@@ -103,7 +103,7 @@ pub fn run(args: DoctorArgs) -> ExitCode {
     };
     report(git_cli());
     let repos = if args.repos.is_empty() {
-        vec![std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))]
+        vec![arcbench_host::config::default_repo().unwrap_or_else(|_| PathBuf::from("."))]
     } else {
         args.repos.clone()
     };
@@ -275,7 +275,7 @@ fn host_key(data_dir: &Path) -> Finding {
     use std::os::unix::fs::PermissionsExt;
     const CHECK: &str = "ArcBench API key";
     if let Ok(k) = std::env::var("ARCBENCH_API_KEY") {
-        return match crate::key::check_user_key(k.trim()) {
+        return match arcbench_host::key::check_user_key(k.trim()) {
             Ok(()) => ok(
                 CHECK,
                 format!("ARCBENCH_API_KEY is set ({} characters)", k.trim().len()),

@@ -1,10 +1,6 @@
 //! `arcbench`: the headless ArcBench host.
 
-mod agent;
-mod config;
-mod demo;
 mod doctor;
-mod key;
 mod serve;
 mod service;
 
@@ -52,7 +48,7 @@ fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(args).map_err(|e| e.to_string()),
         Command::SetupAider { data_dir } => setup_aider(data_dir),
         Command::Service { action } => service::run(action),
         // Its exit code says whether any check failed.
@@ -68,7 +64,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn setup_aider(data_dir: Option<PathBuf>) -> Result<(), String> {
-    let venv = agent::managed_venv(&data_dir.unwrap_or_else(default_data_dir));
+    let venv = arcbench_host::agent::managed_venv(&data_dir.unwrap_or_else(default_data_dir));
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let python = rt
         .block_on(arcbench_agent::python::setup_venv(&venv))
@@ -77,20 +73,4 @@ fn setup_aider(data_dir: Option<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
-/// `$ARCBENCH_DATA_DIR`, else the platform's per-user data dir (XDG on Linux).
-pub fn default_data_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("ARCBENCH_DATA_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    if cfg!(target_os = "macos") {
-        return home.join("Library/Application Support/arcbench");
-    }
-    std::env::var_os("XDG_DATA_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home.join(".local/share"))
-        .join("arcbench")
-}
+pub use arcbench_host::paths::default_data_dir;

@@ -12,8 +12,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::agent::{managed_venv, pick_python};
 use arcbench_agent::python::venv_python;
+use arcbench_host::agent::{managed_venv, pick_python};
 
 const UNIT_NAME: &str = "arcbench.service";
 const LAUNCHD_LABEL: &str = "dev.arcbench.host";
@@ -133,7 +133,7 @@ fn build_spec(args: &InstallArgs) -> Result<ServiceSpec, String> {
     let repos = if args.repos.is_empty() {
         // serve's default is its working directory, which under a service manager is not the
         // directory the user ran `install` in: make that default explicit.
-        vec![std::env::current_dir().map_err(|e| e.to_string())?]
+        vec![arcbench_host::config::default_repo().map_err(|e| e.to_string())?]
     } else {
         args.repos.clone()
     };
@@ -432,7 +432,7 @@ fn secrets_notes(spec: &ServiceSpec) -> Result<(), String> {
             data_dir.join("api-key").display()
         );
     } else {
-        crate::key::load_or_create(data_dir).map_err(|e| format!("API key: {e}"))?;
+        arcbench_host::key::load_or_create(data_dir).map_err(|e| format!("API key: {e}"))?;
         println!(
             "the host's API key is in {} (pair your phone with it)",
             data_dir.join("api-key").display()

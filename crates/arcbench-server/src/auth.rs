@@ -28,7 +28,7 @@ pub async fn require_key(
         Ok(()) => Ok(next.run(req).await),
         Err(failure) => {
             let mut res = failure.into_response();
-            if let Some(proof) = proof_for(&state.api_key, req.headers()) {
+            if let Some(proof) = proof_for(state.host.api_key(), req.headers()) {
                 res.headers_mut()
                     .insert(HeaderName::from_static(PROOF_HEADER), proof);
             }
@@ -50,7 +50,7 @@ pub fn check_token(state: &AppState, ip: IpAddr, token: Option<&str>) -> Result<
             "too many requests with a wrong key; wait a minute",
         ));
     }
-    if token.is_some_and(|t| constant_time_eq(t.as_bytes(), state.api_key.as_bytes())) {
+    if token.is_some_and(|t| constant_time_eq(t.as_bytes(), state.host.api_key().as_bytes())) {
         return Ok(());
     }
     state.failed_auth.failed(ip);

@@ -12,13 +12,13 @@ mod review_routes;
 mod routes;
 mod ws;
 
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use arcbench_engine::runner::Runner;
-use arcbench_engine::Engine;
+use arcbench_host::{Host, HostError};
 use axum::Router;
-use shared_protocol::AgentStatus;
+use tokio::net::TcpListener;
 
 pub use auth::{proof, CHALLENGE_HEADER, PROOF_HEADER};
 pub use error::Failure;
@@ -26,16 +26,10 @@ pub use limits::HostAllowlist;
 pub use openapi::ApiDoc;
 pub use ws::{CLOSE_RATE_LIMITED, CLOSE_RESUME, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, MAX_INBOUND};
 
+/// The host and what only HTTP needs: the limits that protect it from hostile clients.
 #[derive(Clone)]
 pub struct AppState {
-    pub engine: Arc<Engine>,
-    pub runner: Arc<Runner>,
-    pub api_key: Arc<str>,
-    pub demo: bool,
-    /// What `/status` says about the agent (checked once at start).
-    pub agent: AgentStatus,
-    /// The built web UI (`src-ui/dist`), served at `/app/`.
-    pub ui_dir: Option<PathBuf>,
+    pub host: Arc<Host>,
     pub failed_auth: Arc<limits::AuthLimiter>,
     pub pending_sockets: Arc<limits::PendingSockets>,
     /// Names a request's `Host` may carry besides IP literals and localhost (DNS rebinding).
@@ -43,24 +37,69 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(
-        engine: Arc<Engine>,
-        runner: Arc<Runner>,
-        api_key: &str,
-        agent: AgentStatus,
-    ) -> Self {
+    pub fn new(host: Arc<Host>) -> Self {
+        let allowed_hosts = Arc::new(HostAllowlist::default());
+        for name in &host.config().allow_hosts {
+            allowed_hosts.add(name);
+        }
         AppState {
-            engine,
-            runner,
-            api_key: api_key.into(),
-            demo: false,
-            agent,
-            ui_dir: None,
+            host,
             failed_auth: Arc::default(),
             pending_sockets: Arc::default(),
-            allowed_hosts: Arc::default(),
+            allowed_hosts,
         }
     }
+}
+
+/// Binds every address of the host's config on its port (port 0: one free port for all).
+pub async fn bind(host: &Host) -> Result<Vec<TcpListener>, HostError> {
+    let mut port = host.config().port;
+    let mut listeners = Vec::new();
+    for ip in &host.config().binds {
+        let listener = TcpListener::bind(SocketAddr::new(*ip, port))
+            .await
+            .map_err(|e| HostError::Config(format!("cannot listen on {ip}:{port}: {e}")))?;
+        if port == 0 {
+            port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        }
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+/// Serves the API on `listeners` until `shutdown` resolves; then interrupts running prompts
+/// (recorded `interrupted`), stops the agents and closes the connections.
+pub async fn serve(
+    host: Arc<Host>,
+    listeners: Vec<TcpListener>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let app = router(AppState::new(host.clone()));
+    let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+    let mut servers = Vec::new();
+    for listener in listeners {
+        let app = app.clone();
+        let mut stop = stop_tx.subscribe();
+        servers.push(tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = stop.recv().await;
+            })
+            .await
+        }));
+    }
+    shutdown.await;
+    tracing::info!("stopping: interrupting running prompts");
+    host.shutdown().await;
+    let _ = stop_tx.send(());
+    for s in servers {
+        // Open WebSockets would hold a graceful shutdown forever; they resume with since=N.
+        let _ = tokio::time::timeout(Duration::from_secs(3), s).await;
+    }
+    tracing::info!("host stopped");
 }
 
 /// The whole API; every route requires the key.
@@ -75,7 +114,7 @@ pub fn router(state: AppState) -> Router {
     // in the first message instead (never in the URL).
     // No auth under /app: the page must load before the phone has a key, and it holds no
     // user data.
-    let app = match &state.ui_dir {
+    let app = match state.host.ui_dir() {
         Some(dir) => Router::new().nest_service(
             "/app",
             tower_http::services::ServeDir::new(dir)

@@ -1,10 +1,9 @@
-use arcbench_engine::Budget;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use shared_protocol::{
-    ApiError, BudgetInfo, BudgetUpdate, CancelResponse, KeyedUsage, Prompt, PromptsResponse,
+    ApiError, BudgetInfo, BudgetUpdate, CancelResponse, Prompt, PromptsResponse,
     SubmitPromptRequest, UsageResponse,
 };
 
@@ -31,12 +30,7 @@ pub(crate) async fn submit(
     Path(id): Path<String>,
     Json(req): Json<SubmitPromptRequest>,
 ) -> Result<(StatusCode, axum::Json<Prompt>), Failure> {
-    let session = id.clone();
-    let (prompt, created) = run(&state, move |e| {
-        e.submit_prompt(&session, &req.text, &req.client_id)
-    })
-    .await?;
-    state.runner.kick(&id);
+    let (prompt, created) = state.host.submit_prompt(&id, req).await?;
     let status = if created {
         StatusCode::ACCEPTED
     } else {
@@ -60,7 +54,7 @@ pub(crate) async fn cancel_prompt(
     State(state): State<AppState>,
     Path((id, prompt)): Path<(String, String)>,
 ) -> Answer<CancelResponse> {
-    let cancelled = state.runner.cancel_prompt(&id, &prompt).await?;
+    let cancelled = state.host.runner().cancel_prompt(&id, &prompt).await?;
     Ok(axum::Json(CancelResponse { cancelled }))
 }
 
@@ -72,41 +66,18 @@ pub(crate) async fn cancel_running(
     let session = id.clone();
     run(&state, move |e| e.session(&session)).await?;
     Ok(axum::Json(CancelResponse {
-        cancelled: state.runner.cancel(&id).await,
+        cancelled: state.host.runner().cancel(&id).await,
     }))
 }
 
 #[utoipa::path(get, path = "/usage", responses((status = 200, body = UsageResponse), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
 pub(crate) async fn usage(State(state): State<AppState>) -> Answer<UsageResponse> {
-    let r = run(&state, |e| e.usage_report()).await?;
-    let keyed = |v: Vec<(String, shared_protocol::Usage)>| {
-        v.into_iter()
-            .map(|(id, usage)| KeyedUsage { id, usage })
-            .collect()
-    };
-    Ok(axum::Json(UsageResponse {
-        budget: budget_info(r.budget, r.today.cost_usd),
-        total: r.total,
-        today: r.today,
-        sessions: keyed(r.sessions),
-        models: keyed(r.models),
-        days: keyed(r.days),
-    }))
-}
-
-fn budget_info(b: Budget, today: f64) -> BudgetInfo {
-    BudgetInfo {
-        session_limit_usd: b.session_limit_usd,
-        daily_limit_usd: b.daily_limit_usd,
-        warning_ratio: arcbench_engine::WARNING_RATIO,
-        today_spent_usd: today,
-    }
+    Ok(axum::Json(state.host.usage().await?))
 }
 
 #[utoipa::path(get, path = "/budget", responses((status = 200, body = BudgetInfo), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
 pub(crate) async fn budget(State(state): State<AppState>) -> Answer<BudgetInfo> {
-    let r = run(&state, |e| e.usage_report()).await?;
-    Ok(axum::Json(budget_info(r.budget, r.today.cost_usd)))
+    Ok(axum::Json(state.host.budget().await?))
 }
 
 /// Changes the limits; prompts held by the old ones run if the new ones allow.
@@ -115,11 +86,5 @@ pub(crate) async fn set_budget(
     State(state): State<AppState>,
     Json(req): Json<BudgetUpdate>,
 ) -> Answer<BudgetInfo> {
-    let b = Budget {
-        session_limit_usd: req.session_limit_usd,
-        daily_limit_usd: req.daily_limit_usd,
-    };
-    run(&state, move |e| e.set_budget(b)).await?;
-    state.runner.kick_all();
-    budget(State(state)).await
+    Ok(axum::Json(state.host.set_budget(req).await?))
 }

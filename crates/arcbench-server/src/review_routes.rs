@@ -56,12 +56,7 @@ pub(crate) async fn revise(
     Path(id): Path<String>,
     Json(req): Json<ReviseRequest>,
 ) -> Result<(StatusCode, axum::Json<Prompt>), Failure> {
-    let session = id.clone();
-    let (prompt, created) = run(&state, move |e| {
-        e.submit_revision(&session, &req.client_id, req.text.as_deref())
-    })
-    .await?;
-    state.runner.kick(&id);
+    let (prompt, created) = state.host.submit_revision(&id, req).await?;
     Ok((
         if created {
             StatusCode::ACCEPTED

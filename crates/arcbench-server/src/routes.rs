@@ -33,34 +33,17 @@ pub fn api() -> Router<AppState> {
         .merge(crate::review_routes::api())
 }
 
-/// Runs one engine operation on the blocking pool: git and SQLite block.
+/// Runs one engine operation of the host (on the blocking pool: git and SQLite block).
 pub(crate) async fn run<T: Send + 'static>(
     state: &AppState,
     op: impl FnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
 ) -> Result<T, Failure> {
-    let engine = state.engine.clone();
-    tokio::task::spawn_blocking(move || op(&engine))
-        .await
-        .map_err(|e| Failure::new(ErrorCode::Internal, format!("operation panicked: {e}")))?
-        .map_err(Failure::from)
+    Ok(state.host.run(op).await?)
 }
 
 #[utoipa::path(get, path = "/status", responses((status = 200, body = Status), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
 pub(crate) async fn status(State(state): State<AppState>) -> Answer<Status> {
-    let sessions = run(&state, |e| e.sessions()).await?;
-    Ok(axum::Json(Status {
-        name: "arcbench".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        demo: state.demo,
-        repos: state
-            .engine
-            .repos()
-            .iter()
-            .map(|r| r.name.clone())
-            .collect(),
-        agent: state.agent.clone(),
-        sessions_active: sessions.len() as u32,
-    }))
+    Ok(axum::Json(state.host.status().await?))
 }
 
 #[utoipa::path(post, path = "/sessions", request_body = CreateSessionRequest, responses((status = 201, body = Session), (status = 400, body = ApiError, description = "bad input"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
@@ -207,9 +190,6 @@ pub(crate) async fn events(
             )
         })?,
     };
-    let events = run(&state, move |e| {
-        Ok(e.store().tx(|tx| tx.events_since(since, 10_000))?)
-    })
-    .await?;
+    let events = state.host.events(since).await?;
     Ok(axum::Json(EventsResponse { events }))
 }

@@ -1,12 +1,11 @@
-//! `WS /ws?since=N`: replay of every event after N, then live events, each exactly once.
-//!
-//! Order of work: subscribe to live events first, then read the log, then forward live events
-//! whose seq is past the last one sent. Anything committed between the two is in the log or in
-//! the subscription (or both, and deduplicated), never in neither.
+//! `WS /ws?since=N`: replay of every event after N, then live events, each exactly once (the
+//! host's [`arcbench_host::EventFeed`] does subscribe-then-replay); this module adds only what a
+//! socket needs: auth, limits, pings and close codes.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use arcbench_host::FeedEnd;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -14,7 +13,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shared_protocol::{ErrorCode, Event};
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::{bearer, check_token};
 use crate::limits::{origin_allowed, PendingSlot};
@@ -35,7 +33,6 @@ pub const AUTH_WAIT: Duration = Duration::from_secs(5);
 /// A client that does not take an event within this long is dropped (it resumes with since).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(20);
-const REPLAY_PAGE: u32 = 1000;
 
 #[derive(Deserialize)]
 struct AuthMessage {
@@ -124,43 +121,22 @@ async fn serve(
             return close(&mut socket, code, reason).await;
         }
     }
-    let mut live = state.engine.subscribe();
-    let mut last = since;
-    loop {
-        let engine = state.engine.clone();
-        let page = match tokio::task::spawn_blocking(move || engine.events_since(last, REPLAY_PAGE))
-            .await
-        {
-            Ok(Ok(page)) => page,
-            _ => return close(&mut socket, 1011, "cannot read the event log").await,
-        };
-        let done = page.len() < REPLAY_PAGE as usize;
-        for e in &page {
-            if send_event(&mut socket, e).await.is_err() {
-                return;
-            }
-            last = e.seq;
-        }
-        if done {
-            break;
-        }
-    }
+    let mut feed = state.host.feed(since);
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     loop {
         tokio::select! {
-            got = live.recv() => match got {
-                Ok(e) if e.seq <= last => {}
+            got = feed.next() => match got {
                 Ok(e) => {
                     if send_event(&mut socket, &e).await.is_err() {
                         return;
                     }
-                    last = e.seq;
                 }
-                Err(RecvError::Lagged(_)) => {
+                Err(FeedEnd::Behind { last }) => {
                     return close(&mut socket, CLOSE_RESUME, &format!("too slow; resume with since={last}")).await;
                 }
-                Err(RecvError::Closed) => return close(&mut socket, 1001, "host shutting down").await,
+                Err(FeedEnd::Closed) => return close(&mut socket, 1001, "host shutting down").await,
+                Err(FeedEnd::Failed(_)) => return close(&mut socket, 1011, "cannot read the event log").await,
             },
             msg = socket.recv() => match msg {
                 None | Some(Ok(Message::Close(_))) => return,

@@ -1,15 +1,13 @@
 #![allow(dead_code)]
-//! A host state for tests: a real engine on a fixture repository and a runner without an agent
-//! (these tests are about HTTP and WebSocket, not Aider).
+//! A host for tests: a real engine on a fixture repository and no agent (these tests are about
+//! HTTP and WebSocket, not Aider).
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use arcbench_engine::runner::{Runner, RunnerConfig};
-use arcbench_engine::{Engine, EngineConfig};
+use arcbench_engine::Engine;
 use arcbench_fixtures::TestRepo;
+use arcbench_host::{Host, HostConfig};
 use arcbench_server::AppState;
-use shared_protocol::AgentStatus;
 
 pub struct TestState {
     pub state: AppState,
@@ -17,37 +15,17 @@ pub struct TestState {
     pub data: tempfile::TempDir,
 }
 
-/// `event_buffer` 0 keeps the engine's default.
+/// `event_buffer` 0 keeps the engine's default. The API key is `key`.
 pub async fn test_state(repo: &TestRepo, key: &str, event_buffer: usize) -> TestState {
     let data = tempfile::tempdir().unwrap();
-    let engine = Arc::new(
-        Engine::open(EngineConfig {
-            data_dir: data.path().into(),
-            repos: vec![repo.path.clone()],
-            event_buffer,
-            ..Default::default()
-        })
-        .unwrap(),
-    );
-    let runner = Runner::start(
-        engine.clone(),
-        RunnerConfig {
-            agent: Err("no agent in this test".into()),
-            idle_timeout: Duration::from_secs(60),
-            max_agents: 3,
-        },
-    )
-    .await
-    .unwrap();
-    let agent = AgentStatus {
-        kind: "aider".into(),
-        available: false,
-        version: None,
-    };
-    let state = AppState::new(engine.clone(), runner, key, agent);
+    std::fs::write(data.path().join("api-key"), key).unwrap();
+    let mut config = HostConfig::new(data.path().into(), vec![repo.path.clone()]);
+    config.python = Some("/nonexistent/python".into());
+    config.event_buffer = event_buffer;
+    let host = Arc::new(Host::start(config).await.unwrap());
     TestState {
-        state,
-        engine,
+        engine: host.engine().clone(),
+        state: AppState::new(host),
         data,
     }
 }

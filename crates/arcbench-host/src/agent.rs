@@ -27,7 +27,7 @@ pub fn pick_python(named: Option<&Path>, data_dir: &Path) -> Result<PathBuf, Str
     }
     let candidates = [
         managed_venv(data_dir),
-        managed_venv(&crate::default_data_dir()),
+        managed_venv(&crate::paths::default_data_dir()),
     ];
     candidates
         .iter()

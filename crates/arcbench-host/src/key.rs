@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeySource {
     Env,
     Stored,

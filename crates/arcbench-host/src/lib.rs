@@ -1,0 +1,272 @@
+//! One ArcBench host for every shell. `arcbench serve`, the desktop app and any later shell turn
+//! what they were told into a [`Settings`], [`resolve`] it into a [`HostConfig`] (every rule and
+//! default applied once, here) and [`Host::start`] it. The host owns the engine, the runner, the
+//! API key and the agent's set-up; transports (axum routes, Tauri commands) are thin adapters
+//! over its operations and know nothing of each other. No axum, no Tauri here.
+
+pub mod agent;
+pub mod config;
+mod demo;
+mod feed;
+pub mod key;
+pub mod paths;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arcbench_engine::runner::{Runner, RunnerConfig};
+use arcbench_engine::{Budget, Engine, EngineConfig, EngineError};
+use shared_protocol::{
+    AgentStatus, BudgetInfo, BudgetUpdate, Event, KeyedUsage, Prompt, ReviseRequest, Status,
+    SubmitPromptRequest, UsageResponse,
+};
+
+pub use config::{resolve, HostConfig, Settings};
+pub use feed::{EventFeed, FeedEnd};
+pub use key::KeySource;
+
+/// Events one `/events` answer carries at most; a client pages on with `since`.
+pub const EVENTS_PAGE: u32 = 10_000;
+
+/// Why a host could not start. Each says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("{0}")]
+    Config(String),
+    #[error("data dir {}: {source}", path.display())]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("API key: {0}")]
+    Key(std::io::Error),
+    #[error("demo mode: {0}")]
+    Demo(std::io::Error),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+pub struct Host {
+    config: HostConfig,
+    engine: Arc<Engine>,
+    runner: Arc<Runner>,
+    key: String,
+    key_source: KeySource,
+    agent: AgentStatus,
+    ui_dir: Option<PathBuf>,
+    /// The demo's local stand-in for the Claude API, alive as long as the host.
+    demo: Option<fake_claude::FakeClaude>,
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f)
+        .await
+        .expect("host operation panicked")
+}
+
+impl Host {
+    /// Opens the data dir's engine (sweeping orphans), loads or makes the key, prepares the
+    /// agent (or says why it cannot run) and starts the runner. Nothing listens yet: that is the
+    /// transport's part.
+    pub async fn start(config: HostConfig) -> Result<Host, HostError> {
+        let engine_config = EngineConfig {
+            data_dir: config.data_dir.clone(),
+            repos: config.repos.clone(),
+            budget: config.budget,
+            pricing: config.pricing.clone(),
+            event_buffer: config.event_buffer,
+        };
+        let engine = Arc::new(blocking(move || Engine::open(engine_config)).await?);
+        let (key, key_source) = key::load_or_create(&config.data_dir).map_err(HostError::Key)?;
+        let demo = if config.demo {
+            let fake = demo::start().await.map_err(HostError::Demo)?;
+            tracing::warn!(
+                "DEMO MODE: answers are scripted by a local stand-in; no Claude API call is made"
+            );
+            Some(fake)
+        } else {
+            None
+        };
+        let choice = agent::AgentChoice {
+            python: config.python.clone(),
+            model: config.model.clone(),
+            weak_model: Some(config.weak_model.clone()),
+            api_base: match &demo {
+                Some(f) => f.base_url(),
+                None => std::env::var("ANTHROPIC_BASE_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or_else(|| config::DEFAULT_API_BASE.to_owned()),
+            },
+            api_key: if demo.is_some() {
+                Some("demo-mode".into())
+            } else {
+                std::env::var("ANTHROPIC_API_KEY").ok()
+            },
+        };
+        let (agent_config, agent) = agent::prepare(choice, &config.data_dir).await;
+        if let Err(reason) = &agent_config {
+            tracing::warn!(%reason, "the agent is not available; review works, prompts will fail until fixed");
+        }
+        let runner = Runner::start(
+            engine.clone(),
+            RunnerConfig {
+                agent: agent_config,
+                idle_timeout: config.idle_timeout,
+                max_agents: config.max_agents,
+            },
+        )
+        .await?;
+        let ui_dir = paths::find_ui_dir(config.ui_dir.as_deref());
+        if ui_dir.is_none() {
+            tracing::warn!(
+                "no built web UI found; /app/ will say so (build src-ui, or pass --ui-dir)"
+            );
+        }
+        Ok(Host {
+            config,
+            engine,
+            runner,
+            key,
+            key_source,
+            agent,
+            ui_dir,
+            demo,
+        })
+    }
+
+    pub fn config(&self) -> &HostConfig {
+        &self.config
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    pub fn runner(&self) -> &Arc<Runner> {
+        &self.runner
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.key
+    }
+
+    /// Where the key came from (a generated one is shown once, so the user can pair).
+    pub fn key_source(&self) -> KeySource {
+        self.key_source
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.demo.is_some()
+    }
+
+    pub fn ui_dir(&self) -> Option<&std::path::Path> {
+        self.ui_dir.as_deref()
+    }
+
+    /// Runs one engine operation on the blocking pool: git and SQLite block.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
+    ) -> Result<T, EngineError> {
+        let engine = self.engine.clone();
+        blocking(move || op(&engine)).await
+    }
+
+    pub async fn status(&self) -> Result<Status, EngineError> {
+        let sessions = self.run(|e| e.sessions()).await?;
+        Ok(Status {
+            name: "arcbench".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            demo: self.is_demo(),
+            repos: self.engine.repos().iter().map(|r| r.name.clone()).collect(),
+            agent: self.agent.clone(),
+            sessions_active: sessions.len() as u32,
+        })
+    }
+
+    /// Queues a prompt (exactly once per `client_id`) and makes sure it will run.
+    pub async fn submit_prompt(
+        &self,
+        session: &str,
+        req: SubmitPromptRequest,
+    ) -> Result<(Prompt, bool), EngineError> {
+        let s = session.to_owned();
+        let queued = self
+            .run(move |e| e.submit_prompt(&s, &req.text, &req.client_id))
+            .await?;
+        self.runner.kick(session);
+        Ok(queued)
+    }
+
+    /// Queues the revision built from the session's review notes and makes sure it will run.
+    pub async fn submit_revision(
+        &self,
+        session: &str,
+        req: ReviseRequest,
+    ) -> Result<(Prompt, bool), EngineError> {
+        let s = session.to_owned();
+        let queued = self
+            .run(move |e| e.submit_revision(&s, &req.client_id, req.text.as_deref()))
+            .await?;
+        self.runner.kick(session);
+        Ok(queued)
+    }
+
+    pub async fn usage(&self) -> Result<UsageResponse, EngineError> {
+        let r = self.run(|e| e.usage_report()).await?;
+        let keyed = |v: Vec<(String, shared_protocol::Usage)>| {
+            v.into_iter()
+                .map(|(id, usage)| KeyedUsage { id, usage })
+                .collect()
+        };
+        Ok(UsageResponse {
+            budget: budget_info(r.budget, r.today.cost_usd),
+            total: r.total,
+            today: r.today,
+            sessions: keyed(r.sessions),
+            models: keyed(r.models),
+            days: keyed(r.days),
+        })
+    }
+
+    pub async fn budget(&self) -> Result<BudgetInfo, EngineError> {
+        Ok(self.usage().await?.budget)
+    }
+
+    /// Changes the limits; prompts held by the old ones run if the new ones allow.
+    pub async fn set_budget(&self, update: BudgetUpdate) -> Result<BudgetInfo, EngineError> {
+        let b = Budget {
+            session_limit_usd: update.session_limit_usd,
+            daily_limit_usd: update.daily_limit_usd,
+        };
+        self.run(move |e| e.set_budget(b)).await?;
+        self.runner.kick_all();
+        self.budget().await
+    }
+
+    /// Persisted events with seq > `since`, at most [`EVENTS_PAGE`].
+    pub async fn events(&self, since: u64) -> Result<Vec<Event>, EngineError> {
+        self.run(move |e| e.events_since(since, EVENTS_PAGE)).await
+    }
+
+    /// Every event after `since`, then live ones, each once: subscribed before the log is read,
+    /// so nothing falls between.
+    pub fn feed(&self, since: u64) -> EventFeed {
+        EventFeed::new(self.engine.clone(), since)
+    }
+
+    /// Interrupts running prompts (recorded `interrupted`) and stops the agents.
+    pub async fn shutdown(&self) {
+        self.runner.shutdown().await;
+    }
+}
+
+fn budget_info(b: Budget, today: f64) -> BudgetInfo {
+    BudgetInfo {
+        session_limit_usd: b.session_limit_usd,
+        daily_limit_usd: b.daily_limit_usd,
+        warning_ratio: arcbench_engine::WARNING_RATIO,
+        today_spent_usd: today,
+    }
+}
