@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 pub use auth::{proof, CHALLENGE_HEADER, PROOF_HEADER};
 pub use error::Failure;
 pub use limits::HostAllowlist;
-pub use openapi::ApiDoc;
+pub use openapi::{document as openapi_document, ApiDoc};
 pub use ws::{CLOSE_RATE_LIMITED, CLOSE_RESUME, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, MAX_INBOUND};
 
 /// The host and what only HTTP needs: the limits that protect it from hostile clients.
@@ -104,7 +104,9 @@ pub async fn serve(
 
 /// The whole API; every route requires the key.
 pub fn router(state: AppState) -> Router {
-    let keyed = routes::api()
+    let (api, _) = routes::api().split_for_parts();
+    let keyed = api
+        .route("/openapi.json", axum::routing::get(openapi::openapi_json))
         .fallback(|| async { Failure::not_found("no such route") })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -1,7 +1,5 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use shared_protocol::{
     ApiError, BudgetInfo, BudgetUpdate, CancelResponse, Prompt, PromptsResponse,
     SubmitPromptRequest, UsageResponse,
@@ -10,18 +8,6 @@ use shared_protocol::{
 use crate::json::Json;
 use crate::routes::{run, Answer};
 use crate::{AppState, Failure};
-
-pub fn api() -> Router<AppState> {
-    Router::new()
-        .route("/sessions/{id}/prompts", post(submit).get(list))
-        .route(
-            "/sessions/{id}/prompts/{prompt}/cancel",
-            post(cancel_prompt),
-        )
-        .route("/sessions/{id}/cancel", post(cancel_running))
-        .route("/usage", get(usage))
-        .route("/budget", get(budget).put(set_budget))
-}
 
 /// 202 for a new prompt, 200 for a `client_id` seen before (same prompt, never run twice).
 #[utoipa::path(post, path = "/sessions/{id}/prompts", params(("id" = String, Path, description = "session id")), request_body = SubmitPromptRequest, responses((status = 202, body = Prompt, description = "queued"), (status = 200, body = Prompt, description = "this client_id was seen before: the same prompt"), (status = 400, body = ApiError, description = "bad input"), (status = 402, body = ApiError, description = "budget_exceeded"), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]

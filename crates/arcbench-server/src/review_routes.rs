@@ -2,8 +2,6 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use shared_protocol::{
     ApiError, CommentRequest, HistoryResponse, NoteResponse, Prompt, ReviseRequest, RevisionPreview,
 };
@@ -11,13 +9,6 @@ use shared_protocol::{
 use crate::json::Json;
 use crate::routes::{run, Answer};
 use crate::{AppState, Failure};
-
-pub fn api() -> Router<AppState> {
-    Router::new()
-        .route("/sessions/{id}/comments", post(comment))
-        .route("/sessions/{id}/revise", get(preview).post(revise))
-        .route("/sessions/{id}/history", get(history))
-}
 
 #[utoipa::path(post, path = "/sessions/{id}/comments", params(("id" = String, Path)), request_body = CommentRequest,
     responses((status = 201, body = NoteResponse), (status = 400, body = ApiError), (status = 404, body = ApiError),

@@ -3,34 +3,42 @@ use std::collections::HashMap;
 use arcbench_engine::{CreateSession, Engine, EngineError};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use shared_protocol::{
     ApiError, ApplyRequest, CommitResponse, CreateSessionRequest, DeletedResponse, Diff, ErrorCode,
     EventsResponse, HunkIdsRequest, Session, SessionDetail, SessionsResponse, Status,
 };
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::json::{Json, OptionalJson};
-use crate::{AppState, Failure};
+use crate::{prompt_routes, review_routes, AppState, Failure};
 
 pub(crate) type Answer<T> = Result<axum::Json<T>, Failure>;
 
-pub fn api() -> Router<AppState> {
-    Router::new()
-        .route("/status", get(status))
-        .route("/sessions", post(create_session).get(list_sessions))
-        .route("/sessions/{id}", get(session_detail).delete(delete_session))
-        .route("/sessions/{id}/diff", get(diff))
-        .route("/sessions/{id}/hunks/approve", post(approve))
-        .route("/sessions/{id}/hunks/reject", post(reject_hunks))
-        .route("/sessions/{id}/apply", post(apply))
-        .route("/sessions/{id}/reject", post(reject_all))
-        .route("/sessions/{id}/undo", post(undo))
-        .route("/sessions/{id}/merge", post(merge))
-        .route("/events", get(events))
-        .route("/openapi.json", get(crate::openapi::openapi_json))
-        .merge(crate::prompt_routes::api())
-        .merge(crate::review_routes::api())
+/// Every API route, listed once: the router and the OpenAPI document both come from this list
+/// (so a route cannot exist undocumented, and the route-walk test walks the document).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(status))
+        .routes(routes!(create_session, list_sessions))
+        .routes(routes!(session_detail, delete_session))
+        .routes(routes!(diff))
+        .routes(routes!(approve))
+        .routes(routes!(reject_hunks))
+        .routes(routes!(apply))
+        .routes(routes!(reject_all))
+        .routes(routes!(undo))
+        .routes(routes!(merge))
+        .routes(routes!(events))
+        .routes(routes!(prompt_routes::submit, prompt_routes::list))
+        .routes(routes!(prompt_routes::cancel_prompt))
+        .routes(routes!(prompt_routes::cancel_running))
+        .routes(routes!(prompt_routes::usage))
+        .routes(routes!(prompt_routes::budget, prompt_routes::set_budget))
+        .routes(routes!(review_routes::comment))
+        .routes(routes!(review_routes::preview, review_routes::revise))
+        .routes(routes!(review_routes::history))
 }
 
 /// Runs one engine operation of the host (on the blocking pool: git and SQLite block).
