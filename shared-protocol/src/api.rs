@@ -137,9 +137,10 @@ pub struct UsageResponse {
     pub budget: BudgetInfo,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, Type)]
+/// The spending limits: the body of `PUT /budget`, and what the host stores and enforces.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, Type)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct BudgetUpdate {
+pub struct Budget {
     /// USD; `null` for no limit.
     pub session_limit_usd: Option<f64>,
     pub daily_limit_usd: Option<f64>,

@@ -24,7 +24,7 @@ fn types() -> Types {
         .register::<PromptsResponse>()
         .register::<CancelResponse>()
         .register::<UsageResponse>()
-        .register::<BudgetUpdate>()
+        .register::<Budget>()
         .register::<Event>()
         .register::<EventsResponse>()
         .register::<CommentRequest>()

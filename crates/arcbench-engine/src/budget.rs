@@ -3,8 +3,7 @@
 
 use arcbench_agent::RawUsage;
 use arcbench_store::{now, today, UsageGroup, UsageRow};
-use serde::{Deserialize, Serialize};
-use shared_protocol::{BudgetScope, EventBody, Usage};
+use shared_protocol::{Budget, BudgetInfo, BudgetScope, EventBody, KeyedUsage, UsageResponse};
 
 use crate::{Engine, EngineError, Result};
 
@@ -12,37 +11,19 @@ use crate::{Engine, EngineError, Result};
 pub const WARNING_RATIO: f64 = 0.8;
 const SETTING: &str = "budget";
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Budget {
-    pub session_limit_usd: Option<f64>,
-    pub daily_limit_usd: Option<f64>,
-}
-
-impl Budget {
-    fn check(&self) -> Result<()> {
-        for (name, v) in [
-            ("session_limit_usd", self.session_limit_usd),
-            ("daily_limit_usd", self.daily_limit_usd),
-        ] {
-            if v.is_some_and(|v| !v.is_finite() || v <= 0.0) {
-                return Err(EngineError::BadRequest(format!(
-                    "{name} must be a positive number of USD or null"
-                )));
-            }
+/// Limits are positive amounts of USD, or none.
+fn check(b: &Budget) -> Result<()> {
+    for (name, v) in [
+        ("session_limit_usd", b.session_limit_usd),
+        ("daily_limit_usd", b.daily_limit_usd),
+    ] {
+        if v.is_some_and(|v| !v.is_finite() || v <= 0.0) {
+            return Err(EngineError::BadRequest(format!(
+                "{name} must be a positive number of USD or null"
+            )));
         }
-        Ok(())
     }
-}
-
-/// Usage grouped for `GET /usage`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UsageReport {
-    pub total: Usage,
-    pub today: Usage,
-    pub sessions: Vec<(String, Usage)>,
-    pub models: Vec<(String, Usage)>,
-    pub days: Vec<(String, Usage)>,
-    pub budget: Budget,
+    Ok(())
 }
 
 impl Engine {
@@ -55,7 +36,7 @@ impl Engine {
     }
 
     pub fn set_budget(&self, budget: Budget) -> Result<Budget> {
-        budget.check()?;
+        check(&budget)?;
         let json = serde_json::to_string(&budget).expect("budget serializes");
         self.store.tx(|tx| tx.set_setting(SETTING, Some(&json)))?;
         Ok(budget)
@@ -172,16 +153,28 @@ impl Engine {
         self.record_usage(&row.session_id, Some(prompt_id), raw)
     }
 
-    pub fn usage_report(&self) -> Result<UsageReport> {
+    /// Usage grouped every way `GET /usage` shows it, with the limits in force.
+    pub fn usage_report(&self) -> Result<UsageResponse> {
         let budget = self.budget()?;
+        let keyed = |v: Vec<(String, shared_protocol::Usage)>| {
+            v.into_iter()
+                .map(|(id, usage)| KeyedUsage { id, usage })
+                .collect()
+        };
         self.store.tx(|tx| {
-            Ok::<_, EngineError>(UsageReport {
+            let today = tx.usage_of_day(&today())?;
+            Ok::<_, EngineError>(UsageResponse {
+                budget: BudgetInfo {
+                    session_limit_usd: budget.session_limit_usd,
+                    daily_limit_usd: budget.daily_limit_usd,
+                    warning_ratio: WARNING_RATIO,
+                    today_spent_usd: today.cost_usd,
+                },
                 total: tx.usage_total()?,
-                today: tx.usage_of_day(&today())?,
-                sessions: tx.usage_by(UsageGroup::Session)?,
-                models: tx.usage_by(UsageGroup::Model)?,
-                days: tx.usage_by(UsageGroup::Day)?,
-                budget,
+                today,
+                sessions: keyed(tx.usage_by(UsageGroup::Session)?),
+                models: keyed(tx.usage_by(UsageGroup::Model)?),
+                days: keyed(tx.usage_by(UsageGroup::Day)?),
             })
         })
     }

@@ -19,13 +19,14 @@ use arcbench_store::Store;
 use shared_protocol::Event;
 use tokio::sync::broadcast;
 
-pub use budget::{Budget, UsageReport, WARNING_RATIO};
+pub use budget::WARNING_RATIO;
 pub use error::EngineError;
 pub use pricing::{Price, Pricing};
 pub use prompts::outside_worktree;
 pub use repos::RepoEntry;
 pub use revise::revision_text;
-pub use sessions::CreateSession;
+/// The engine speaks the wire types: one type per concept, shared with every client.
+pub use shared_protocol::{Budget, CreateSessionRequest};
 
 pub type Result<T> = std::result::Result<T, EngineError>;
 

@@ -5,23 +5,16 @@ use std::path::{Path, PathBuf};
 
 use arcbench_git::{repo, worktree, Repository};
 use arcbench_store::{now, SessionRow};
-use shared_protocol::{CommitInfo, EventBody, PromptState, Session, SessionState};
+use shared_protocol::{
+    CommitInfo, CreateSessionRequest, EventBody, PromptState, Session, SessionState,
+};
 
 use crate::{repos, Engine, EngineError, Result};
-
-#[derive(Debug, Clone, Default)]
-pub struct CreateSession {
-    /// Repo name or path; default: the first configured repo.
-    pub repo: Option<String>,
-    /// Branch, tag or commit; default: the checked-out branch.
-    pub base: Option<String>,
-    pub title: Option<String>,
-}
 
 const MAX_TITLE: usize = 200;
 
 impl Engine {
-    pub fn create_session(&self, req: CreateSession) -> Result<Session> {
+    pub fn create_session(&self, req: CreateSessionRequest) -> Result<Session> {
         let title = req.title.unwrap_or_default().trim().to_owned();
         if title.chars().count() > MAX_TITLE {
             return Err(EngineError::BadRequest(format!(

@@ -119,7 +119,7 @@ fn merging_into_a_branch_not_checked_out_moves_only_the_ref() {
     let h = host(&repo);
     let s = h
         .engine
-        .create_session(arcbench_engine::CreateSession {
+        .create_session(arcbench_engine::CreateSessionRequest {
             base: Some("dev".into()),
             ..Default::default()
         })

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use arcbench_agent::aider::{install_bridge, AiderConfig};
 use arcbench_engine::runner::{Runner, RunnerConfig};
-use arcbench_engine::{Budget, CreateSession, Engine, EngineConfig};
+use arcbench_engine::{Budget, CreateSessionRequest, Engine, EngineConfig};
 use fake_claude::{FakeClaude, Reply, TextReply, Usage as FakeUsage};
 use shared_protocol::{ErrorCode, EventBody, HunkState, PromptState};
 use support::*;
@@ -62,7 +62,10 @@ async fn rig_with(idle_timeout: Duration, max_agents: usize) -> Rig {
     )
     .await
     .unwrap();
-    let session = engine.create_session(CreateSession::default()).unwrap().id;
+    let session = engine
+        .create_session(CreateSessionRequest::default())
+        .unwrap()
+        .id;
     Rig {
         repo,
         claude,
@@ -218,7 +221,10 @@ async fn the_same_client_id_runs_once_even_when_sent_concurrently() {
     );
     assert_eq!(r.claude.requests().len(), 1);
     assert_eq!(r.engine.prompts(&r.session).unwrap().len(), 1);
-    let other = r.engine.create_session(CreateSession::default()).unwrap();
+    let other = r
+        .engine
+        .create_session(CreateSessionRequest::default())
+        .unwrap();
     let err = r
         .engine
         .submit_prompt(&other.id, "hello", "same-id")
@@ -426,7 +432,9 @@ async fn without_an_agent_prompts_fail_with_the_reason() {
     )
     .await
     .unwrap();
-    let s = engine.create_session(CreateSession::default()).unwrap();
+    let s = engine
+        .create_session(CreateSessionRequest::default())
+        .unwrap();
     let (p, _) = engine.submit_prompt(&s.id, "hi", "n-1").unwrap();
     runner.kick(&s.id);
     let (state, reason) = finished(&engine, &p.id).await;
@@ -467,7 +475,7 @@ fn held_reason(engine: &Engine, prompt_id: &str) -> Option<String> {
             EventBody::PromptUpdated { prompt } if prompt.id == prompt_id => prompt.reason,
             _ => None,
         })
-        .last()
+        .next_back()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -475,7 +483,7 @@ async fn beyond_max_agents_a_session_waits_visibly_then_takes_an_idle_agents_slo
     let r = rig_with(Duration::from_secs(600), 1).await;
     let other = r
         .engine
-        .create_session(CreateSession::default())
+        .create_session(CreateSessionRequest::default())
         .unwrap()
         .id;
     // The first session's reply is slow, so its agent is busy when the second asks for one.

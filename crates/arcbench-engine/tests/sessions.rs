@@ -1,6 +1,6 @@
 mod support;
 
-use arcbench_engine::{CreateSession, Engine, EngineConfig};
+use arcbench_engine::{CreateSessionRequest, Engine, EngineConfig};
 use shared_protocol::{ErrorCode, SessionState};
 use support::*;
 
@@ -46,7 +46,7 @@ fn create_from_tag_or_commit_has_no_base_branch() {
     let h = host(&repo);
     let s = h
         .engine
-        .create_session(CreateSession {
+        .create_session(CreateSessionRequest {
             base: Some("v1".into()),
             ..Default::default()
         })
@@ -55,7 +55,7 @@ fn create_from_tag_or_commit_has_no_base_branch() {
     assert_eq!(s.base_branch, None);
     let s2 = h
         .engine
-        .create_session(CreateSession {
+        .create_session(CreateSessionRequest {
             base: Some(first[..10].into()),
             title: Some(" Fix ".into()),
             ..Default::default()
@@ -79,7 +79,7 @@ fn bad_base_refs_are_typed_errors_and_leave_nothing() {
     for base in ["nope", "", "--all", "HEAD~99"] {
         let err = h
             .engine
-            .create_session(CreateSession {
+            .create_session(CreateSessionRequest {
                 base: Some(base.into()),
                 ..Default::default()
             })
@@ -88,7 +88,7 @@ fn bad_base_refs_are_typed_errors_and_leave_nothing() {
     }
     let err = h
         .engine
-        .create_session(CreateSession {
+        .create_session(CreateSessionRequest {
             repo: Some("other".into()),
             ..Default::default()
         })
@@ -112,14 +112,14 @@ fn detached_head_needs_an_explicit_base() {
     let h = host(&repo);
     let err = h
         .engine
-        .create_session(CreateSession::default())
+        .create_session(CreateSessionRequest::default())
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::BadRequest);
     assert!(err.to_string().contains("detached"), "{err}");
     assert_eq!(session_branches(&repo), "");
     let s = h
         .engine
-        .create_session(CreateSession {
+        .create_session(CreateSessionRequest {
             base: Some("main".into()),
             ..Default::default()
         })
@@ -283,7 +283,7 @@ fn a_create_that_fails_after_making_the_branch_leaves_nothing() {
     std::fs::write(repo.path.join(".git/worktrees"), "in the way").unwrap();
     let err = h
         .engine
-        .create_session(CreateSession::default())
+        .create_session(CreateSessionRequest::default())
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Internal, "{err}");
     std::fs::remove_file(repo.path.join(".git/worktrees")).unwrap();

@@ -21,7 +21,9 @@ pub const MIN_KEY_BITS: f64 = 128.0;
 /// made of the character classes it uses. Keys with few distinct characters ("aaaa…") get the
 /// bits of those characters only.
 pub fn key_bits(key: &str) -> f64 {
-    let classes: [(fn(char) -> bool, f64); 3] = [
+    /// A character class and how many characters it has.
+    type Class = (fn(char) -> bool, f64);
+    let classes: [Class; 3] = [
         (|c| c.is_ascii_digit(), 10.0),
         (|c| c.is_ascii_lowercase(), 26.0),
         (|c| c.is_ascii_uppercase(), 26.0),

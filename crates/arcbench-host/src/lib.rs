@@ -15,10 +15,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arcbench_engine::runner::{Runner, RunnerConfig};
-use arcbench_engine::{Budget, Engine, EngineConfig, EngineError};
+use arcbench_engine::{Engine, EngineConfig, EngineError};
 use shared_protocol::{
-    AgentStatus, BudgetInfo, BudgetUpdate, Event, KeyedUsage, Prompt, ReviseRequest, Status,
-    SubmitPromptRequest, UsageResponse,
+    AgentStatus, Budget, BudgetInfo, Event, Prompt, ReviseRequest, Status, SubmitPromptRequest,
+    UsageResponse,
 };
 
 pub use config::{resolve, HostConfig, Settings};
@@ -214,20 +214,7 @@ impl Host {
     }
 
     pub async fn usage(&self) -> Result<UsageResponse, EngineError> {
-        let r = self.run(|e| e.usage_report()).await?;
-        let keyed = |v: Vec<(String, shared_protocol::Usage)>| {
-            v.into_iter()
-                .map(|(id, usage)| KeyedUsage { id, usage })
-                .collect()
-        };
-        Ok(UsageResponse {
-            budget: budget_info(r.budget, r.today.cost_usd),
-            total: r.total,
-            today: r.today,
-            sessions: keyed(r.sessions),
-            models: keyed(r.models),
-            days: keyed(r.days),
-        })
+        self.run(|e| e.usage_report()).await
     }
 
     pub async fn budget(&self) -> Result<BudgetInfo, EngineError> {
@@ -235,12 +222,8 @@ impl Host {
     }
 
     /// Changes the limits; prompts held by the old ones run if the new ones allow.
-    pub async fn set_budget(&self, update: BudgetUpdate) -> Result<BudgetInfo, EngineError> {
-        let b = Budget {
-            session_limit_usd: update.session_limit_usd,
-            daily_limit_usd: update.daily_limit_usd,
-        };
-        self.run(move |e| e.set_budget(b)).await?;
+    pub async fn set_budget(&self, budget: Budget) -> Result<BudgetInfo, EngineError> {
+        self.run(move |e| e.set_budget(budget)).await?;
         self.runner.kick_all();
         self.budget().await
     }
@@ -259,14 +242,5 @@ impl Host {
     /// Interrupts running prompts (recorded `interrupted`) and stops the agents.
     pub async fn shutdown(&self) {
         self.runner.shutdown().await;
-    }
-}
-
-fn budget_info(b: Budget, today: f64) -> BudgetInfo {
-    BudgetInfo {
-        session_limit_usd: b.session_limit_usd,
-        daily_limit_usd: b.daily_limit_usd,
-        warning_ratio: arcbench_engine::WARNING_RATIO,
-        today_spent_usd: today,
     }
 }

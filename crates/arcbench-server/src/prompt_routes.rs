@@ -1,8 +1,8 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use shared_protocol::{
-    ApiError, BudgetInfo, BudgetUpdate, CancelResponse, Prompt, PromptsResponse,
-    SubmitPromptRequest, UsageResponse,
+    ApiError, Budget, BudgetInfo, CancelResponse, Prompt, PromptsResponse, SubmitPromptRequest,
+    UsageResponse,
 };
 
 use crate::json::Json;
@@ -67,10 +67,10 @@ pub(crate) async fn budget(State(state): State<AppState>) -> Answer<BudgetInfo> 
 }
 
 /// Changes the limits; prompts held by the old ones run if the new ones allow.
-#[utoipa::path(put, path = "/budget", request_body = BudgetUpdate, responses((status = 200, body = BudgetInfo), (status = 400, body = ApiError, description = "bad input"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/budget", request_body = Budget, responses((status = 200, body = BudgetInfo), (status = 400, body = ApiError, description = "bad input"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
 pub(crate) async fn set_budget(
     State(state): State<AppState>,
-    Json(req): Json<BudgetUpdate>,
+    Json(req): Json<Budget>,
 ) -> Answer<BudgetInfo> {
     Ok(axum::Json(state.host.set_budget(req).await?))
 }

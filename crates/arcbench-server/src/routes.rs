@@ -1,11 +1,11 @@
 use std::collections::HashMap;
 
-use arcbench_engine::{CreateSession, Engine, EngineError};
+use arcbench_engine::{CreateSessionRequest, Engine, EngineError};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use shared_protocol::{
-    ApiError, ApplyRequest, CommitResponse, CreateSessionRequest, DeletedResponse, Diff, ErrorCode,
-    EventsResponse, HunkIdsRequest, Session, SessionDetail, SessionsResponse, Status,
+    ApiError, ApplyRequest, CommitResponse, DeletedResponse, Diff, ErrorCode, EventsResponse,
+    HunkIdsRequest, Session, SessionDetail, SessionsResponse, Status,
 };
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -59,14 +59,7 @@ pub(crate) async fn create_session(
     State(state): State<AppState>,
     Json(req): Json<CreateSessionRequest>,
 ) -> Result<(StatusCode, axum::Json<Session>), Failure> {
-    let s = run(&state, move |e| {
-        e.create_session(CreateSession {
-            repo: req.repo,
-            base: req.base,
-            title: req.title,
-        })
-    })
-    .await?;
+    let s = run(&state, move |e| e.create_session(req)).await?;
     Ok((StatusCode::CREATED, axum::Json(s)))
 }
 

@@ -6,7 +6,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arcbench_engine::{CreateSession, Engine};
+use arcbench_engine::{CreateSessionRequest, Engine};
 use arcbench_fixtures::TestRepo;
 use arcbench_server::{router, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, MAX_INBOUND};
 use futures_util::{SinkExt, StreamExt};
@@ -78,7 +78,9 @@ async fn read_until(ws: &mut Socket, until: u64) -> Vec<u64> {
 }
 
 fn create(h: &Host) {
-    h.engine.create_session(CreateSession::default()).unwrap();
+    h.engine
+        .create_session(CreateSessionRequest::default())
+        .unwrap();
 }
 
 fn last_seq(h: &Host) -> u64 {
@@ -254,7 +256,9 @@ async fn clients_joining_during_writes_see_every_event_exactly_once() {
     let engine = h.engine.clone();
     let writer = std::thread::spawn(move || {
         for _ in 0..40 {
-            engine.create_session(CreateSession::default()).unwrap();
+            engine
+                .create_session(CreateSessionRequest::default())
+                .unwrap();
         }
     });
     let mut clients = Vec::new();
@@ -285,7 +289,9 @@ async fn a_client_that_stops_reading_is_dropped_with_the_resume_code() {
     // Far more than the socket buffers and the 64-event window hold, written while the client
     // reads nothing: the host must drop it instead of buffering without bound.
     let big = "x".repeat(2000);
-    let s = engine.create_session(CreateSession::default()).unwrap();
+    let s = engine
+        .create_session(CreateSessionRequest::default())
+        .unwrap();
     for _ in 0..20 {
         engine
             .store()

@@ -18,6 +18,13 @@ export type ApplyRequest = {
 	message?: string | null,
 };
 
+/**  The spending limits: the body of `PUT /budget`, and what the host stores and enforces. */
+export type Budget = {
+	/**  USD; `null` for no limit. */
+	session_limit_usd: number | null,
+	daily_limit_usd: number | null,
+};
+
 export type BudgetInfo = {
 	session_limit_usd: number | null,
 	daily_limit_usd: number | null,
@@ -27,12 +34,6 @@ export type BudgetInfo = {
 };
 
 export type BudgetScope = "session" | "daily";
-
-export type BudgetUpdate = {
-	/**  USD; `null` for no limit. */
-	session_limit_usd: number | null,
-	daily_limit_usd: number | null,
-};
 
 export type CancelResponse = {
 	/**  False when no prompt was running. */

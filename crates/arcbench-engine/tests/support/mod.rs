@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use arcbench_engine::{CreateSession, Engine, EngineConfig};
+use arcbench_engine::{CreateSessionRequest, Engine, EngineConfig};
 pub use arcbench_fixtures::{git, numbered, snapshot, write, TestRepo};
 use shared_protocol::{Diff, Hunk, Session};
 use tempfile::TempDir;
@@ -33,7 +33,7 @@ pub fn open(data: &Path, repo: &Path) -> Engine {
 impl Host {
     pub fn session(&self) -> Session {
         self.engine
-            .create_session(CreateSession::default())
+            .create_session(CreateSessionRequest::default())
             .unwrap()
     }
 

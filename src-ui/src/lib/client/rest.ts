@@ -1,6 +1,6 @@
 import type {
   BudgetInfo,
-  BudgetUpdate,
+  Budget,
   CancelResponse,
   CommitResponse,
   CreateSessionRequest,
@@ -157,7 +157,7 @@ export class ArcbenchApi {
     return this.#call('GET', '/budget');
   }
 
-  setBudget(update: BudgetUpdate): Promise<BudgetInfo> {
+  setBudget(update: Budget): Promise<BudgetInfo> {
     return this.#call('PUT', '/budget', update);
   }
 

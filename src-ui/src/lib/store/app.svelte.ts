@@ -1,5 +1,5 @@
 import type {
-  BudgetUpdate,
+  Budget,
   CreateSessionRequest,
   Diff,
   Event,
@@ -249,7 +249,7 @@ export class AppStore {
     });
   }
 
-  async setBudget(update: BudgetUpdate): Promise<void> {
+  async setBudget(update: Budget): Promise<void> {
     await this.#api().setBudget(update);
     await this.refreshUsage();
   }
