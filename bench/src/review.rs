@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use arcbench_engine::{CreateSession, Engine, EngineConfig};
+use arcbench_engine::{CreateSessionRequest, Engine, EngineConfig};
 use arcbench_fixtures::{git, numbered, wide_repo, write};
 
 use crate::table::{measure, print, Row};
@@ -42,7 +42,9 @@ fn case(files: usize, setup_repo: impl Fn(&Path), edit: impl Fn(&Path)) -> Case 
         ..Default::default()
     })
     .unwrap();
-    let s = engine.create_session(CreateSession::default()).unwrap();
+    let s = engine
+        .create_session(CreateSessionRequest::default())
+        .unwrap();
     let wt = engine.data_dir().join("worktrees").join(&s.id);
     edit(&wt);
     // Warm both sides once (page cache, the index's stat data).
