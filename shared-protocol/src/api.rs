@@ -59,12 +59,28 @@ pub struct EventsResponse {
     pub events: Vec<Event>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentStatus {
     pub kind: String,
+    /// Prompts can run now (`state` is `ready`).
     pub available: bool,
     pub version: Option<String>,
+    pub state: AgentState,
+    /// While installing: the latest progress line. When failed: why, and how to fix it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Where the host's agent stands. Prompts queue while it is `installing` and run once it is
+/// `ready`; when it `failed`, they fail with the reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    Installing,
+    Ready,
+    Failed,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use crate::{CommitInfo, Prompt, PromptState, ReviewNote, Session, Usage};
+use crate::{AgentStatus, CommitInfo, Prompt, PromptState, ReviewNote, Session, Usage};
 
 /// One entry of the host's event log. `seq` is global, persisted, gapless and strictly increasing;
 /// a client resumes with `since=<last seq>`.
@@ -105,6 +105,9 @@ pub enum EventBody {
         spent_usd: f64,
         limit_usd: f64,
     },
+    /// The host's agent changed state (being installed, with progress; ready; failed).
+    #[serde(rename = "agent.state")]
+    AgentState { agent: AgentStatus },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -147,6 +150,7 @@ impl EventBody {
             EventBody::ReviewNoted { .. } => "review.noted",
             EventBody::BudgetWarning { .. } => "budget.warning",
             EventBody::BudgetExceeded { .. } => "budget.exceeded",
+            EventBody::AgentState { .. } => "agent.state",
         }
     }
 }

@@ -30,6 +30,8 @@ pub enum AgentEvent {
     },
     /// One HTTP request's usage, as the API reported it.
     Usage(RawUsage),
+    /// The chat after this prompt, to restore into a later agent process.
+    History(crate::Transcript),
     /// The last event of a prompt.
     Finished(Outcome),
 }

@@ -11,6 +11,7 @@ pub mod python;
 
 use std::future::Future;
 
+pub use aider::protocol::{ChatMessage, Role, Transcript};
 pub use events::{AgentEvent, LogLevel, Outcome, RawUsage};
 use tokio::sync::mpsc;
 
@@ -43,7 +44,9 @@ pub type PromptEvents = mpsc::UnboundedReceiver<AgentEvent>;
 pub trait Executor: Send {
     /// Sends a prompt; its events arrive on the returned channel.
     fn prompt(&mut self, req: PromptRequest) -> impl Future<Output = Result<PromptEvents>> + Send;
-    /// Stops the prompt `id` if it runs (within a second), or drops it if queued.
+    /// Continues an earlier chat (before the first prompt): the agent remembers what was said.
+    fn restore(&mut self, transcript: &Transcript) -> impl Future<Output = Result<()>> + Send;
+    /// Stops the prompt `id` if it runs (within a second).
     fn cancel(&self, id: &str);
     /// False once the agent process has exited; the next prompt needs a new executor.
     fn is_alive(&self) -> bool;
@@ -60,6 +63,11 @@ impl Executor for AnyExecutor {
     async fn prompt(&mut self, req: PromptRequest) -> Result<PromptEvents> {
         match self {
             AnyExecutor::Aider(a) => a.prompt(req).await,
+        }
+    }
+    async fn restore(&mut self, transcript: &Transcript) -> Result<()> {
+        match self {
+            AnyExecutor::Aider(a) => a.restore(transcript).await,
         }
     }
     fn cancel(&self, id: &str) {

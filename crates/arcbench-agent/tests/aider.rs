@@ -57,6 +57,8 @@ struct Turn {
     confirms: Vec<String>,
     /// (action, path) of each attempt the bridge refused outside the worktree.
     refused: Vec<(String, String)>,
+    /// The chat after the prompt, as a new agent would continue it.
+    history: Option<arcbench_agent::Transcript>,
     usage: Vec<RawUsage>,
     outcome: Option<Outcome>,
 }
@@ -93,6 +95,7 @@ async fn collect(mut rx: mpsc::UnboundedReceiver<AgentEvent>) -> Turn {
                 break;
             }
             AgentEvent::Refused { action, path, .. } => t.refused.push((action, path)),
+            AgentEvent::History(h) => t.history = Some(h),
             AgentEvent::Log { .. } => {}
         }
     }

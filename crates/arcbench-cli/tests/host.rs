@@ -174,6 +174,38 @@ async fn kill_9_mid_turn_loses_nothing_and_the_queue_resumes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chat_survives_a_kill_9_of_the_host() {
+    let repo = TestRepo::new();
+    let data = tempfile::tempdir().unwrap();
+    let claude = FakeClaude::start().await;
+    let mut host = start_host(&repo.path, data.path(), &claude, &[]);
+    let s = host.session().await;
+    claude.push(TextReply::new("Understood: tabs, never spaces."));
+    let p1 = host
+        .prompt(&s, "from now on we indent with tabs", "c-1")
+        .await;
+    assert_eq!(host.wait_prompt(&s, &p1).await["state"], "done");
+    host.kill9();
+    let host = start_host(&repo.path, data.path(), &claude, &[]);
+    claude.push(TextReply::new("Tabs, as agreed."));
+    let p2 = host.prompt(&s, "how do we indent?", "c-2").await;
+    assert_eq!(host.wait_prompt(&s, &p2).await["state"], "done");
+    // A fresh Aider in a fresh host sent the first exchange with the second prompt.
+    let last = claude
+        .requests()
+        .into_iter()
+        .filter(|r| r.stream)
+        .last()
+        .unwrap();
+    assert!(
+        last.contains_text("from now on we indent with tabs")
+            && last.contains_text("Understood: tabs, never spaces."),
+        "{}",
+        last.all_text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_records_the_running_prompt_as_interrupted() {
     let repo = TestRepo::new();
     let data = tempfile::tempdir().unwrap();
@@ -302,4 +334,86 @@ async fn budget_warning_then_refusal_with_402() {
     claude.push(TextReply::new("c"));
     let p = host.prompt(&s, "three", "b-3").await;
     assert_eq!(host.wait_prompt(&s, &p).await["state"], "done");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_host_installs_its_agent_and_a_prompt_posted_at_once_runs() {
+    // No ARCBENCH_PYTHON, an empty data dir and a HOME without any venv: the host makes the
+    // pinned venv itself (pip's download cache is shared so CI does not fetch Aider twice).
+    let repo = TestRepo::new();
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let claude = FakeClaude::start().await;
+    let pip_cache = std::env::var_os("HOME")
+        .map(|h| std::path::PathBuf::from(h).join(".cache/pip"))
+        .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_arcbench"))
+        .args(["serve", "--port", "0", "--repo"])
+        .arg(&repo.path)
+        .arg("--data-dir")
+        .arg(&data)
+        .env_remove("ARCBENCH_PYTHON")
+        .env_remove("ARCBENCH_DATA_DIR")
+        .env("HOME", home.path())
+        .env("PIP_CACHE_DIR", pip_cache)
+        .env("ARCBENCH_API_KEY", KEY)
+        .env("ANTHROPIC_API_KEY", "sk-test")
+        .env("ANTHROPIC_BASE_URL", claude.base_url())
+        .env("ARCBENCH_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let base = loop {
+        let l = lines.next().expect("host printed its address").unwrap();
+        if let Some(url) = l.strip_prefix("listening on ") {
+            break url.to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let host = Host {
+        child,
+        base,
+        data: data.clone(),
+        http: reqwest::Client::new(),
+    };
+    let status = host.ok("GET", "/status", None).await;
+    assert_eq!(status["agent"]["state"], "installing", "{status}");
+    assert_eq!(status["agent"]["available"], false);
+    let s = host.session().await;
+    claude.push(TextReply::new("Hello from a freshly installed Aider."));
+    let p = host.prompt(&s, "hello", "fresh-1").await;
+    // The install takes a while (pip); the prompt waits in the queue, saying why.
+    let mut waited = false;
+    let mut done = None;
+    for _ in 0..1200 {
+        let ps = host
+            .ok("GET", &format!("/sessions/{s}/prompts"), None)
+            .await;
+        let now = ps["prompts"][0].clone();
+        assert_eq!(now["id"].as_str(), Some(p.as_str()));
+        let reason = now["reason"].as_str().unwrap_or_default();
+        waited |= now["state"] == "queued" && reason.contains("waiting for the agent");
+        if now["state"] != "queued" && now["state"] != "running" {
+            done = Some(now);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let done = done.expect("the prompt finished within 10 minutes");
+    assert_eq!(done["state"], "done", "{done}");
+    assert!(waited, "the queued prompt said it waits for the agent");
+    let status = host.ok("GET", "/status", None).await;
+    assert_eq!(status["agent"]["state"], "ready", "{status}");
+    assert_eq!(status["agent"]["version"], "0.86.2");
+    let states: Vec<String> = host
+        .events(0)
+        .await
+        .iter()
+        .filter(|e| e["type"] == "agent.state")
+        .map(|e| e["agent"]["state"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(states.first().map(String::as_str), Some("installing"));
+    assert_eq!(states.last().map(String::as_str), Some("ready"));
+    assert!(data.join("aider-venv/bin/python").exists());
 }

@@ -115,6 +115,14 @@ impl Engine {
         Ok(self.store.tx(|tx| tx.events_since(since, limit))?)
     }
 
+    /// Tells every client how the host's agent stands (a global event).
+    pub fn announce_agent(&self, agent: shared_protocol::AgentStatus) -> Result<()> {
+        self.store.tx(|tx| {
+            tx.append_event(None, shared_protocol::EventBody::AgentState { agent })?;
+            Ok(())
+        })
+    }
+
     fn worktrees_dir(&self) -> PathBuf {
         self.data_dir.join("worktrees")
     }

@@ -28,6 +28,18 @@ pub fn outside_worktree(paths: &[String]) -> Vec<String> {
 }
 
 impl Engine {
+    /// The session's chat as its last agent left it, to restore into a new one.
+    pub fn transcript(&self, session: &str) -> Result<Option<arcbench_agent::Transcript>> {
+        let stored = self.store.tx(|tx| tx.transcript(session))?;
+        Ok(stored.and_then(|json| match serde_json::from_str(&json) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::warn!(session, %e, "stored transcript unreadable; starting a fresh chat");
+                None
+            }
+        }))
+    }
+
     /// Queues a prompt. The same `client_id` again returns the prompt it made the first time
     /// (`created == false`) and never queues it twice, also across restarts.
     pub fn submit_prompt(
@@ -199,6 +211,12 @@ impl Engine {
                 line: format!("refused to {action} `{path}`: {reason}"),
             },
             AgentEvent::Usage(raw) => return self.record_usage(session, Some(prompt_id), &raw),
+            AgentEvent::History(transcript) => {
+                let json = serde_json::to_string(&transcript).expect("transcripts serialize");
+                return Ok(self
+                    .store
+                    .tx(|tx| tx.save_transcript(session, &json, &now()))?);
+            }
             AgentEvent::FilesWritten(paths) => {
                 let outside = outside_worktree(&paths);
                 if !outside.is_empty() {

@@ -17,10 +17,19 @@ use tokio::sync::mpsc;
 
 use crate::{Engine, EngineError};
 
+/// Whether the agent can be started.
+#[derive(Debug, Clone)]
+pub enum AgentSetup {
+    Ready(AiderConfig),
+    /// Being installed (what is happening): prompts wait in their queue.
+    Installing(String),
+    /// It cannot run, and why (shown in `/status` and on each prompt that fails for it).
+    Unavailable(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
-    /// How to start the agent, or why it cannot be started (shown in `/status` and on prompts).
-    pub agent: Result<AiderConfig, String>,
+    pub agent: AgentSetup,
     /// An agent with nothing to do for this long is stopped (it restarts on the next prompt).
     pub idle_timeout: Duration,
     /// Agent processes alive at once (each warm Aider holds ~300 MB). A session that needs one
@@ -33,13 +42,13 @@ type Shared = Arc<tokio::sync::Mutex<AnyExecutor>>;
 pub struct Runner {
     engine: Arc<Engine>,
     config: RunnerConfig,
+    /// Changes while the host provisions the agent (installing -> ready or unavailable).
+    agent: std::sync::RwLock<AgentSetup>,
     executors: Mutex<HashMap<String, Shared>>,
     last_used: Mutex<HashMap<String, Instant>>,
     workers: Mutex<HashSet<String>>,
     /// Prompts asked to stop before their agent was ready.
     cancel_requested: Mutex<HashSet<String>>,
-    /// Sessions whose agent died: the next one starts without the old chat history.
-    lost_history: Mutex<HashSet<String>>,
     /// Sessions holding one of the `max_agents` slots (their agent is alive or starting).
     slots: Mutex<HashSet<String>>,
     /// Wakes sessions waiting for a slot: one was freed, or an agent went idle (its slot can
@@ -74,12 +83,12 @@ impl Runner {
         let (late, mut late_rx) = mpsc::unbounded_channel::<(String, AgentEvent)>();
         let runner = Arc::new(Runner {
             engine: engine.clone(),
+            agent: std::sync::RwLock::new(config.agent.clone()),
             config,
             executors: Mutex::default(),
             last_used: Mutex::default(),
             workers: Mutex::default(),
             cancel_requested: Mutex::default(),
-            lost_history: Mutex::default(),
             slots: Mutex::default(),
             slots_changed: tokio::sync::Notify::new(),
             stopping: AtomicBool::new(false),
@@ -117,9 +126,24 @@ impl Runner {
         &self.engine
     }
 
-    /// Whether prompts can run, and the reason when they cannot.
-    pub fn agent_error(&self) -> Option<&str> {
-        self.config.agent.as_ref().err().map(String::as_str)
+    /// A new state of the agent's set-up; once it can start (or is known not to), queued
+    /// prompts go ahead (and run, or fail saying why).
+    pub fn set_agent(self: &Arc<Self>, setup: AgentSetup) {
+        let go = !matches!(setup, AgentSetup::Installing(_));
+        *self.agent.write().unwrap_or_else(|p| p.into_inner()) = setup;
+        if go {
+            self.kick_all();
+        }
+    }
+
+    /// Why prompts must wait before an agent can start, if they must.
+    fn waiting_for_agent(&self) -> Option<String> {
+        match &*self.agent.read().unwrap_or_else(|p| p.into_inner()) {
+            AgentSetup::Installing(what) => Some(format!(
+                "waiting for the agent: {what}; this prompt runs once it is ready"
+            )),
+            _ => None,
+        }
     }
 
     /// Makes sure a worker is on the session's queue.
@@ -222,6 +246,13 @@ impl Runner {
                 lock(&self.workers).remove(&session);
                 return;
             }
+            if let Some(reason) = self.waiting_for_agent() {
+                let (e, s, p) = (self.engine.clone(), session.clone(), prompt.clone());
+                let _ = blocking(move || e.hold_prompt(&s, &p, &reason)).await;
+                // Held until the agent is ready; set_agent kicks every queue again.
+                lock(&self.workers).remove(&session);
+                return;
+            }
             match self.take_slot(&session, &prompt).await {
                 Slot::Ready => self.run_one(&session, prompt).await,
                 // The queue may have changed while it waited (cancelled, budget): look again.
@@ -298,7 +329,6 @@ impl Runner {
         lock(&self.last_used).remove(session);
         let exec = lock(&self.executors).remove(session);
         if let Some(exec) = exec {
-            lock(&self.lost_history).insert(session.to_owned());
             if let Ok(m) = Arc::try_unwrap(exec) {
                 m.into_inner().shutdown().await;
             }
@@ -391,7 +421,7 @@ impl Runner {
             if let AgentEvent::Finished(outcome) = event {
                 lock(&self.last_used).insert(session.to_owned(), Instant::now());
                 if !exec.lock().await.is_alive() {
-                    self.forget(session, true);
+                    self.forget(session);
                 }
                 return Ok(outcome);
             }
@@ -401,7 +431,7 @@ impl Runner {
                 tracing::error!(%err, session, "recording an agent event");
             }
         }
-        self.forget(session, true);
+        self.forget(session);
         Err("the agent stopped without finishing the prompt".into())
     }
 
@@ -412,22 +442,47 @@ impl Runner {
             if x.lock().await.is_alive() {
                 return Ok(x);
             }
-            self.forget(session, true);
+            self.forget(session);
         }
-        let cfg = self
-            .config
-            .agent
-            .as_ref()
-            .map_err(|e| format!("the agent is not available: {e}"))?;
+        let cfg = match &*self.agent.read().unwrap_or_else(|p| p.into_inner()) {
+            AgentSetup::Ready(cfg) => cfg.clone(),
+            AgentSetup::Unavailable(e) => return Err(format!("the agent is not available: {e}")),
+            AgentSetup::Installing(_) => return Err("the agent is still being installed".into()),
+        };
         let e = self.engine.clone();
         let s = session.to_owned();
         let worktree: PathBuf = blocking(move || e.worktree_path(&s))
             .await
             .map_err(|e| e.to_string())?;
-        let exec = AiderExecutor::start(cfg, &worktree, self.late.clone())
+        let exec = AiderExecutor::start(&cfg, &worktree, self.late.clone())
             .await
             .map_err(|e| e.to_string())?;
-        if lock(&self.lost_history).remove(session) {
+        let usage_capture = exec.usage_capture;
+        let mut exec = AnyExecutor::Aider(exec);
+        let mut notes = Vec::new();
+        if !usage_capture {
+            notes.push(
+                "this Aider reports no token usage (a litellm other than the pinned one): costs \
+                 and budgets do not count its requests; run `arcbench setup-aider` to repair"
+                    .to_owned(),
+            );
+        }
+        // A new process continues the session's chat where the last one left it (idle stop,
+        // crash, host restart): the agent never forgets what was said.
+        let (e, s) = (self.engine.clone(), session.to_owned());
+        match blocking(move || e.transcript(&s)).await {
+            Ok(Some(t)) => {
+                if let Err(err) = exec.restore(&t).await {
+                    notes.push(format!(
+                        "Aider was restarted and could not restore this session's chat ({err}); \
+                         it does not remember the earlier conversation"
+                    ));
+                }
+            }
+            Ok(None) => {}
+            Err(err) => notes.push(format!("reading this session's chat failed: {err}")),
+        }
+        for line in notes {
             let (e, s, p) = (
                 self.engine.clone(),
                 session.to_owned(),
@@ -435,19 +490,18 @@ impl Runner {
             );
             let note = AgentEvent::Log {
                 level: arcbench_agent::LogLevel::Warning,
-                line: "Aider was restarted (it had stopped or been idle); it does not remember this session's earlier chat".into(),
+                line,
             };
             let _ = blocking(move || e.agent_event(&s, &p, note)).await;
         }
-        let shared: Shared = Arc::new(tokio::sync::Mutex::new(AnyExecutor::Aider(exec)));
+        let shared: Shared = Arc::new(tokio::sync::Mutex::new(exec));
         lock(&self.executors).insert(session.to_owned(), shared.clone());
         Ok(shared)
     }
 
-    fn forget(&self, session: &str, lost: bool) {
-        if lock(&self.executors).remove(session).is_some() && lost {
-            lock(&self.lost_history).insert(session.to_owned());
-        }
+    /// Drops the session's agent (it died); the next prompt starts one that restores the chat.
+    fn forget(&self, session: &str) {
+        lock(&self.executors).remove(session);
         self.free_slot(session);
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arcbench_agent::aider::{install_bridge, AiderConfig};
-use arcbench_engine::runner::{Runner, RunnerConfig};
+use arcbench_engine::runner::{AgentSetup, Runner, RunnerConfig};
 use arcbench_engine::{Budget, CreateSessionRequest, Engine, EngineConfig};
 use fake_claude::{FakeClaude, Reply, TextReply, Usage as FakeUsage};
 use shared_protocol::{ErrorCode, EventBody, HunkState, PromptState};
@@ -55,7 +55,7 @@ async fn rig_with(idle_timeout: Duration, max_agents: usize) -> Rig {
     let runner = Runner::start(
         engine.clone(),
         RunnerConfig {
-            agent: Ok(agent_config(data.path(), &claude)),
+            agent: AgentSetup::Ready(agent_config(data.path(), &claude)),
             idle_timeout,
             max_agents,
         },
@@ -399,7 +399,7 @@ async fn shutdown_interrupts_the_running_prompt_and_a_restart_runs_the_queue() {
     let runner = Runner::start(
         r.engine.clone(),
         RunnerConfig {
-            agent: Ok(agent_config(r.data.path(), &r.claude)),
+            agent: AgentSetup::Ready(agent_config(r.data.path(), &r.claude)),
             idle_timeout: Duration::from_secs(600),
             max_agents: 3,
         },
@@ -425,7 +425,7 @@ async fn without_an_agent_prompts_fail_with_the_reason() {
     let runner = Runner::start(
         engine.clone(),
         RunnerConfig {
-            agent: Err("no Python with aider-chat found".into()),
+            agent: AgentSetup::Unavailable("no Python with aider-chat found".into()),
             idle_timeout: Duration::from_secs(60),
             max_agents: 3,
         },
@@ -443,11 +443,13 @@ async fn without_an_agent_prompts_fail_with_the_reason() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_idle_agent_is_stopped_and_restarts_on_the_next_prompt() {
+async fn an_idle_agent_is_stopped_and_its_successor_continues_the_chat() {
     let r = rig_with(Duration::from_secs(1), 3).await;
     let (claude, engine, runner, s) = (&r.claude, &r.engine, &r.runner, r.session.clone());
-    claude.push(TextReply::new("one"));
-    let (p, _) = engine.submit_prompt(&s, "hi", "i-1").unwrap();
+    claude.push(TextReply::new("Noted: the secret word is pelican."));
+    let (p, _) = engine
+        .submit_prompt(&s, "remember the secret word pelican", "i-1")
+        .unwrap();
     runner.kick(&s);
     assert_eq!(finished(engine, &p.id).await.0, PromptState::Done);
     assert!(runner.has_agent(&s));
@@ -458,10 +460,29 @@ async fn an_idle_agent_is_stopped_and_restarts_on_the_next_prompt() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(!runner.has_agent(&s), "the idle agent was stopped");
-    claude.push(TextReply::new("two"));
-    let (p, _) = engine.submit_prompt(&s, "again", "i-2").unwrap();
+    claude.push(TextReply::new("It was pelican."));
+    let (p, _) = engine
+        .submit_prompt(&s, "what was the word?", "i-2")
+        .unwrap();
     runner.kick(&s);
     assert_eq!(finished(engine, &p.id).await.0, PromptState::Done);
+    // The new Aider process sent the first exchange along with the second prompt.
+    let last = claude
+        .requests()
+        .into_iter()
+        .filter(|r| r.stream)
+        .last()
+        .unwrap();
+    assert!(
+        last.contains_text("remember the secret word pelican")
+            && last.contains_text("Noted: the secret word is pelican."),
+        "the restarted agent forgot the chat: {}",
+        last.all_text()
+    );
+    let warned = engine.events_since(0, u32::MAX).unwrap().into_iter().any(|e| {
+        matches!(e.body, EventBody::AgentLog { ref line, .. } if line.contains("does not remember"))
+    });
+    assert!(!warned, "no history-lost note when the chat was restored");
     runner.shutdown().await;
 }
 

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use arcbench_agent::aider::{install_bridge, AiderConfig};
 use arcbench_agent::python::{aider_version, venv_python, PINNED_AIDER};
-use shared_protocol::AgentStatus;
+use arcbench_engine::runner::AgentSetup;
+use shared_protocol::{AgentState, AgentStatus};
 
 pub struct AgentChoice {
     pub python: Option<PathBuf>,
@@ -41,35 +42,33 @@ pub fn pick_python(named: Option<&Path>, data_dir: &Path) -> Result<PathBuf, Str
         })
 }
 
-/// Checks the agent can run and returns its configuration, or the reason it cannot (the host
-/// still serves review without an agent, and says why in `/status` and on each prompt).
+/// Whether `python` runs the agent, and with which configuration; the status says the same for
+/// `/status` (the host still serves review without an agent, and says why on each prompt).
 pub async fn prepare(
-    choice: AgentChoice,
+    choice: &AgentChoice,
+    python: PathBuf,
     data_dir: &Path,
-) -> (Result<AiderConfig, String>, AgentStatus) {
-    let mut status = AgentStatus {
-        kind: "aider".into(),
-        available: false,
-        version: None,
-    };
+) -> (AgentSetup, AgentStatus) {
+    let mut version = None;
     let result = async {
-        let python = pick_python(choice.python.as_deref(), data_dir)?;
-        let version = aider_version(&python).await.map_err(|e| e.to_string())?;
-        status.version = Some(version.clone());
-        if version != PINNED_AIDER {
-            tracing::warn!(%version, pinned = PINNED_AIDER, "Aider version differs from the tested one");
+        let v = aider_version(&python).await.map_err(|e| e.to_string())?;
+        if v != PINNED_AIDER {
+            tracing::warn!(version = %v, pinned = PINNED_AIDER, "Aider version differs from the tested one");
         }
+        version = Some(v);
         let api_key = choice
             .api_key
+            .clone()
             .filter(|k| !k.trim().is_empty())
             .ok_or("ANTHROPIC_API_KEY is not set (or run with --demo to try ArcBench without one)")?;
-        let bridge = install_bridge(&data_dir.join("bridge")).map_err(|e| format!("installing the bridge: {e}"))?;
+        let bridge = install_bridge(&data_dir.join("bridge"))
+            .map_err(|e| format!("installing the bridge: {e}"))?;
         Ok::<_, String>(AiderConfig {
             python,
             bridge,
-            model: choice.model,
-            weak_model: choice.weak_model,
-            api_base: choice.api_base,
+            model: choice.model.clone(),
+            weak_model: choice.weak_model.clone(),
+            api_base: choice.api_base.clone(),
             api_key,
             home: data_dir.join("aider-home"),
             retry_timeout: None,
@@ -77,6 +76,25 @@ pub async fn prepare(
         })
     }
     .await;
-    status.available = result.is_ok();
-    (result, status)
+    match result {
+        Ok(cfg) => (
+            AgentSetup::Ready(cfg),
+            status(AgentState::Ready, version, None),
+        ),
+        Err(reason) => (
+            AgentSetup::Unavailable(reason.clone()),
+            status(AgentState::Failed, version, Some(reason)),
+        ),
+    }
+}
+
+/// The agent's status as `/status` and `agent.state` events show it.
+pub fn status(state: AgentState, version: Option<String>, detail: Option<String>) -> AgentStatus {
+    AgentStatus {
+        kind: "aider".into(),
+        available: state == AgentState::Ready,
+        version,
+        state,
+        detail,
+    }
 }

@@ -10,15 +10,17 @@ mod demo;
 mod feed;
 pub mod key;
 pub mod paths;
+pub mod provision;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
-use arcbench_engine::runner::{Runner, RunnerConfig};
+use arcbench_engine::runner::{AgentSetup, Runner, RunnerConfig};
 use arcbench_engine::{Engine, EngineConfig, EngineError};
 use shared_protocol::{
-    AgentStatus, Budget, BudgetInfo, Event, Prompt, ReviseRequest, Status, SubmitPromptRequest,
-    UsageResponse,
+    AgentState, AgentStatus, Budget, BudgetInfo, Event, Prompt, ReviseRequest, Status,
+    SubmitPromptRequest, UsageResponse,
 };
 
 pub use config::{resolve, HostConfig, Settings};
@@ -52,7 +54,8 @@ pub struct Host {
     runner: Arc<Runner>,
     key: String,
     key_source: KeySource,
-    agent: AgentStatus,
+    /// Changes while the agent is provisioned in the background.
+    agent: Arc<RwLock<AgentStatus>>,
     ui_dir: Option<PathBuf>,
     /// The demo's local stand-in for the Claude API, alive as long as the host.
     demo: Option<fake_claude::FakeClaude>,
@@ -104,19 +107,61 @@ impl Host {
                 std::env::var("ANTHROPIC_API_KEY").ok()
             },
         };
-        let (agent_config, agent) = agent::prepare(choice, &config.data_dir).await;
-        if let Err(reason) = &agent_config {
+        // A Python named by the user is used as it is; the managed venv is made or repaired by
+        // the host itself, in the background, while prompts wait in their queues.
+        let dir = config.data_dir.clone();
+        let (setup, agent, needs_install) = match config.python.clone() {
+            Some(python) => {
+                let (setup, status) = agent::prepare(&choice, python, &dir).await;
+                (setup, status, false)
+            }
+            None => match agent::pick_python(None, &dir) {
+                Ok(python) => {
+                    let (setup, status) = agent::prepare(&choice, python, &dir).await;
+                    // No version means Aider would not even import: a venv broken half-way.
+                    let broken = status.version.is_none();
+                    (setup, status, broken)
+                }
+                Err(_) => (
+                    AgentSetup::Unavailable(String::new()),
+                    agent::status(AgentState::Failed, None, None),
+                    true,
+                ),
+            },
+        };
+        let (setup, agent) = if needs_install {
+            let venv = provision::ManagedRuntime::aider(&dir).venv;
+            let what = format!("installing Aider into {}", venv.display());
+            (
+                AgentSetup::Installing(what.clone()),
+                agent::status(AgentState::Installing, None, Some(what)),
+            )
+        } else {
+            (setup, agent)
+        };
+        if let AgentSetup::Unavailable(reason) = &setup {
             tracing::warn!(%reason, "the agent is not available; review works, prompts will fail until fixed");
         }
         let runner = Runner::start(
             engine.clone(),
             RunnerConfig {
-                agent: agent_config,
+                agent: setup,
                 idle_timeout: config.idle_timeout,
                 max_agents: config.max_agents,
             },
         )
         .await?;
+        let agent = Arc::new(RwLock::new(agent));
+        if needs_install {
+            announce(&engine, &agent, read(&agent));
+            tokio::spawn(install_agent(
+                choice,
+                dir,
+                engine.clone(),
+                runner.clone(),
+                agent.clone(),
+            ));
+        }
         let ui_dir = paths::find_ui_dir(config.ui_dir.as_deref());
         if ui_dir.is_none() {
             tracing::warn!(
@@ -180,7 +225,7 @@ impl Host {
             version: env!("CARGO_PKG_VERSION").into(),
             demo: self.is_demo(),
             repos: self.engine.repos().iter().map(|r| r.name.clone()).collect(),
-            agent: self.agent.clone(),
+            agent: read(&self.agent),
             sessions_active: sessions.len() as u32,
         })
     }
@@ -243,4 +288,56 @@ impl Host {
     pub async fn shutdown(&self) {
         self.runner.shutdown().await;
     }
+}
+
+fn read(agent: &RwLock<AgentStatus>) -> AgentStatus {
+    agent.read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// Records the agent's new status and tells every client (`agent.state`).
+fn announce(engine: &Engine, agent: &RwLock<AgentStatus>, status: AgentStatus) {
+    *agent.write().unwrap_or_else(|p| p.into_inner()) = status.clone();
+    if let Err(e) = engine.announce_agent(status) {
+        tracing::error!(%e, "recording the agent's state");
+    }
+}
+
+/// Progress events at most this often (pip prints many lines).
+const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+
+/// Installs the managed Aider, then lets the queued prompts run (or fail, saying why).
+async fn install_agent(
+    choice: agent::AgentChoice,
+    dir: PathBuf,
+    engine: Arc<Engine>,
+    runner: Arc<Runner>,
+    agent: Arc<RwLock<AgentStatus>>,
+) {
+    let runtime = provision::ManagedRuntime::aider(&dir);
+    tracing::info!(venv = %runtime.venv.display(), "installing the agent");
+    let mut last = Instant::now() - PROGRESS_EVERY;
+    let (e, a) = (engine.clone(), agent.clone());
+    let installed = runtime
+        .provision(move |line| {
+            if last.elapsed() < PROGRESS_EVERY {
+                return;
+            }
+            last = Instant::now();
+            announce(
+                &e,
+                &a,
+                agent::status(AgentState::Installing, None, Some(line.to_owned())),
+            );
+        })
+        .await;
+    let (setup, status) = match installed {
+        Ok(python) => agent::prepare(&choice, python, &dir).await,
+        Err(reason) => (
+            AgentSetup::Unavailable(reason.clone()),
+            agent::status(AgentState::Failed, None, Some(reason)),
+        ),
+    };
+    tracing::info!(state = ?status.state, "agent set up");
+    announce(&engine, &agent, status);
+    runner.set_agent(setup);
 }

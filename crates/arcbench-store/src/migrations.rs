@@ -116,6 +116,14 @@ const STEPS: &[&str] = &[
         diff      TEXT NOT NULL
     );
     "#,
+    // 4: each session's chat as its agent keeps it, restored into a new agent process.
+    r#"
+    CREATE TABLE transcripts (
+        session_id TEXT PRIMARY KEY REFERENCES sessions(id),
+        transcript TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub fn run(conn: &mut Connection, path: &str) -> Result<()> {

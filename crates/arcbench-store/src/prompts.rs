@@ -14,15 +14,24 @@ fn state_str(s: PromptState) -> &'static str {
     }
 }
 
-fn parse_state(s: &str) -> PromptState {
-    match s {
+/// A stored state; an unknown one is an error, never `queued`: a corrupt row must not make a
+/// prompt run again.
+fn parse_state(column: usize, s: &str) -> rusqlite::Result<PromptState> {
+    Ok(match s {
+        "queued" => PromptState::Queued,
         "running" => PromptState::Running,
         "done" => PromptState::Done,
         "failed" => PromptState::Failed,
         "cancelled" => PromptState::Cancelled,
         "interrupted" => PromptState::Interrupted,
-        _ => PromptState::Queued,
-    }
+        other => {
+            return Err(rusqlite::Error::FromSqlConversionFailure(
+                column,
+                rusqlite::types::Type::Text,
+                format!("unknown prompt state `{other}`").into(),
+            ))
+        }
+    })
 }
 
 const COLUMNS: &str = "p.id, p.session_id, p.client_id, p.text, p.state, p.reason, p.created_at,
@@ -45,7 +54,7 @@ fn from_row(r: &Row) -> rusqlite::Result<PromptRow> {
             id: r.get(0)?,
             client_id: r.get(2)?,
             text: r.get(3)?,
-            state: parse_state(&r.get::<_, String>(4)?),
+            state: parse_state(4, &r.get::<_, String>(4)?)?,
             reason: r.get(5)?,
             created_at: r.get(6)?,
             usage: Usage {

@@ -91,3 +91,27 @@ impl Tx<'_> {
         Ok(())
     }
 }
+
+impl Tx<'_> {
+    /// Keeps the session's latest agent transcript (JSON), replacing the previous one.
+    pub fn save_transcript(&self, session: &str, transcript: &str, at: &str) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO transcripts (session_id, transcript, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(session_id) DO UPDATE SET transcript = excluded.transcript,
+                 updated_at = excluded.updated_at",
+            params![session, transcript, at],
+        )?;
+        Ok(())
+    }
+
+    pub fn transcript(&self, session: &str) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT transcript FROM transcripts WHERE session_id = ?1",
+                [session],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}

@@ -2,7 +2,7 @@
 //! Coder alive per session and speaks JSON lines.
 
 mod process;
-mod protocol;
+pub mod protocol;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +15,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{AgentError, AgentEvent, Executor, Outcome, PromptEvents, PromptRequest, Result};
+use crate::{
+    AgentError, AgentEvent, Executor, Outcome, PromptEvents, PromptRequest, Result, Transcript,
+};
 use process::ProcessGroup;
 use protocol::{BridgeEvent, Command as BridgeCommand, PROTOCOL};
 
@@ -24,6 +26,8 @@ pub const BRIDGE_SOURCE: &str = include_str!("../../bridge/arcbench_bridge.py");
 
 /// Starting Aider (importing litellm) takes 2-3.5 s on an idle machine; a loaded CI box, more.
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
+/// Restoring a chat is a few assignments in the bridge (after its warm-up).
+const RESTORE_TIMEOUT: Duration = Duration::from_secs(60);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Lines of the bridge's stderr kept to explain a crash.
 const STDERR_TAIL: usize = 30;
@@ -64,9 +68,17 @@ type Routes = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<AgentEvent>>>>;
 /// Usage that arrives after its prompt ended (Aider's background history summary).
 pub type LateUsage = mpsc::UnboundedSender<(String, AgentEvent)>;
 
+type Waiter<T> = Arc<Mutex<Option<oneshot::Sender<T>>>>;
+
 pub struct AiderExecutor {
     commands: mpsc::UnboundedSender<String>,
     routes: Routes,
+    /// The last prompt sent: a usage the bridge reports without a prompt (a background request
+    /// that outlived its prompt) belongs to it.
+    last_prompt: Arc<Mutex<Option<String>>>,
+    restored: Waiter<()>,
+    /// False with a litellm that gives no usage: costs and budgets would not count.
+    pub usage_capture: bool,
     alive: Arc<AtomicBool>,
     group: ProcessGroup,
     exited: Option<oneshot::Receiver<()>>,
@@ -147,9 +159,13 @@ impl AiderExecutor {
 
         let routes: Routes = Arc::default();
         let alive = Arc::new(AtomicBool::new(true));
-        let (ready_tx, ready_rx) = oneshot::channel::<std::result::Result<String, String>>();
+        let last_prompt: Arc<Mutex<Option<String>>> = Arc::default();
+        let restored: Waiter<()> = Arc::default();
+        type Ready = std::result::Result<(String, bool), String>;
+        let (ready_tx, ready_rx) = oneshot::channel::<Ready>();
         let (exited_tx, exited_rx) = oneshot::channel();
         let (r, a) = (routes.clone(), alive.clone());
+        let (last, restored_w) = (last_prompt.clone(), restored.clone());
         tokio::spawn(async move {
             let mut ready = Some(ready_tx);
             let mut lines = BufReader::new(stdout).lines();
@@ -165,9 +181,11 @@ impl AiderExecutor {
                     BridgeEvent::Ready {
                         protocol,
                         aider_version,
+                        usage_capture,
+                        ..
                     } => {
                         let answer = if protocol == PROTOCOL {
-                            Ok(aider_version)
+                            Ok((aider_version, usage_capture))
                         } else {
                             Err(format!(
                                 "bridge speaks protocol {protocol}, the host {PROTOCOL}"
@@ -182,7 +200,12 @@ impl AiderExecutor {
                             let _ = tx.send(Err(reason));
                         }
                     }
-                    other => route(&r, &late, other),
+                    BridgeEvent::Restored { .. } => {
+                        if let Some(tx) = lock(&restored_w).take() {
+                            let _ = tx.send(());
+                        }
+                    }
+                    other => route(&r, &late, &last, other),
                 }
             }
             a.store(false, Ordering::SeqCst);
@@ -211,7 +234,7 @@ impl AiderExecutor {
             for (_, tx) in orphans {
                 let _ = tx.send(AgentEvent::Finished(Outcome::Failed {
                     reason: format!(
-                        "Aider exited unexpectedly ({status}); its chat history is lost and the next prompt starts a fresh Aider"
+                        "Aider exited unexpectedly ({status}); the next prompt starts a new Aider that continues this session's chat"
                     ),
                     status: None,
                 }));
@@ -219,7 +242,7 @@ impl AiderExecutor {
             let _ = exited_tx.send(());
         });
 
-        let version = match tokio::time::timeout(READY_TIMEOUT, ready_rx).await {
+        let (version, usage_capture) = match tokio::time::timeout(READY_TIMEOUT, ready_rx).await {
             Ok(Ok(Ok(v))) => v,
             Ok(Ok(Err(reason))) => return Err(AgentError::Start(reason)),
             Ok(Err(_)) => {
@@ -236,6 +259,9 @@ impl AiderExecutor {
         Ok(AiderExecutor {
             commands,
             routes,
+            last_prompt,
+            restored,
+            usage_capture,
             alive,
             group,
             exited: Some(exited_rx),
@@ -257,9 +283,17 @@ impl AiderExecutor {
     }
 }
 
-fn route(routes: &Routes, late: &LateUsage, event: BridgeEvent) {
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn route(routes: &Routes, late: &LateUsage, last: &Mutex<Option<String>>, event: BridgeEvent) {
     let Some((id, event)) = event.into_prompt_event() else {
         return;
+    };
+    let id = match (id, &event) {
+        (None, AgentEvent::Usage(_)) => lock(last).clone(),
+        (id, _) => id,
     };
     let Some(id) = id else {
         match &event {
@@ -301,10 +335,11 @@ impl Executor for AiderExecutor {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(req.id.clone(), tx);
+        *lock(&self.last_prompt) = Some(req.id.clone());
         if let Err(e) = self.send(&BridgeCommand::Prompt {
-            id: &req.id,
-            text: &req.text,
-            files: &req.files,
+            id: req.id.clone(),
+            text: req.text,
+            files: req.files,
         }) {
             self.routes
                 .lock()
@@ -315,8 +350,31 @@ impl Executor for AiderExecutor {
         Ok(rx)
     }
 
+    async fn restore(&mut self, transcript: &Transcript) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        *lock(&self.restored) = Some(tx);
+        self.send(&BridgeCommand::Restore {
+            messages: transcript.messages.clone(),
+            files: transcript.files.clone(),
+        })?;
+        match tokio::time::timeout(RESTORE_TIMEOUT, rx).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(AgentError::Gone(
+                "the bridge exited while restoring the chat".into(),
+            )),
+            Err(_) => Err(AgentError::Gone(format!(
+                "the bridge did not restore the chat within {RESTORE_TIMEOUT:?}"
+            ))),
+        }
+    }
+
     fn cancel(&self, id: &str) {
-        if self.send(&BridgeCommand::Cancel { id }).is_err() {
+        if self
+            .send(&BridgeCommand::Cancel {
+                id: Some(id.to_owned()),
+            })
+            .is_err()
+        {
             self.group.interrupt();
         }
     }

@@ -1,32 +1,102 @@
-//! The bridge's JSON-lines protocol (version 1), as documented at the top of
-//! `bridge/arcbench_bridge.py`.
+//! The bridge's JSON-lines protocol (version 2), defined once: these types are what the host
+//! sends and reads, and `bridge/protocol.schema.json` is generated from them ([`schema_json`];
+//! a test fails when the committed file is stale). The bridge's own tests validate every line it
+//! emits against that schema, so the two sides cannot drift apart silently. The meaning of each
+//! message is documented at the top of `bridge/arcbench_bridge.py`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{AgentEvent, LogLevel, Outcome, RawUsage};
 
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
-#[derive(Debug, Serialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Command<'a> {
+/// One message of a chat history, as Aider keeps it (`done_messages`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Assistant,
+    System,
+}
+
+/// A line the host writes to the bridge.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
     Prompt {
-        id: &'a str,
-        text: &'a str,
-        files: &'a [String],
+        id: String,
+        text: String,
+        files: Vec<String>,
     },
     Cancel {
-        id: &'a str,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    /// A fresh bridge continues an earlier chat: its history and files.
+    Restore {
+        messages: Vec<ChatMessage>,
+        files: Vec<String>,
     },
     Shutdown,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DiscardReason {
+    Retry,
+    Reflection,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Read,
+    Write,
+    Create,
+    Add,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Read => "read",
+            Action::Write => "write",
+            Action::Create => "create",
+            Action::Add => "add",
+        }
+    }
+}
+
+/// A line the bridge writes to the host.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BridgeEvent {
     Ready {
         protocol: u32,
         aider_version: String,
+        model: String,
+        weak_model: Option<String>,
+        edit_format: String,
+        map_tokens: u32,
+        root: String,
+        /// False with a litellm other than the pinned one: no `usage` at all, so no cost.
+        usage_capture: bool,
     },
     Fatal {
         reason: String,
@@ -37,15 +107,17 @@ pub enum BridgeEvent {
     },
     TextDiscarded {
         id: String,
-        reason: String,
+        reason: DiscardReason,
     },
     Log {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
-        level: String,
+        level: Level,
         line: String,
     },
     Confirm {
-        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
         question: String,
         subject: Option<String>,
         answer: bool,
@@ -55,20 +127,34 @@ pub enum BridgeEvent {
         paths: Vec<String>,
     },
     Refused {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
-        action: String,
+        action: Action,
         path: String,
         reason: String,
     },
     Usage {
-        id: String,
+        /// Absent for a request that finished after its prompt (a background summary).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
         model: String,
         input_tokens: u64,
         output_tokens: u64,
         cache_creation_input_tokens: u64,
         cache_read_input_tokens: u64,
-        #[serde(default)]
         partial: bool,
+        background: bool,
+    },
+    /// The chat as the next prompt will continue it, sent before each prompt's terminal event.
+    History {
+        id: String,
+        messages: Vec<ChatMessage>,
+        files: Vec<String>,
+    },
+    /// The answer to `restore`.
+    Restored {
+        messages: u32,
+        files: Vec<String>,
     },
     Done {
         id: String,
@@ -80,23 +166,45 @@ pub enum BridgeEvent {
         id: String,
         reason: String,
         status: Option<u16>,
+        error_type: Option<String>,
     },
+}
+
+/// `{"commands": <schema of a command line>, "events": <schema of an event line>}`, the file
+/// the bridge's tests validate against.
+pub fn schema_json() -> String {
+    let doc = serde_json::json!({
+        "$comment": "Generated from crates/arcbench-agent/src/aider/protocol.rs; do not edit (UPDATE_SCHEMA=1 cargo test -p arcbench-agent --test protocol_schema).",
+        "protocol": PROTOCOL,
+        "commands": schemars::schema_for!(Command),
+        "events": schemars::schema_for!(BridgeEvent),
+    });
+    serde_json::to_string_pretty(&doc).expect("schemas serialize") + "\n"
 }
 
 impl BridgeEvent {
     /// The prompt this event belongs to and what it means for the engine.
     pub fn into_prompt_event(self) -> Option<(Option<String>, AgentEvent)> {
         Some(match self {
-            BridgeEvent::Ready { .. } | BridgeEvent::Fatal { .. } => return None,
+            BridgeEvent::Ready { .. }
+            | BridgeEvent::Fatal { .. }
+            | BridgeEvent::Restored { .. } => return None,
             BridgeEvent::Text { id, chunk } => (Some(id), AgentEvent::Text(chunk)),
-            BridgeEvent::TextDiscarded { id, reason } => {
-                (Some(id), AgentEvent::TextDiscarded { reason })
-            }
+            BridgeEvent::TextDiscarded { id, reason } => (
+                Some(id),
+                AgentEvent::TextDiscarded {
+                    reason: match reason {
+                        DiscardReason::Retry => "retry",
+                        DiscardReason::Reflection => "reflection",
+                    }
+                    .into(),
+                },
+            ),
             BridgeEvent::Log { id, level, line } => {
-                let level = match level.as_str() {
-                    "error" => LogLevel::Error,
-                    "warning" => LogLevel::Warning,
-                    _ => LogLevel::Info,
+                let level = match level {
+                    Level::Error => LogLevel::Error,
+                    Level::Warning => LogLevel::Warning,
+                    Level::Info => LogLevel::Info,
                 };
                 (id, AgentEvent::Log { level, line })
             }
@@ -106,7 +214,7 @@ impl BridgeEvent {
                 subject,
                 answer,
             } => (
-                Some(id),
+                id,
                 AgentEvent::Confirm {
                     question,
                     subject,
@@ -122,7 +230,7 @@ impl BridgeEvent {
             } => (
                 id,
                 AgentEvent::Refused {
-                    action,
+                    action: action.as_str().into(),
                     path,
                     reason,
                 },
@@ -135,8 +243,9 @@ impl BridgeEvent {
                 cache_creation_input_tokens,
                 cache_read_input_tokens,
                 partial,
+                background: _,
             } => (
-                Some(id),
+                id,
                 AgentEvent::Usage(RawUsage {
                     model,
                     input_tokens,
@@ -146,12 +255,30 @@ impl BridgeEvent {
                     partial,
                 }),
             ),
+            BridgeEvent::History {
+                id,
+                messages,
+                files,
+            } => (
+                Some(id),
+                AgentEvent::History(Transcript { messages, files }),
+            ),
             BridgeEvent::Done { id } => (Some(id), AgentEvent::Finished(Outcome::Done)),
             BridgeEvent::Cancelled { id } => (Some(id), AgentEvent::Finished(Outcome::Cancelled)),
-            BridgeEvent::Failed { id, reason, status } => (
+            BridgeEvent::Failed {
+                id, reason, status, ..
+            } => (
                 Some(id),
                 AgentEvent::Finished(Outcome::Failed { reason, status }),
             ),
         })
     }
+}
+
+/// A session's chat as the agent keeps it: restored into a new agent process so that a restart
+/// (idle stop, crash, host restart) never loses what was said.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transcript {
+    pub messages: Vec<ChatMessage>,
+    pub files: Vec<String>,
 }

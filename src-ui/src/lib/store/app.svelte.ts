@@ -591,6 +591,10 @@ export class AppStore {
         case 'review.noted':
           if (sid) this.#addNote(sid, e.note, false);
           break;
+        case 'agent.state':
+          // The agent being installed, ready or failed: /status shows it without a refetch.
+          if (this.status) this.status = { ...this.status, agent: e.agent };
+          break;
         case 'prompt.queued':
           // A revision used the pending notes: the host's history says which.
           if (sid && e.prompt.kind === 'revision') historyChanged.add(sid);
