@@ -42,6 +42,26 @@ pub struct CommitResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionsResponse {
     pub sessions: Vec<Session>,
+    /// The newest event's seq when the list was read: stream `/ws?since=` this.
+    #[specta(type = specta_typescript::Number)]
+    #[serde(default)]
+    pub last_seq: u64,
+}
+
+/// Everything a client needs to show one session, read in one transaction: it starts from this
+/// and streams `/ws?since=<last_seq>`, instead of replaying the whole event log.
+#[derive(Debug, Clone, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionSnapshot {
+    pub session: Session,
+    /// Oldest first, each with its reply text.
+    pub prompts: Vec<Prompt>,
+    pub commits: Vec<CommitInfo>,
+    /// Review notes not yet used by a revision.
+    pub notes: Vec<crate::ReviewNote>,
+    /// The newest event's seq included in this snapshot.
+    #[specta(type = specta_typescript::Number)]
+    pub last_seq: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]

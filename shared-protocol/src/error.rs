@@ -30,6 +30,9 @@ pub enum ErrorCode {
     RateLimited,
     /// The host itself failed (disk, git internals); never used for bad input.
     Internal,
+    /// `since` is older than the events the host keeps (finished prompts' text chunks were
+    /// compacted): fetch the session snapshots again and resume from their `last_seq`.
+    Resync,
 }
 
 impl ErrorCode {
@@ -44,6 +47,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
+            ErrorCode::Resync => 410,
         }
     }
 }

@@ -46,6 +46,10 @@ pub struct Prompt {
     /// Worktree files put in the agent's chat before the prompt (a revision's reviewed files).
     #[serde(default)]
     pub files: Vec<String>,
+    /// The agent's answer so far (the final one once the prompt finished): what its
+    /// `agent.text` chunks add up to, so a client needs no event replay to show it.
+    #[serde(default)]
+    pub reply: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Type)]

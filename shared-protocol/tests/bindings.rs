@@ -14,6 +14,7 @@ fn types() -> Types {
         .register::<Session>()
         .register::<SessionDetail>()
         .register::<SessionsResponse>()
+        .register::<SessionSnapshot>()
         .register::<CreateSessionRequest>()
         .register::<DeletedResponse>()
         .register::<Diff>()

@@ -14,6 +14,8 @@ pub enum EngineError {
     Busy(String),
     #[error("{0}")]
     BudgetExceeded(String),
+    #[error("events up to seq {0} were compacted; fetch the snapshots again and resume from their last_seq")]
+    Resync(u64),
     #[error(transparent)]
     Git(#[from] GitError),
     #[error(transparent)]
@@ -30,6 +32,7 @@ impl EngineError {
             EngineError::Conflict(_) => ErrorCode::Conflict,
             EngineError::Busy(_) => ErrorCode::SessionBusy,
             EngineError::BudgetExceeded(_) => ErrorCode::BudgetExceeded,
+            EngineError::Resync(_) => ErrorCode::Resync,
             EngineError::Git(g) => match g {
                 GitError::NotARepo(_)
                 | GitError::Bare(_)

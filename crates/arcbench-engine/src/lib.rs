@@ -89,6 +89,12 @@ impl Engine {
             default_budget: config.budget,
         };
         engine.sweep()?;
+        // Finished prompts keep their reply on the prompt: their text chunks go. (At start-up,
+        // before any client can be mid-replay; later clients from older seqs resync.)
+        let through = engine.store.tx(|tx| tx.compact_replies())?;
+        if through > 0 {
+            tracing::debug!(through, "event log compacted");
+        }
         Ok(engine)
     }
 
@@ -108,6 +114,23 @@ impl Engine {
     /// seqs already seen: nothing falls between the two.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
+    }
+
+    /// Whether a client may resume after `since`: not from the future, and not from before
+    /// what compaction kept (then it must start from snapshots again: [`EngineError::Resync`]).
+    pub fn check_since(&self, since: u64) -> Result<()> {
+        let (last, compacted) = self
+            .store
+            .tx(|tx| Ok::<_, EngineError>((tx.last_seq()?, tx.compacted_through()?)))?;
+        if since > last {
+            return Err(EngineError::BadRequest(format!(
+                "since={since} is ahead of the newest event ({last})"
+            )));
+        }
+        if since < compacted {
+            return Err(EngineError::Resync(compacted));
+        }
+        Ok(())
     }
 
     /// Persisted events with seq > `since`, in order, at most `limit`.

@@ -103,6 +103,7 @@ impl Engine {
             reason: None,
             kind,
             files,
+            reply: String::new(),
         };
         let inserted = self.store.tx(|tx| {
             // Two requests with one client_id can race past the check above; the UNIQUE
@@ -239,6 +240,12 @@ impl Engine {
             AgentEvent::Finished(_) => return Ok(()),
         };
         self.store.tx(|tx| {
+            // The prompt's reply moves with its chunks, in the same transaction.
+            match &body {
+                EventBody::AgentText { prompt_id, chunk } => tx.append_reply(prompt_id, chunk)?,
+                EventBody::AgentTextDiscarded { prompt_id, .. } => tx.reset_reply(prompt_id)?,
+                _ => {}
+            }
             tx.append_event(Some(session), body)?;
             Ok(())
         })

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use arcbench_git::{repo, worktree, Repository};
 use arcbench_store::{now, SessionRow};
 use shared_protocol::{
-    CommitInfo, CreateSessionRequest, EventBody, PromptState, Session, SessionState,
+    CommitInfo, CreateSessionRequest, EventBody, PromptState, Session, SessionSnapshot,
+    SessionState,
 };
 
 use crate::{repos, Engine, EngineError, Result};
@@ -78,8 +79,46 @@ impl Engine {
     }
 
     pub fn sessions(&self) -> Result<Vec<Session>> {
-        let rows = self.store.tx(|tx| tx.sessions(false))?;
-        Ok(rows.iter().map(|r| self.present(r)).collect())
+        Ok(self.sessions_since()?.0)
+    }
+
+    /// The live sessions and the newest event's seq, read together: a client lists them and
+    /// streams events after that seq.
+    pub fn sessions_since(&self) -> Result<(Vec<Session>, u64)> {
+        let (rows, last) = self
+            .store
+            .tx(|tx| Ok::<_, EngineError>((tx.sessions(false)?, tx.last_seq()?)))?;
+        Ok((rows.iter().map(|r| self.present(r)).collect(), last))
+    }
+
+    /// Everything a client shows of one session, consistent with `last_seq` (one transaction).
+    pub fn snapshot(&self, id: &str) -> Result<SessionSnapshot> {
+        let row = self.session_row(id)?;
+        let (mut prompts, legacy, commits, notes, last_seq) = self.store.tx(|tx| {
+            Ok::<_, EngineError>((
+                tx.prompts(id)?,
+                tx.prompts_without_reply(id)?,
+                tx.commits(id)?,
+                tx.pending_notes(id)?,
+                tx.last_seq()?,
+            ))
+        })?;
+        for p in prompts.iter_mut().filter(|p| legacy.contains(&p.id)) {
+            p.reply = self.store.tx(|tx| tx.reply_from_events(&p.id))?;
+        }
+        Ok(SessionSnapshot {
+            session: self.present(&row),
+            prompts,
+            commits: commits
+                .into_iter()
+                .map(|c| CommitInfo {
+                    sha: c.sha,
+                    message: c.message,
+                })
+                .collect(),
+            notes,
+            last_seq,
+        })
     }
 
     pub fn session(&self, id: &str) -> Result<Session> {
@@ -110,11 +149,10 @@ impl Engine {
         }
     }
 
-    /// Removes the worktree (even one already deleted by hand) and keeps the session's history;
-    /// the branch goes too when asked.
-    /// Removes the session's worktree (its uncommitted work goes with it); with
-    /// `delete_branch` also its branch, which is refused while the branch holds commits that
-    /// are not merged unless `force` says the user means it.
+    /// Removes the session's worktree (even one already deleted by hand; its uncommitted work
+    /// goes with it) and keeps the session's history; with `delete_branch` also its branch,
+    /// which is refused while the branch holds commits that are not merged unless `force` says
+    /// the user means it.
     pub fn delete_session(&self, id: &str, delete_branch: bool, force: bool) -> Result<()> {
         let lock = self.lock_session(id);
         let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());

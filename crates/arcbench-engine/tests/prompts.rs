@@ -543,3 +543,48 @@ async fn beyond_max_agents_a_session_waits_visibly_then_takes_an_idle_agents_slo
     assert_eq!(texts(&r.engine, &p2.id), "second");
     r.runner.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_live_on_prompts_and_compaction_never_leaves_a_silent_gap() {
+    let r = rig().await;
+    r.claude
+        .push(TextReply::new("A reply that streams in several chunks of text.").chunk_chars(7));
+    let p = r.submit("say something", "snap-1");
+    assert_eq!(finished(&r.engine, &p.id).await.0, PromptState::Done);
+    let streamed = texts(&r.engine, &p.id);
+    let snap = r.engine.snapshot(&r.session).unwrap();
+    assert_eq!(snap.prompts[0].reply, streamed);
+    assert_eq!(
+        snap.prompts[0].reply,
+        "A reply that streams in several chunks of text."
+    );
+    let last = snap.last_seq;
+    r.engine.check_since(0).unwrap();
+    r.runner.shutdown().await;
+
+    // A restart compacts the finished prompt's chunks: its reply stays on the prompt, and a
+    // client resuming from before the compaction is told to start from a snapshot again.
+    let reopened = Engine::open(EngineConfig {
+        data_dir: r.data.path().into(),
+        repos: vec![r.repo.path.clone()],
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(texts(&reopened, &p.id), "", "chunks compacted");
+    let snap = reopened.snapshot(&r.session).unwrap();
+    assert_eq!(snap.prompts[0].reply, streamed);
+    assert_eq!(
+        snap.last_seq, last,
+        "compaction never drops the newest event"
+    );
+    let err = reopened.check_since(0).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Resync, "{err}");
+    reopened.check_since(last).unwrap();
+    let err = reopened.check_since(last + 1).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BadRequest);
+    assert!(err.to_string().contains("ahead"), "{err}");
+    assert_eq!(
+        reopened.snapshot("nosuchid").unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+}

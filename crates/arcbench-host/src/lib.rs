@@ -273,15 +273,22 @@ impl Host {
         self.budget().await
     }
 
-    /// Persisted events with seq > `since`, at most [`EVENTS_PAGE`].
+    /// Persisted events with seq > `since`, at most [`EVENTS_PAGE`]; a `since` from the future
+    /// is refused, one from before the compacted part answers `resync`.
     pub async fn events(&self, since: u64) -> Result<Vec<Event>, EngineError> {
-        self.run(move |e| e.events_since(since, EVENTS_PAGE)).await
+        self.run(move |e| {
+            e.check_since(since)?;
+            e.events_since(since, EVENTS_PAGE)
+        })
+        .await
     }
 
     /// Every event after `since`, then live ones, each once: subscribed before the log is read,
-    /// so nothing falls between.
-    pub fn feed(&self, since: u64) -> EventFeed {
-        EventFeed::new(self.engine.clone(), since)
+    /// so nothing falls between. Refused like [`Host::events`].
+    pub async fn feed(&self, since: u64) -> Result<EventFeed, EngineError> {
+        let feed = EventFeed::new(self.engine.clone(), since);
+        self.run(move |e| e.check_since(since)).await?;
+        Ok(feed)
     }
 
     /// Interrupts running prompts (recorded `interrupted`) and stops the agents.

@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use shared_protocol::{
     ApiError, ApplyRequest, CommitResponse, DeletedResponse, Diff, ErrorCode, EventsResponse,
-    HunkIdsRequest, Session, SessionDetail, SessionsResponse, Status,
+    HunkIdsRequest, Session, SessionDetail, SessionSnapshot, SessionsResponse, Status,
 };
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,6 +23,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(status))
         .routes(routes!(create_session, list_sessions))
         .routes(routes!(session_detail, delete_session))
+        .routes(routes!(snapshot))
         .routes(routes!(diff))
         .routes(routes!(approve))
         .routes(routes!(reject_hunks))
@@ -65,9 +66,17 @@ pub(crate) async fn create_session(
 
 #[utoipa::path(get, path = "/sessions", responses((status = 200, body = SessionsResponse), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
 pub(crate) async fn list_sessions(State(state): State<AppState>) -> Answer<SessionsResponse> {
-    Ok(axum::Json(SessionsResponse {
-        sessions: run(&state, |e| e.sessions()).await?,
-    }))
+    let (sessions, last_seq) = run(&state, |e| e.sessions_since()).await?;
+    Ok(axum::Json(SessionsResponse { sessions, last_seq }))
+}
+
+/// Everything to show one session, and the seq to stream events from.
+#[utoipa::path(get, path = "/sessions/{id}/snapshot", params(("id" = String, Path, description = "session id")), responses((status = 200, body = SessionSnapshot), (status = 404, body = ApiError, description = "unknown session"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn snapshot(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<SessionSnapshot> {
+    Ok(axum::Json(run(&state, move |e| e.snapshot(&id)).await?))
 }
 
 #[utoipa::path(get, path = "/sessions/{id}", params(("id" = String, Path, description = "session id")), responses((status = 200, body = SessionDetail), (status = 404, body = ApiError, description = "unknown session"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
@@ -177,7 +186,7 @@ pub(crate) async fn merge(
     }))
 }
 
-#[utoipa::path(get, path = "/events", params(("since" = Option<u64>, Query, description = "return events with seq > since")), responses((status = 200, body = EventsResponse), (status = 400, body = ApiError, description = "bad input"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/events", params(("since" = Option<u64>, Query, description = "return events with seq > since")), responses((status = 200, body = EventsResponse), (status = 400, body = ApiError, description = "bad input"), (status = 410, body = ApiError, description = "resync: events before this point were compacted; start from the snapshots"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
 pub(crate) async fn events(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,

@@ -62,6 +62,10 @@ pub async fn ws(
     let ip = connect
         .map(|c| c.0.ip())
         .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    // A `since` from the future or from before the compacted log is answered before upgrading.
+    if let Err(e) = state.host.run(move |e| e.check_since(since)).await {
+        return Failure::from(e).into_response();
+    }
     // Any web page the user visits can open a socket to 127.0.0.1; only ours may.
     if !origin_allowed(&headers) {
         return Failure::new(
@@ -121,7 +125,10 @@ async fn serve(
             return close(&mut socket, code, reason).await;
         }
     }
-    let mut feed = state.host.feed(since);
+    // Checked before the upgrade (see `ws`); a race with compaction cannot happen after start.
+    let Ok(mut feed) = state.host.feed(since).await else {
+        return close(&mut socket, 1011, "cannot read the event log").await;
+    };
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     loop {

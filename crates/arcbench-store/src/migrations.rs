@@ -124,6 +124,12 @@ const STEPS: &[&str] = &[
         updated_at TEXT NOT NULL
     );
     "#,
+    // 5: each prompt's reply text (what its agent.text chunks add up to), so a client starts from
+    // a snapshot and finished prompts' chunks can be compacted. NULL for prompts older than
+    // this column: their reply is rebuilt from their events, which are never compacted.
+    r#"
+    ALTER TABLE prompts ADD COLUMN reply TEXT;
+    "#,
 ];
 
 pub fn run(conn: &mut Connection, path: &str) -> Result<()> {

@@ -37,7 +37,7 @@ fn parse_state(column: usize, s: &str) -> rusqlite::Result<PromptState> {
 const COLUMNS: &str = "p.id, p.session_id, p.client_id, p.text, p.state, p.reason, p.created_at,
     COALESCE(SUM(u.input_tokens), 0), COALESCE(SUM(u.output_tokens), 0),
     COALESCE(SUM(u.cache_creation_input_tokens), 0), COALESCE(SUM(u.cache_read_input_tokens), 0),
-    COALESCE(SUM(u.cost_usd), 0.0), p.kind, p.files";
+    COALESCE(SUM(u.cost_usd), 0.0), p.kind, p.files, p.reply";
 const FROM: &str = "FROM prompts p LEFT JOIN usage u ON u.prompt_id = p.id";
 
 /// A prompt row and the session it belongs to.
@@ -70,6 +70,7 @@ fn from_row(r: &Row) -> rusqlite::Result<PromptRow> {
                 PromptKind::Prompt
             },
             files: serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default(),
+            reply: r.get::<_, Option<String>>(14)?.unwrap_or_default(),
         },
     })
 }
@@ -77,8 +78,8 @@ fn from_row(r: &Row) -> rusqlite::Result<PromptRow> {
 impl Tx<'_> {
     pub fn insert_prompt(&self, session: &str, p: &Prompt) -> Result<()> {
         self.0.execute(
-            "INSERT INTO prompts (id, session_id, client_id, text, state, reason, created_at, kind, files)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO prompts (id, session_id, client_id, text, state, reason, created_at, kind, files, reply)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '')",
             params![
                 p.id,
                 session,
@@ -94,6 +95,33 @@ impl Tx<'_> {
                 serde_json::to_string(&p.files).expect("paths serialize")
             ],
         )?;
+        Ok(())
+    }
+
+    /// Prompts of the session from before replies were kept (their reply is in their events).
+    pub fn prompts_without_reply(&self, session: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .0
+            .prepare("SELECT id FROM prompts WHERE session_id = ?1 AND reply IS NULL")?;
+        let ids = stmt
+            .query_map([session], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(ids)
+    }
+
+    /// Adds streamed text to the prompt's reply (in the transaction that records the chunk).
+    pub fn append_reply(&self, id: &str, chunk: &str) -> Result<()> {
+        self.0.execute(
+            "UPDATE prompts SET reply = COALESCE(reply, '') || ?2 WHERE id = ?1",
+            params![id, chunk],
+        )?;
+        Ok(())
+    }
+
+    /// The text streamed so far is no longer the answer (a retry or follow-up starts over).
+    pub fn reset_reply(&self, id: &str) -> Result<()> {
+        self.0
+            .execute("UPDATE prompts SET reply = '' WHERE id = ?1", [id])?;
         Ok(())
     }
 

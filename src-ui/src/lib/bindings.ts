@@ -99,7 +99,12 @@ export type ErrorCode =
 /**  The operation is refused in the current state (dirty checkout, merge conflict, nothing to do...). */
 "conflict" | "budget_exceeded" | "payload_too_large" | "rate_limited" | 
 /**  The host itself failed (disk, git internals); never used for bad input. */
-"internal";
+"internal" | 
+/**
+ *  `since` is older than the events the host keeps (finished prompts' text chunks were
+ *  compacted): fetch the session snapshots again and resume from their `last_seq`.
+ */
+"resync";
 
 /**
  *  One entry of the host's event log. `seq` is global, persisted, gapless and strictly increasing;
@@ -218,6 +223,11 @@ export type Prompt = {
 	kind?: PromptKind,
 	/**  Worktree files put in the agent's chat before the prompt (a revision's reviewed files). */
 	files?: string[],
+	/**
+	 *  The agent's answer so far (the final one once the prompt finished): what its
+	 *  `agent.text` chunks add up to, so a client needs no event replay to show it.
+	 */
+	reply?: string,
 };
 
 export type PromptKind = 
@@ -299,6 +309,21 @@ export type SessionDetail = {
 	commits: CommitInfo[],
 } & Session;
 
+/**
+ *  Everything a client needs to show one session, read in one transaction: it starts from this
+ *  and streams `/ws?since=<last_seq>`, instead of replaying the whole event log.
+ */
+export type SessionSnapshot = {
+	session: Session,
+	/**  Oldest first, each with its reply text. */
+	prompts: Prompt[],
+	commits: CommitInfo[],
+	/**  Review notes not yet used by a revision. */
+	notes: ReviewNote[],
+	/**  The newest event's seq included in this snapshot. */
+	last_seq: number,
+};
+
 export type SessionState = 
 /**  Worktree present, no prompt running. */
 "idle" | 
@@ -311,6 +336,8 @@ export type SessionState =
 
 export type SessionsResponse = {
 	sessions: Session[],
+	/**  The newest event's seq when the list was read: stream `/ws?since=` this. */
+	last_seq?: number,
 };
 
 export type Status = {
