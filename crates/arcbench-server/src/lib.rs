@@ -24,7 +24,10 @@ pub use auth::{proof, CHALLENGE_HEADER, PROOF_HEADER};
 pub use error::Failure;
 pub use limits::HostAllowlist;
 pub use openapi::{document as openapi_document, ApiDoc};
-pub use ws::{CLOSE_RATE_LIMITED, CLOSE_RESUME, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, MAX_INBOUND};
+pub use ws::{
+    CLOSE_BAD_SINCE, CLOSE_RATE_LIMITED, CLOSE_RESUME, CLOSE_RESYNC, CLOSE_TOO_BIG,
+    CLOSE_UNAUTHORIZED, MAX_INBOUND,
+};
 
 /// The host and what only HTTP needs: the limits that protect it from hostile clients.
 #[derive(Clone)]

@@ -20,6 +20,11 @@ use crate::{AppState, Failure};
 
 /// Close code for "you fell behind; reconnect with since=<last seq you got>".
 pub const CLOSE_RESUME: u16 = 4000;
+/// Close code for "events before your `since` were compacted: fetch the snapshots again and
+/// resume from their `last_seq`".
+pub const CLOSE_RESYNC: u16 = 4410;
+/// Close code for a `since` ahead of the newest event.
+pub const CLOSE_BAD_SINCE: u16 = 4400;
 /// Close code for a missing or wrong key in the first message.
 pub const CLOSE_UNAUTHORIZED: u16 = 4401;
 /// Close code for a first message from an address that used up its bad attempts.
@@ -62,10 +67,6 @@ pub async fn ws(
     let ip = connect
         .map(|c| c.0.ip())
         .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-    // A `since` from the future or from before the compacted log is answered before upgrading.
-    if let Err(e) = state.host.run(move |e| e.check_since(since)).await {
-        return Failure::from(e).into_response();
-    }
     // Any web page the user visits can open a socket to 127.0.0.1; only ours may.
     if !origin_allowed(&headers) {
         return Failure::new(
@@ -125,9 +126,18 @@ async fn serve(
             return close(&mut socket, code, reason).await;
         }
     }
-    // Checked before the upgrade (see `ws`); a race with compaction cannot happen after start.
-    let Ok(mut feed) = state.host.feed(since).await else {
-        return close(&mut socket, 1011, "cannot read the event log").await;
+    // A browser cannot read the HTTP answer of a refused upgrade, so a bad `since` is told by
+    // close code: 4410 resync (start from the snapshots again), 4400 (since from the future).
+    let mut feed = match state.host.feed(since).await {
+        Ok(feed) => feed,
+        Err(e) => {
+            let code = match e.code() {
+                ErrorCode::Resync => CLOSE_RESYNC,
+                ErrorCode::BadRequest => CLOSE_BAD_SINCE,
+                _ => 1011,
+            };
+            return close(&mut socket, code, &e.to_string()).await;
+        }
     };
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use arcbench_engine::{CreateSessionRequest, Engine};
 use arcbench_fixtures::TestRepo;
-use arcbench_server::{router, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, MAX_INBOUND};
+use arcbench_server::{router, CLOSE_BAD_SINCE, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, MAX_INBOUND};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -338,4 +338,16 @@ async fn a_client_that_stops_reading_is_dropped_with_the_resume_code() {
     let seqs = read_until(&mut again, end).await;
     assert_eq!(seqs.first().copied(), Some(got + 1));
     assert_eq!(seqs.len() as u64, end - got);
+}
+
+#[tokio::test]
+async fn a_since_from_the_future_is_refused_with_a_close_code_a_browser_can_read() {
+    let repo = TestRepo::new();
+    let h = host(&repo).await;
+    create(&h);
+    let mut ws = connect(&h, 99, Some(KEY)).await.unwrap();
+    assert_eq!(close_code(&mut ws).await, CLOSE_BAD_SINCE);
+    let mut ok = connect(&h, 1, Some(KEY)).await.unwrap();
+    create(&h);
+    assert_eq!(read_until(&mut ok, 2).await, vec![2]);
 }
