@@ -231,15 +231,6 @@ async fn aider(named: Option<&Path>, data_dir: &Path) -> Finding {
     }
 }
 
-/// `NAME=value` in a dotenv-style file (the service's `<data>/env`), ignoring comments.
-fn env_file_value(path: &Path, name: &str) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    text.lines().find_map(|l| {
-        let v = l.trim().strip_prefix(name)?.strip_prefix('=')?.trim();
-        (!v.is_empty()).then(|| v.trim_matches(|c| c == '"' || c == '\'').to_owned())
-    })
-}
-
 fn anthropic_key(data_dir: &Path) -> Finding {
     const CHECK: &str = "ANTHROPIC_API_KEY";
     if let Some(k) = std::env::var("ANTHROPIC_API_KEY")
@@ -249,7 +240,7 @@ fn anthropic_key(data_dir: &Path) -> Finding {
         return ok(CHECK, format!("set ({} characters)", k.trim().len()));
     }
     let env_file = data_dir.join("env");
-    if let Some(k) = env_file_value(&env_file, "ANTHROPIC_API_KEY") {
+    if let Some(k) = crate::service::env_file::value(&env_file, "ANTHROPIC_API_KEY") {
         return ok(
             CHECK,
             format!(

@@ -191,12 +191,7 @@ async fn the_chat_survives_a_kill_9_of_the_host() {
     let p2 = host.prompt(&s, "how do we indent?", "c-2").await;
     assert_eq!(host.wait_prompt(&s, &p2).await["state"], "done");
     // A fresh Aider in a fresh host sent the first exchange with the second prompt.
-    let last = claude
-        .requests()
-        .into_iter()
-        .filter(|r| r.stream)
-        .last()
-        .unwrap();
+    let last = claude.requests().into_iter().rfind(|r| r.stream).unwrap();
     assert!(
         last.contains_text("from now on we indent with tabs")
             && last.contains_text("Understood: tabs, never spaces."),

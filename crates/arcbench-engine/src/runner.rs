@@ -39,18 +39,35 @@ pub struct RunnerConfig {
 
 type Shared = Arc<tokio::sync::Mutex<AnyExecutor>>;
 
+/// What the runner knows of one session (absent: no worker, no agent).
+#[derive(Default)]
+struct SessionSlot {
+    /// A worker is on the session's queue.
+    worker: bool,
+    /// It holds one of the `max_agents` slots (its agent is alive or starting).
+    agent_slot: bool,
+    /// Its warm agent.
+    executor: Option<Shared>,
+    /// When its agent last finished a prompt (for the idle timeout and the slot eviction).
+    last_used: Option<Instant>,
+}
+
+impl SessionSlot {
+    fn is_empty(&self) -> bool {
+        !self.worker && !self.agent_slot && self.executor.is_none()
+    }
+}
+
 pub struct Runner {
     engine: Arc<Engine>,
     config: RunnerConfig,
     /// Changes while the host provisions the agent (installing -> ready or unavailable).
     agent: std::sync::RwLock<AgentSetup>,
-    executors: Mutex<HashMap<String, Shared>>,
-    last_used: Mutex<HashMap<String, Instant>>,
-    workers: Mutex<HashSet<String>>,
+    /// Every session the runner is busy with, in one map: a decision about a session (start a
+    /// worker, take a slot, stop an idle agent) reads and writes one entry under one lock.
+    sessions: Mutex<HashMap<String, SessionSlot>>,
     /// Prompts asked to stop before their agent was ready.
     cancel_requested: Mutex<HashSet<String>>,
-    /// Sessions holding one of the `max_agents` slots (their agent is alive or starting).
-    slots: Mutex<HashSet<String>>,
     /// Wakes sessions waiting for a slot: one was freed, or an agent went idle (its slot can
     /// be taken).
     slots_changed: tokio::sync::Notify,
@@ -85,11 +102,8 @@ impl Runner {
             engine: engine.clone(),
             agent: std::sync::RwLock::new(config.agent.clone()),
             config,
-            executors: Mutex::default(),
-            last_used: Mutex::default(),
-            workers: Mutex::default(),
+            sessions: Mutex::default(),
             cancel_requested: Mutex::default(),
-            slots: Mutex::default(),
             slots_changed: tokio::sync::Notify::new(),
             stopping: AtomicBool::new(false),
             late,
@@ -151,7 +165,8 @@ impl Runner {
         if self.stopping.load(Ordering::SeqCst) {
             return;
         }
-        if lock(&self.workers).insert(session.to_owned()) {
+        let started = self.with(session, |s| !std::mem::replace(&mut s.worker, true));
+        if started {
             let me = self.clone();
             let s = session.to_owned();
             tokio::spawn(async move { me.work(s).await });
@@ -175,7 +190,7 @@ impl Runner {
             return false;
         };
         lock(&self.cancel_requested).insert(prompt.clone());
-        let exec = lock(&self.executors).get(session).cloned();
+        let exec = self.executor_of(session);
         if let Some(exec) = exec {
             exec.lock().await.cancel(&prompt);
         }
@@ -200,21 +215,23 @@ impl Runner {
     /// Stops taking work, interrupts running prompts (recorded `interrupted`), stops the agents.
     pub async fn shutdown(&self) {
         self.stopping.store(true, Ordering::SeqCst);
-        let running: Vec<String> = lock(&self.workers).iter().cloned().collect();
+        let running: Vec<String> = self.sessions_where(|s| s.worker);
         for s in &running {
             self.cancel(s).await;
         }
         let deadline = Instant::now() + Duration::from_secs(5);
-        while !lock(&self.workers).is_empty() && Instant::now() < deadline {
+        while !self.sessions_where(|s| s.worker).is_empty() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let all: Vec<Shared> = lock(&self.executors).drain().map(|(_, x)| x).collect();
+        let all: Vec<Shared> = lock(&self.sessions)
+            .drain()
+            .filter_map(|(_, s)| s.executor)
+            .collect();
         for exec in all {
             if let Ok(m) = Arc::try_unwrap(exec) {
                 m.into_inner().shutdown().await;
             }
         }
-        lock(&self.slots).clear();
         self.slots_changed.notify_waiters();
     }
 
@@ -233,7 +250,7 @@ impl Runner {
                 }
                 Err(err) => {
                     tracing::error!(%err, session, "reading the queue");
-                    lock(&self.workers).remove(&session);
+                    self.leave(&session);
                     return;
                 }
             };
@@ -243,14 +260,14 @@ impl Runner {
                 let (e, s, p) = (self.engine.clone(), session.clone(), prompt.clone());
                 let _ = blocking(move || e.hold_prompt(&s, &p, &reason)).await;
                 // Held until the budget changes; set_budget kicks every queue again.
-                lock(&self.workers).remove(&session);
+                self.leave(&session);
                 return;
             }
             if let Some(reason) = self.waiting_for_agent() {
                 let (e, s, p) = (self.engine.clone(), session.clone(), prompt.clone());
                 let _ = blocking(move || e.hold_prompt(&s, &p, &reason)).await;
                 // Held until the agent is ready; set_agent kicks every queue again.
-                lock(&self.workers).remove(&session);
+                self.leave(&session);
                 return;
             }
             match self.take_slot(&session, &prompt).await {
@@ -258,7 +275,7 @@ impl Runner {
                 // The queue may have changed while it waited (cancelled, budget): look again.
                 Slot::Waited => continue,
                 Slot::Stopping => {
-                    lock(&self.workers).remove(&session);
+                    self.leave(&session);
                     return;
                 }
             }
@@ -279,9 +296,11 @@ impl Runner {
                 return Slot::Stopping;
             }
             {
-                let mut slots = lock(&self.slots);
-                if slots.contains(session) || slots.len() < self.config.max_agents {
-                    slots.insert(session.to_owned());
+                let mut sessions = lock(&self.sessions);
+                let taken = sessions.values().filter(|s| s.agent_slot).count();
+                let me = sessions.entry(session.to_owned()).or_default();
+                if me.agent_slot || taken < self.config.max_agents {
+                    me.agent_slot = true;
                     return if waited { Slot::Waited } else { Slot::Ready };
                 }
             }
@@ -302,19 +321,12 @@ impl Runner {
 
     /// Stops the idle agent used longest ago (not `except`'s); false when every agent is busy.
     async fn stop_least_recently_used_idle(&self, except: &str) -> bool {
-        let busy = |s: &str| {
-            s == except
-                || self.engine.running_prompt(s).is_some()
-                || lock(&self.workers).contains(s)
-        };
-        let candidate = {
-            let slots = lock(&self.slots).clone();
-            let used = lock(&self.last_used).clone();
-            slots
-                .into_iter()
-                .filter(|s| !busy(s))
-                .min_by_key(|s| used.get(s).copied())
-        };
+        let candidate = lock(&self.sessions)
+            .iter()
+            .filter(|(id, s)| s.agent_slot && !s.worker && id.as_str() != except)
+            .filter(|(id, _)| self.engine.running_prompt(id).is_none())
+            .min_by_key(|(_, s)| s.last_used)
+            .map(|(id, _)| id.clone());
         let Some(victim) = candidate else {
             return false;
         };
@@ -326,8 +338,10 @@ impl Runner {
     /// Stops a session's agent (idle timeout, or its slot is needed) and frees its slot; its
     /// next prompt starts a new one.
     async fn stop_agent(&self, session: &str) {
-        lock(&self.last_used).remove(session);
-        let exec = lock(&self.executors).remove(session);
+        let exec = self.with(session, |s| {
+            s.last_used = None;
+            s.executor.take()
+        });
         if let Some(exec) = exec {
             if let Ok(m) = Arc::try_unwrap(exec) {
                 m.into_inner().shutdown().await;
@@ -337,24 +351,59 @@ impl Runner {
     }
 
     fn free_slot(&self, session: &str) {
-        if lock(&self.slots).remove(session) {
+        if self.with(session, |s| std::mem::take(&mut s.agent_slot)) {
             self.slots_changed.notify_waiters();
         }
+    }
+
+    /// Runs `f` on the session's entry (made if missing; dropped again once empty).
+    fn with<T>(&self, session: &str, f: impl FnOnce(&mut SessionSlot) -> T) -> T {
+        let mut sessions = lock(&self.sessions);
+        let slot = sessions.entry(session.to_owned()).or_default();
+        let out = f(slot);
+        if slot.is_empty() {
+            sessions.remove(session);
+        }
+        out
+    }
+
+    fn sessions_where(&self, pred: impl Fn(&SessionSlot) -> bool) -> Vec<String> {
+        lock(&self.sessions)
+            .iter()
+            .filter(|(_, s)| pred(s))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    fn executor_of(&self, session: &str) -> Option<Shared> {
+        lock(&self.sessions)
+            .get(session)
+            .and_then(|s| s.executor.clone())
+    }
+
+    /// The worker leaves the session's queue.
+    fn leave(&self, session: &str) {
+        self.with(session, |s| s.worker = false);
     }
 
     /// Leaves the queue unless a prompt arrived meanwhile (decided under the workers lock, so a
     /// concurrent `kick` either sees this worker or starts a new one).
     fn release(&self, session: &str) -> bool {
-        let mut workers = lock(&self.workers);
+        let mut sessions = lock(&self.sessions);
         let more = matches!(self.engine.next_queued(session), Ok(Some(_)))
             && !self.stopping.load(Ordering::SeqCst);
         if !more {
-            workers.remove(session);
-            // A slot taken for a prompt that was then cancelled has no agent behind it.
-            if !lock(&self.executors).contains_key(session) {
-                self.free_slot(session);
+            if let Some(s) = sessions.get_mut(session) {
+                s.worker = false;
+                // A slot taken for a prompt that was then cancelled has no agent behind it.
+                if s.executor.is_none() {
+                    s.agent_slot = false;
+                }
+                if s.is_empty() {
+                    sessions.remove(session);
+                }
             }
-            // Its agent (if any) is idle now: a waiting session may take its slot.
+            // Its agent (if any) is idle now, or its slot free: a waiting session may take it.
             self.slots_changed.notify_waiters();
         }
         !more
@@ -419,7 +468,7 @@ impl Runner {
         }
         while let Some(event) = rx.recv().await {
             if let AgentEvent::Finished(outcome) = event {
-                lock(&self.last_used).insert(session.to_owned(), Instant::now());
+                self.with(session, |s| s.last_used = Some(Instant::now()));
                 if !exec.lock().await.is_alive() {
                     self.forget(session);
                 }
@@ -437,8 +486,7 @@ impl Runner {
 
     /// The session's warm agent, started if needed.
     async fn executor(&self, session: &str, prompt_id: &str) -> Result<Shared, String> {
-        let existing = lock(&self.executors).get(session).cloned();
-        if let Some(x) = existing {
+        if let Some(x) = self.executor_of(session) {
             if x.lock().await.is_alive() {
                 return Ok(x);
             }
@@ -495,24 +543,27 @@ impl Runner {
             let _ = blocking(move || e.agent_event(&s, &p, note)).await;
         }
         let shared: Shared = Arc::new(tokio::sync::Mutex::new(exec));
-        lock(&self.executors).insert(session.to_owned(), shared.clone());
+        self.with(session, |s| s.executor = Some(shared.clone()));
         Ok(shared)
     }
 
     /// Drops the session's agent (it died); the next prompt starts one that restores the chat.
     fn forget(&self, session: &str) {
-        lock(&self.executors).remove(session);
-        self.free_slot(session);
+        self.with(session, |s| {
+            s.executor = None;
+            s.agent_slot = false;
+        });
+        self.slots_changed.notify_waiters();
     }
 
     async fn reap_idle(&self) {
-        let idle: Vec<String> = lock(&self.last_used)
-            .iter()
-            .filter(|(_, t)| t.elapsed() >= self.config.idle_timeout)
-            .map(|(s, _)| s.clone())
-            .collect();
+        let idle = self.sessions_where(|s| {
+            !s.worker
+                && s.last_used
+                    .is_some_and(|t| t.elapsed() >= self.config.idle_timeout)
+        });
         for s in idle {
-            if self.engine.running_prompt(&s).is_some() || lock(&self.workers).contains(&s) {
+            if self.engine.running_prompt(&s).is_some() {
                 continue;
             }
             tracing::info!(session = %s, "stopping idle agent");
@@ -522,12 +573,12 @@ impl Runner {
 
     /// Sessions holding an agent slot right now (at most `max_agents`).
     pub fn agents_alive(&self) -> usize {
-        lock(&self.slots).len()
+        self.sessions_where(|s| s.agent_slot).len()
     }
 
     /// Whether the session has a live agent process (for tests and `/status`).
     pub fn has_agent(&self, session: &str) -> bool {
-        lock(&self.executors).contains_key(session)
+        self.executor_of(session).is_some()
     }
 }
 

@@ -467,12 +467,7 @@ async fn an_idle_agent_is_stopped_and_its_successor_continues_the_chat() {
     runner.kick(&s);
     assert_eq!(finished(engine, &p.id).await.0, PromptState::Done);
     // The new Aider process sent the first exchange along with the second prompt.
-    let last = claude
-        .requests()
-        .into_iter()
-        .filter(|r| r.stream)
-        .last()
-        .unwrap();
+    let last = claude.requests().into_iter().rfind(|r| r.stream).unwrap();
     assert!(
         last.contains_text("remember the secret word pelican")
             && last.contains_text("Noted: the secret word is pelican."),
