@@ -199,3 +199,26 @@ async fn a_first_run_is_private_and_has_a_daily_budget() {
     let b = host.ok("GET", "/budget", None).await;
     assert_eq!(b["daily_limit_usd"].as_f64(), Some(10.0));
 }
+
+#[test]
+fn a_config_that_contradicts_itself_is_refused_and_nothing_starts() {
+    let repo = TestRepo::new();
+    let data = tempfile::tempdir().unwrap();
+    let r = repo.path.to_str().unwrap();
+    let err = serve_fails(&["--repo", r, "--repo", &format!("{r}/")], data.path());
+    assert!(
+        err.contains("--repo names") && err.contains("twice"),
+        "{err}"
+    );
+    let err = serve_fails(
+        &["--repo", r, "--bind", "127.0.0.1", "--bind", "127.0.0.1"],
+        data.path(),
+    );
+    assert!(err.contains("--bind names 127.0.0.1 twice"), "{err}");
+    let err = serve_fails(&["--repo", r, "--max-agents", "0"], data.path());
+    assert!(err.contains("--max-agents must be at least 1"), "{err}");
+    assert!(
+        !data.path().join("arcbench.sqlite3").exists(),
+        "nothing was opened"
+    );
+}

@@ -139,6 +139,12 @@ pub fn resolve(settings: Settings) -> Result<HostConfig, HostError> {
         (true, false) => file.bind,
         (true, true) => vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
     };
+    no_duplicates("--bind", &binds)?;
+    let canonical: Vec<PathBuf> = repos
+        .iter()
+        .map(|r| r.canonicalize().unwrap_or_else(|_| r.clone()))
+        .collect();
+    no_duplicates("--repo", &canonical)?;
     let warnings = check_binds(&binds, settings.insecure_lan || file.insecure_lan)?;
     let mut allow_hosts = settings.allow_hosts;
     allow_hosts.extend(file.allow_host);
@@ -169,6 +175,18 @@ pub fn resolve(settings: Settings) -> Result<HostConfig, HostError> {
         event_buffer: 0,
         warnings,
     })
+}
+
+/// A setting that names the same thing twice contradicts itself (which one is meant?).
+fn no_duplicates<T: PartialEq + std::fmt::Debug>(name: &str, items: &[T]) -> Result<(), HostError> {
+    for (i, item) in items.iter().enumerate() {
+        if items[..i].contains(item) {
+            return Err(HostError::Config(format!(
+                "{name} names {item:?} twice; give each once"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The repository a host serves when none is named: the current directory.
