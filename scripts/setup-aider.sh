@@ -88,6 +88,17 @@ if [[ "$(installed_version)" != "$AIDER_VERSION" ]]; then
         die "pip could not install aider-chat==$AIDER_VERSION into $VENV_DIR (see pip's output above; \
 is the package index reachable?)"
     fi
+    # A venv broken half-way (files deleted, an interrupted install) still has pip's records, so
+    # pip calls it "already satisfied": reinstall Aider's own files, then, if that is not
+    # enough, everything it depends on.
+    if [[ "$(installed_version)" != "$AIDER_VERSION" ]]; then
+        log "aider does not import after install: reinstalling it"
+        "${PIP[@]}" install --force-reinstall --no-deps "aider-chat==$AIDER_VERSION" >&2 || true
+    fi
+    if [[ "$(installed_version)" != "$AIDER_VERSION" ]]; then
+        log "aider still does not import: reinstalling it with all its dependencies"
+        "${PIP[@]}" install --force-reinstall "aider-chat==$AIDER_VERSION" >&2 || true
+    fi
     got="$(installed_version)"
     [[ "$got" == "$AIDER_VERSION" ]] || die "after install, 'import aider' reports '${got:-nothing}', expected $AIDER_VERSION"
     log "aider $AIDER_VERSION installed"

@@ -28,10 +28,10 @@ cargo test --workspace
 
 log "bridge tests (pytest, against the fake-claude binary)"
 test_venv="$target/test-venv"
-if [[ ! -x "$test_venv/bin/pytest" ]]; then
-    python3 -m venv "$test_venv"
-    "$test_venv/bin/pip" install --quiet --disable-pip-version-check pytest
-fi
+[[ -x "$test_venv/bin/python" ]] || python3 -m venv "$test_venv"
+# jsonschema: the bridge's tests validate every protocol line against the generated schema.
+"$test_venv/bin/python" -c 'import pytest, jsonschema' 2>/dev/null \
+    || "$test_venv/bin/pip" install --quiet --disable-pip-version-check pytest jsonschema
 [[ -x "$test_venv/bin/schemathesis" ]] || "$test_venv/bin/pip" install --quiet --disable-pip-version-check schemathesis
 cargo build --quiet -p fake-claude --bin fake-claude
 coproc FAKE { exec "$target/debug/fake-claude" --port 0 --print-port --exit-on-stdin-eof; }

@@ -9,8 +9,13 @@ Tested against aider-chat 0.86.2 (litellm 1.81.10), installed by scripts/setup-a
 --map-tokens defaults to Aider's choice for the model (0 disables the repo map).
 --cache-prompts turns on Aider's Anthropic cache_control markers (off by default, as in Aider).
 
-PROTOCOL (version 1) -- the contract the Rust host codes against
+PROTOCOL (version 2) -- the contract the Rust host codes against
 ================================================================
+The Rust host's types (crates/arcbench-agent/src/aider/protocol.rs) are the single definition
+of these shapes: protocol.schema.json next to this file is generated from them ({"protocol": 2,
+"commands": <JSON Schema of one command line>, "events": <JSON Schema of one event line>}), and
+test_bridge.py validates every line both ways against it. This text explains the behaviour
+behind the shapes.
 
 Channels
 --------
@@ -26,34 +31,56 @@ Channels
 
 Commands (stdin)
 ----------------
+Commands are read from the end of the warm-up that follows `ready` (see there) on; until then
+they wait in the pipe.
   {"op":"prompt","id":"<prompt id>","text":"...","files":["rel/path", ...]}
       Run one prompt. `text` is sent to the model as it is: it is never parsed as an Aider
-      command (`/run ...`, `!cmd`, `/git ...` are just words to the model). `files` (optional)
-      are added to the chat first; they stay in the chat for later prompts (Aider semantics).
-      Paths are relative to --root; a path that resolves outside it is refused (a `refused`
-      event with action "add"); a missing file is created empty (reported as a `confirm` event,
-      like Aider's /add). Prompts run one at a time; a prompt sent while another runs is queued.
-      `id` must be a non-empty string, unique per bridge.
+      command (`/run ...`, `!cmd`, `/git ...` are just words to the model). `files` (may be
+      empty; absent means empty) are added to the chat first; they stay in the chat for later
+      prompts (Aider semantics). Paths are relative to --root; a path that resolves outside it
+      is refused (a `refused` event with action "add"); a missing file is created empty
+      (reported as a `confirm` event, like Aider's /add). `id` must be a non-empty string,
+      unique per bridge. Should anything inside the turn make Aider switch chat mode or model
+      (its SwitchCoder exception, which only its CLI loop handles), the bridge keeps its coder,
+      logs a warning and ends the prompt normally (`done` if the model answered, else `failed`).
+      The bridge runs ONE prompt at a time and keeps no queue: the host sends the next prompt
+      after the terminal event of the previous one. A prompt that arrives while another runs is
+      refused at once with its own terminal event
+        {"event":"failed","id":"<its id>","reason":"busy: prompt <running id> is running; the
+         bridge runs one prompt at a time","status":null,"error_type":null}
+      (and nothing else: no `history`); the running prompt is unaffected.
   {"op":"cancel","id":"<prompt id>"}
-      Cancel that prompt: if it is running, the in-flight request is interrupted (waiting for
-      headers, mid-stream or hung: measured well under 1 s); if it is queued it is dropped.
-      `id` may be omitted to mean "whatever is running". Sending SIGINT to the bridge process is
-      equivalent to cancelling the running prompt; SIGINT while idle is ignored.
+      Cancel the running prompt: the in-flight request is interrupted (waiting for headers,
+      mid-stream or hung: measured well under 1 s). `id` may be omitted to mean "whatever is
+      running"; an id that is not the running prompt's gives a warning `log`. Sending SIGINT to
+      the bridge process is equivalent to cancelling the running prompt; SIGINT while idle is
+      ignored.
+  {"op":"restore","messages":[{"role":"user"|"assistant"|"system","content":"..."}, ...],
+   "files":["rel/path", ...]}
+      Continue a conversation in a new bridge: the chat history becomes `messages` (Aider's
+      done_messages; what was in the history before is dropped) and `files` (may be empty;
+      absent means empty) are added to the chat. Meant for the `messages` and `files` of a
+      `history` event. Only while no prompt runs: otherwise an error `log` and nothing changes.
+      `files` follow a prompt's boundary rules (a path that resolves outside the worktree gets a
+      `refused` event with action "add"), except that a missing file is skipped with a warning
+      `log`, not created. A malformed restore (messages not a list of {role, content} objects
+      with role user, assistant or system and string content; files not a list of strings) gives
+      an error `log` and changes nothing. Answered by `restored`.
   {"op":"shutdown"}
-      Cancel the running prompt and every queued one (each gets `cancelled`), then exit 0.
-      EOF on stdin means the same.
+      Cancel the running prompt (it gets `cancelled`), then exit 0. EOF on stdin means the same.
 A line that is not a JSON object, an unknown op or a missing field gives a `log` event with
 level "error" (and the offending `id`, if one could be read); the bridge keeps running.
 
 Events (stdout); every event has "event":<name>
 -----------------------------------------------
-  {"event":"ready","protocol":1,"aider_version":"0.86.2","model":"...","weak_model":"...",
+  {"event":"ready","protocol":2,"aider_version":"0.86.2","model":"...","weak_model":"...",
    "edit_format":"diff","map_tokens":4096,"root":"/abs/root","usage_capture":true}
-      Once, after Aider is imported and the Coder exists (~3 s). Commands sent earlier wait in
-      the pipe. `log` events (warnings about the setup) may come before it. `usage_capture` is
-      false only with a litellm other than the pinned one (then no `usage` events at all).
+      Once, after Aider is imported and the Coder exists (~3 s). `log` events (warnings about
+      the setup) may come before it. `usage_capture` is false only with a litellm other than
+      the pinned one (then no `usage` events at all).
       Right after `ready` the bridge pre-loads tokenizers and the repo map (~0.5 s, 1-2 s+ with
-      a repo map) so the first prompt is fast; a prompt sent meanwhile waits for that.
+      a repo map) so the first prompt is fast; commands are read once that is done, so a
+      prompt sent meanwhile simply starts a little later.
   {"event":"fatal","reason":"..."}
       Startup failed (bad --root, model could not be set up, ...); the bridge exits 1 right after.
   {"event":"text","id":"...","chunk":"..."}
@@ -107,9 +134,25 @@ Events (stdout); every event has "event":<name>
       cut before its final `message_delta` (cancel, in-stream error): counts are then as of the
       last usage the server sent. `background` is true for requests made on one of Aider's
       background threads (the history summarizer). A request answered with an HTTP error gets no
-      `usage`. Usage events of a prompt come before its terminal event, with one exception: when
-      a prompt is cancelled while a background summary request is in flight, the bridge stops
-      waiting for it and that request's `usage` (same `id`) may arrive later.
+      `usage`. `id` names the prompt the request belongs to, and usage events of a prompt come
+      before its terminal event. `id` is absent for a request that outlived its prompt: when a
+      prompt is cancelled while a background summary request is in flight, the bridge stops
+      waiting for it, and if that request (or its fallback to the main model) is answered
+      after the prompt's terminal event, its usage comes without `id` (it is not charged to
+      whatever prompt runs by then).
+  {"event":"history","id":"...","messages":[{"role":"user"|"assistant"|"system","content":"..."},
+   ...],"files":["rel/path", ...]}
+      Right before the terminal event of every prompt that ran (done, failed or cancelled; not
+      for a prompt refused as busy): the chat history Aider sends with the next prompt (its
+      done_messages + cur_messages, after a history summary that finished during the prompt
+      has replaced the older messages, as Aider itself would at the next prompt) and the files
+      in the chat (relative to root). Send both back in a `restore` to continue the
+      conversation in a new bridge. `content` is always a string (Aider's extra message keys
+      are left out). A cancelled or failed turn is in it as Aider keeps it (a cancel adds
+      Aider's "^C KeyboardInterrupt" / "I see that you interrupted my previous reply." pair).
+  {"event":"restored","messages":N,"files":["rel/path", ...]}
+      Answer to a valid `restore` (no `id`): N messages are now the history; `files` are the
+      files really in the chat now (relative to root; refused and missing ones are not).
   exactly one terminal event per prompt, always last for that id:
   {"event":"done","id":"..."}
   {"event":"cancelled","id":"..."}
@@ -121,7 +164,8 @@ Events (stdout); every event has "event":<name>
       retries), or Aider never managed to send one. `reason` is the API's error message when
       there is one ("authentication_error: invalid x-api-key"), else Aider's error text.
       401/403/400 are not retried and fail at once; 429/500/529/overload are retried with
-      backoff until ARCBENCH_RETRY_TIMEOUT.
+      backoff until ARCBENCH_RETRY_TIMEOUT. A prompt refused as busy also ends in `failed`
+      (see the prompt command).
 
 Environment read
 ----------------
@@ -144,6 +188,7 @@ writes `.aider.tags.cache.v4/` into the worktree when the repo map is on.
 """
 
 import argparse
+import enum
 import json
 import os
 import queue
@@ -152,7 +197,7 @@ import signal
 import sys
 import threading
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 TESTED_AIDER_VERSION = "0.86.2"
 
 
@@ -263,8 +308,8 @@ class Call:
         "cache_read_input_tokens",
     )
 
-    def __init__(self, prompt_id, model, stream, background):
-        self.prompt_id = prompt_id
+    def __init__(self, prompt, model, stream, background):
+        self.prompt = prompt  # the Prompt running when the request began, or None
         self.model = model
         self.stream = stream
         self.background = background
@@ -284,12 +329,20 @@ class Call:
                 self.usage[key] = value
 
 
+class State(enum.Enum):
+    """Life of a Prompt, in this order. Changed under Bridge.lock."""
+
+    RUNNING = "running"  # accepted; the host may cancel it
+    FINISHING = "finishing"  # outcome decided (done/failed/cancelled); a cancel changes nothing
+    ENDED = "ended"  # terminal event sent; later events must not carry its id
+
+
 class Prompt:
     def __init__(self, pid, text, files):
         self.id = pid
         self.text = text
         self.files = files
-        self.state = "queued"  # queued -> running -> finishing
+        self.state = State.RUNNING
         self.cancel_requested = False
         self.calls = []  # answer (streamed, main-thread) calls, in order
         self.streamed_text = False  # text emitted since the last text_discarded
@@ -302,9 +355,11 @@ class Bridge:
         self.ch = channel
         self.args = args
         self.lock = threading.RLock()
-        self.commands = queue.Queue()  # prompts and the shutdown marker, for the main thread
-        self.current = None  # running Prompt
-        self.queued = {}  # id -> queued Prompt
+        # The accepted prompt (at most one: no queue) and the shutdown marker, for the main thread.
+        self.commands = queue.Queue()
+        # The accepted Prompt, from acceptance by the reader until its terminal event; the busy
+        # check and restore's "no prompt runs" check read it.
+        self.current = None
         self.seen_ids = set()
         self.tls = threading.local()
         self.main_thread = threading.main_thread()
@@ -314,7 +369,9 @@ class Bridge:
         self.pending_interrupt = False
         self.shutting_down = False
         # (action, resolved path) already reported by `refused` during this prompt (or, before
-        # the first prompt, during the warm-up). Main thread only: only it touches files.
+        # the first prompt, during the warm-up; or during a restore). Only one thread touches
+        # files at a time: the main thread (warm-up, prompts) or the reader (restore, only
+        # while no prompt runs).
         self.refused_seen = set()
 
     # -- events -------------------------------------------------------------------------------
@@ -429,10 +486,12 @@ class Bridge:
         import aider.coders.base_coder as base_coder
         import aider.models as aider_models
         from aider.coders import Coder
+        from aider.commands import SwitchCoder
         from aider.io import InputOutput
         from aider.repo import GitRepo
 
         self.aider_version = aider.__version__
+        self.switch_coder = SwitchCoder  # caught in run_prompt
         if self.aider_version != TESTED_AIDER_VERSION:
             self.log(
                 "warning",
@@ -717,11 +776,16 @@ class Bridge:
     def _send(self, orig_send, model_self, messages, functions, stream, temperature):
         on_main = threading.current_thread() is self.main_thread
         prompt = self.current
+        if not on_main and threading.current_thread() is not self.coder.summarizer_thread:
+            # A summary the bridge stopped waiting for (see _detach_summary) still sending,
+            # e.g. falling back to the main model: its prompt has been cancelled, and whatever
+            # runs now did not ask for it.
+            prompt = None
         prev = getattr(self.tls, "call", None)
         if prev is not None:
             self.finish_call(prev)  # an abandoned stream (e.g. FinishReasonLength)
         call = Call(
-            prompt_id=prompt.id if prompt is not None else None,
+            prompt=prompt,
             model=model_self.name,
             stream=bool(stream),
             background=not on_main,
@@ -759,15 +823,20 @@ class Bridge:
         if not call.usage:
             return  # HTTP error or no answer yet: the server reported nothing
         fields = {key: call.usage.get(key, 0) for key in Call.FIELDS}
-        pid_field = {"id": call.prompt_id} if call.prompt_id is not None else {}
-        self.emit(
-            "usage",
-            **pid_field,
-            model=call.model,
-            **fields,
-            partial=not call.complete,
-            background=call.background,
-        )
+        # A SIGINT must not lose the line (critical), and the prompt must not end between the
+        # check and the write (lock; _end sends the terminal event under it): a request that
+        # outlived its prompt (a detached summary) is reported without an id.
+        with self.critical(), self.lock:
+            prompt = call.prompt
+            ended = prompt is None or prompt.state is State.ENDED
+            self.emit(
+                "usage",
+                **({} if ended else {"id": prompt.id}),
+                model=call.model,
+                **fields,
+                partial=not call.complete,
+                background=call.background,
+            )
 
     def note_written(self, filename):
         prompt = self.current
@@ -793,7 +862,7 @@ class Bridge:
         # below are only changed by the main thread (which this is) or under self.lock by the
         # reader, and single attribute reads/stores are atomic.
         prompt = self.current
-        if prompt is None or prompt.state != "running":
+        if prompt is None or prompt.state is not State.RUNNING:
             return  # idle, or the prompt's outcome is already decided: nothing to cancel
         prompt.cancel_requested = True
         if not self.interruptible:
@@ -827,25 +896,14 @@ class Bridge:
         return Bridge._Critical(self)
 
     def request_cancel(self, pid):
-        # Events are emitted after self.lock is released (see on_sigint for why).
         with self.lock:
             prompt = self.current
-            if pid is None or (prompt is not None and prompt.id == pid):
-                if prompt is not None and prompt.state == "running":
+            if prompt is not None and pid in (None, prompt.id):
+                if prompt.state is State.RUNNING:
                     prompt.cancel_requested = True
                     signal.pthread_kill(self.main_thread.ident, signal.SIGINT)
-                    return
-                if prompt is not None:
-                    return  # already finishing: its terminal event is on its way
-                outcome = "idle"
-            else:
-                queued = self.queued.pop(pid, None)
-                if queued is not None:
-                    queued.state = "dropped"
-                outcome = "queued" if queued is not None else "unknown"
-        if outcome == "queued":
-            self.emit("cancelled", id=pid)
-        elif outcome == "idle":
+                return  # or FINISHING: its terminal event is on its way
+        if pid is None:
             self.log("warning", "cancel: no prompt is running")
         else:
             self.log("warning", f"cancel: unknown or finished prompt id {pid!r}")
@@ -876,86 +934,112 @@ class Bridge:
         pid = cmd.get("id")
         idf = pid if isinstance(pid, str) else None
         if op == "prompt":
-            text = cmd.get("text")
-            files = cmd.get("files", [])
-            if not isinstance(pid, str) or not pid:
-                self.log("error", "protocol error: prompt needs a non-empty string id")
-                return
-            if not isinstance(text, str) or not text.strip():
-                self.log("error", "protocol error: prompt needs a non-empty text", pid)
-                return
-            if files is None:
-                files = []
-            if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-                self.log("error", "protocol error: files must be a list of strings", pid)
-                return
-            problem = None
-            with self.lock:
-                if pid in self.seen_ids:
-                    problem = f"protocol error: duplicate prompt id {pid!r}"
-                elif self.shutting_down:
-                    problem = "protocol error: prompt after shutdown"
-                else:
-                    self.seen_ids.add(pid)
-                    prompt = Prompt(pid, text, files)
-                    self.queued[pid] = prompt
-            if problem:
-                self.log("error", problem, pid)
-                return
-            self.commands.put(prompt)
+            self.accept_prompt(cmd, pid)
         elif op == "cancel":
             if pid is not None and not isinstance(pid, str):
                 self.log("error", "protocol error: cancel id must be a string")
                 return
             self.request_cancel(pid)
+        elif op == "restore":
+            self.restore(cmd)
         elif op == "shutdown":
             self.shutdown()
         else:
             self.log("error", f"protocol error: unknown op {op!r}", idf)
+
+    def accept_prompt(self, cmd, pid):
+        text = cmd.get("text")
+        files = cmd.get("files", [])
+        if not isinstance(pid, str) or not pid:
+            self.log("error", "protocol error: prompt needs a non-empty string id")
+            return
+        if not isinstance(text, str) or not text.strip():
+            self.log("error", "protocol error: prompt needs a non-empty text", pid)
+            return
+        if files is None:
+            files = []
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            self.log("error", "protocol error: files must be a list of strings", pid)
+            return
+        problem = busy = None
+        with self.lock:
+            if pid in self.seen_ids:
+                # Also the running prompt's own id: answering it with `failed` would give that
+                # prompt a second terminal event.
+                problem = f"protocol error: duplicate prompt id {pid!r}"
+            elif self.shutting_down:
+                problem = "protocol error: prompt after shutdown"
+            else:
+                # A refused id is used up too: it got its terminal event.
+                self.seen_ids.add(pid)
+                busy = self.current
+                if busy is None:
+                    prompt = self.current = Prompt(pid, text, files)
+        if problem:
+            self.log("error", problem, pid)
+        elif busy is not None:
+            # No queue: the host decides what runs next, and a prompt it thinks is running
+            # never silently waits behind another one.
+            reason = f"busy: prompt {busy.id} is running; the bridge runs one prompt at a time"
+            self.emit("failed", id=pid, reason=reason, status=None, error_type=None)
+        else:
+            self.commands.put(prompt)
+
+    def restore(self, cmd):
+        """Replace the chat history and add files (the `restore` command).
+
+        Runs on the reader thread, which is the only one that accepts prompts: none can start
+        meanwhile, and with no prompt running the main thread is idle (after a prompt's terminal
+        event it touches the Coder no more), so the Coder is changed by one thread only."""
+        messages = cmd.get("messages")
+        files = cmd.get("files", [])
+        if files is None:
+            files = []
+        problem = _restore_problem(messages, files)
+        if problem is None:
+            with self.lock:
+                if self.current is not None:
+                    problem = f"restore refused: prompt {self.current.id} is running"
+        if problem:
+            self.log("error", problem)
+            return
+        coder = self.coder
+        # Only role and content: the shape `history` sends, and all the Messages API needs.
+        coder.done_messages = [dict(role=m["role"], content=m["content"]) for m in messages]
+        coder.cur_messages = []
+        self.refused_seen.clear()  # a restore reports its refusals like a prompt
+        self._add_files(files)
+        self.emit("restored", messages=len(messages), files=coder.get_inchat_relative_files())
 
     def shutdown(self):
         with self.lock:
             if self.shutting_down:
                 return
             self.shutting_down = True
-            dropped = list(self.queued.values())
-            for prompt in dropped:
-                prompt.state = "dropped"
-            self.queued.clear()
             running = self.current
         if running is not None:
             self.request_cancel(running.id)
-        for prompt in dropped:
-            self.emit("cancelled", id=prompt.id)
         self.commands.put(None)
 
     # -- main loop ----------------------------------------------------------------------------
 
     def serve(self):
-        threading.Thread(target=self.reader, name="stdin-reader", daemon=True).start()
+        # Commands are read only after the warm-up (they wait in the pipe meanwhile): the
+        # warm-up, on this thread, then never overlaps a restore, which runs on the reader.
         self._warm_up()
+        threading.Thread(target=self.reader, name="stdin-reader", daemon=True).start()
         while True:
-            item = self.commands.get()
-            if item is None:
+            prompt = self.commands.get()
+            if prompt is None:
                 return 0
-            with self.lock:
-                if item.state != "queued":
-                    continue  # cancelled while queued
-                self.queued.pop(item.id, None)
-                self.current = item
-                item.state = "running"
-            try:
-                self.run_prompt(item)
-            finally:
-                with self.lock:
-                    self.current = None
+            self.run_prompt(prompt)
 
     def _warm_up(self):
         """Pay Aider's first-prompt costs after `ready`, while the user is still typing.
 
         The first prompt would otherwise spend ~0.45 s loading tokenizers (tiktoken and the
         Claude one, for Aider's token counts) and, with a repo map, 1-2 s+ parsing the repository
-        into .aider.tags.cache.v4. Commands that arrive meanwhile simply wait in the queue."""
+        into .aider.tags.cache.v4. Commands that arrive meanwhile simply wait in the pipe."""
         try:
             self.main_model.token_count([dict(role="user", content="warm up")])
             weak = self.main_model.weak_model
@@ -967,45 +1051,32 @@ class Bridge:
             self.log("warning", f"warm-up failed (harmless): {type(err).__name__}: {err}")
 
     def run_prompt(self, prompt):
-        coder = self.coder
         outcome = None
         self.refused_seen.clear()  # refusals are reported once per prompt
         try:
             self.interruptible = True
             try:
-                self._add_files(prompt)
-                coder.init_before_message()
-                message = prompt.text
-                # Aider's full run_one() loop, minus its input preprocessing (no /commands,
-                # no URL detection): follow-ups for mentioned files, failed SEARCH blocks, ...
-                while message and not prompt.cancel_requested:
-                    coder.reflected_message = None
-                    for chunk in coder.send_message(message):
-                        if chunk:
-                            prompt.streamed_text = True
-                            self.emit("text", id=prompt.id, chunk=chunk)
-                    self.flush_written(prompt)
-                    if prompt.cancel_requested or not coder.reflected_message:
-                        break
-                    if coder.num_reflections >= coder.max_reflections:
-                        self.log(
-                            "warning",
-                            f"Only {coder.max_reflections} reflections allowed, stopping.",
-                        )
-                        break
-                    coder.num_reflections += 1
-                    message = coder.reflected_message
-                # Aider summarizes long history on a background thread with the weak model;
-                # wait for it so that its usage belongs to this prompt and precedes `done`
-                # (but never keep a cancelled prompt waiting on it).
+                try:
+                    self._converse(prompt)
+                except self.switch_coder:
+                    # Only Aider's CLI loop handles SwitchCoder (/ask, /model, ... raise it); the
+                    # bridge never passes text to Aider's command parser, so nothing it enables
+                    # should raise it. Should it happen, the bridge keeps its coder and the
+                    # prompt ends like any other: done if the model answered (see _judge).
+                    reason = (
+                        "Aider tried to switch chat mode or model (SwitchCoder), which the "
+                        "bridge does not do; the prompt ended there"
+                    )
+                    prompt.errors.append(reason)
+                    self.log("warning", reason)
                 if prompt.cancel_requested:
-                    self._detach_summary()
+                    self._detach_summary()  # never keep a cancelled prompt waiting on it
                 else:
-                    self._wait_for_summary()
+                    self._finish_summary()
             finally:
                 self.interruptible = False
                 with self.lock:
-                    prompt.state = "finishing"
+                    prompt.state = State.FINISHING
                     cancelled = prompt.cancel_requested
         except KeyboardInterrupt:
             cancelled = True
@@ -1025,19 +1096,63 @@ class Bridge:
         self.flush_written(prompt)
 
         if cancelled:
-            self.emit("cancelled", id=prompt.id)
+            self._end(prompt, "cancelled")
             return
         if outcome is None:
             outcome = self._judge(prompt)
         if outcome[0] == "done":
-            self.emit("done", id=prompt.id)
+            self._end(prompt, "done")
         else:
             _, reason, status, error_type = outcome
-            self.emit("failed", id=prompt.id, reason=reason, status=status, error_type=error_type)
+            self._end(prompt, "failed", reason=reason, status=status, error_type=error_type)
 
-    def _add_files(self, prompt):
+    def _converse(self, prompt):
+        if prompt.cancel_requested:
+            return  # cancelled before it started: add no files, send nothing
         coder = self.coder
-        for rel in prompt.files:
+        self._add_files(prompt.files, prompt)
+        coder.init_before_message()
+        message = prompt.text
+        # Aider's full run_one() loop, minus its input preprocessing (no /commands, no URL
+        # detection): follow-ups for mentioned files, failed SEARCH blocks, ...
+        while message and not prompt.cancel_requested:
+            coder.reflected_message = None
+            for chunk in coder.send_message(message):
+                if chunk:
+                    prompt.streamed_text = True
+                    self.emit("text", id=prompt.id, chunk=chunk)
+            self.flush_written(prompt)
+            if prompt.cancel_requested or not coder.reflected_message:
+                break
+            if coder.num_reflections >= coder.max_reflections:
+                self.log("warning", f"Only {coder.max_reflections} reflections allowed, stopping.")
+                break
+            coder.num_reflections += 1
+            message = coder.reflected_message
+
+    def _end(self, prompt, terminal, **fields):
+        """Send the prompt's `history`, then its terminal event; the bridge is idle after that.
+
+        Under the lock, so that whatever the host sends on seeing the terminal event (the next
+        prompt, a restore) finds no prompt running, and a usage reported later sees ENDED."""
+        coder = self.coder
+        messages = [
+            {"role": m.get("role"), "content": _plain_content(m.get("content"))}
+            for m in coder.done_messages + coder.cur_messages
+        ]
+        files = coder.get_inchat_relative_files()
+        with self.lock:
+            self.emit("history", id=prompt.id, messages=messages, files=files)
+            self.emit(terminal, id=prompt.id, **fields)
+            prompt.state = State.ENDED
+            self.current = None
+
+    def _add_files(self, files, prompt=None):
+        """Add `files` (relative to root) to the chat, inside the worktree only. For a prompt a
+        missing file is created empty, like Aider's /add; for a restore (no prompt) it is
+        skipped: a restored conversation must not conjure up files it no longer has."""
+        coder = self.coder
+        for rel in files:
             # Checked here, not only in add_rel_fname: a missing file is created first.
             if not self.allow("add", rel):
                 continue
@@ -1046,6 +1161,9 @@ class Bridge:
                 self.log("warning", f"refusing to add {rel!r}: it is a directory")
                 continue
             if not os.path.exists(path):
+                if prompt is None:
+                    self.log("warning", f"restore: {rel!r} does not exist; not added to the chat")
+                    continue
                 self.emit(
                     "confirm",
                     id=prompt.id,
@@ -1058,15 +1176,22 @@ class Bridge:
                     pass
             coder.add_rel_fname(os.path.relpath(path, coder.root))
 
-    def _wait_for_summary(self):
+    def _finish_summary(self):
+        # Aider summarizes long history on a background thread with the weak model and swaps the
+        # summary in at the next prompt. Wait for it (a cancel interrupts the wait) and swap now:
+        # its usage then belongs to this prompt and precedes the terminal event, and `history`
+        # is what the next prompt really sends.
         thread = getattr(self.coder, "summarizer_thread", None)
         if thread is not None:
             thread.join()
+            with self.critical():
+                self.coder.summarize_end()
 
     def _detach_summary(self):
         # Cancelled while a summary request runs: stop waiting. Aider would join the thread at
         # the next prompt (possibly for minutes if that request hangs); forget it instead, and
-        # the history is simply not summarized this time.
+        # the history is simply not summarized this time. Should the request still be answered,
+        # its usage comes without an id (see _send and finish_call).
         coder = self.coder
         if getattr(coder, "summarizer_thread", None) is not None:
             coder.summarizer_thread = None
@@ -1094,6 +1219,38 @@ class Bridge:
             reason = prompt.errors[-1] if prompt.errors else "Aider did not send a request"
             return ("failed", reason, None, None)
         return ("done",)
+
+
+ROLES = ("user", "assistant", "system")
+
+
+def _restore_problem(messages, files):
+    """What is wrong with a restore's arguments (an error line), or None."""
+    if not isinstance(messages, list):
+        return "protocol error: restore needs messages, a list of {role, content} objects"
+    for i, m in enumerate(messages):
+        if not (
+            isinstance(m, dict)
+            and m.get("role") in ROLES
+            and isinstance(m.get("content"), str)
+        ):
+            return (
+                f"protocol error: restore messages[{i}] must be an object with role user, "
+                "assistant or system and string content"
+            )
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return "protocol error: files must be a list of strings"
+    return None
+
+
+def _plain_content(content):
+    """A message's content as the string `history` sends. Aider's own messages may carry None
+    (a function call) or a list of blocks (text and images): keep the text."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(b.get("text", "") for b in content if isinstance(b, dict))
+    return "" if content is None else str(content)
 
 
 class StreamTap:

@@ -6,7 +6,14 @@ Needs:
                         Without it every test is skipped.
   ARCBENCH_AIDER_PYTHON python of the venv made by scripts/setup-aider.sh (optional: defaults to
                         this interpreter if it imports aider, else the script's default venv).
-  pytest (any Python >= 3.10); the bridge itself runs under the Aider venv's python.
+  pytest and jsonschema (any Python >= 3.10); the bridge itself runs under the Aider venv's
+                        python.
+  protocol.schema.json  next to the bridge, generated from the Rust host's protocol types
+                        (crates/arcbench-agent/src/aider/protocol.rs): {"protocol": N,
+                        "commands": <JSON Schema>, "events": <JSON Schema>}. Every event the
+                        bridge emits and every well-formed command a test sends is validated
+                        against it, so the Rust types stay the one definition of the protocol.
+                        Missing = every test fails (never skipped).
 
 The fake server is shared and reset per test, so these tests must not run in parallel.
 Run:  FAKE_CLAUDE_URL=http://127.0.0.1:PORT python -m pytest crates/arcbench-agent/bridge -v
@@ -25,6 +32,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 HERE = Path(__file__).resolve().parent
 BRIDGE = HERE / "arcbench_bridge.py"
@@ -32,6 +41,45 @@ MODEL = "claude-sonnet-4-5"
 WEAK = "claude-haiku-4-5"
 STARTUP_TIMEOUT = 90  # import aider + litellm: ~3 s on an idle 2-core machine, more when busy
 TERMINAL = ("done", "cancelled", "failed")
+
+
+def _load_protocol_schema():
+    """The protocol version and the validators for one command line and one event line.
+    Loaded at import, and fails the whole module when the schema is missing or broken: the
+    tests are the check that the bridge and the Rust host agree, so running them without the
+    schema would prove nothing."""
+    path = HERE / "protocol.schema.json"
+    if not path.is_file():
+        raise RuntimeError(
+            f"{path} is missing: it is generated from the Rust host's protocol types "
+            "(UPDATE_SCHEMA=1 cargo test -p arcbench-agent --test protocol_schema)"
+        )
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    validators = []
+    for side in ("commands", "events"):
+        schema = doc[side]
+        Draft202012Validator.check_schema(schema)
+        validators.append(Draft202012Validator(schema))
+    return (doc["protocol"], *validators)
+
+
+PROTOCOL, COMMANDS, EVENTS = _load_protocol_schema()
+
+
+def schema_error(validator, obj):
+    """The most relevant reason `obj` does not match, or None."""
+    err = best_match(validator.iter_errors(obj))
+    if err is None:
+        return None
+    if err.validator == "oneOf":
+        # "not valid under any of the given schemas" says little: report what the variant with
+        # the line's own tag objects to (the other variants fail on the tag's `const`).
+        other = {e.relative_schema_path[0] for e in err.context if e.validator == "const"}
+        own = [e for e in err.context if e.relative_schema_path[0] not in other]
+        if own:
+            err = best_match(own)
+    return f"{err.message} (at {list(err.absolute_path)})"
+
 
 FAKE_URL = os.environ.get("FAKE_CLAUDE_URL", "").rstrip("/")
 pytestmark = pytest.mark.skipif(
@@ -163,9 +211,11 @@ class BridgeProc:
         )
         self.events = queue.Queue()
         self.bad_lines = []
+        self.invalid = []  # events the protocol schema rejects, with the reason
         self.stderr = []
         self.history = []
-        threading.Thread(target=self._read_stdout, daemon=True).start()
+        self.stdout_reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self.stdout_reader.start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
         self.ready = self.expect("ready", timeout=STARTUP_TIMEOUT)
         self.ready_after = time.monotonic() - self.started
@@ -179,6 +229,9 @@ class BridgeProc:
             except Exception:
                 self.bad_lines.append(line)
                 continue
+            problem = schema_error(EVENTS, ev)
+            if problem:
+                self.invalid.append(f"{problem}: {line.strip()[:300]}")
             ev["_t"] = time.monotonic()
             self.events.put(ev)
         self.events.put(None)
@@ -188,8 +241,20 @@ class BridgeProc:
             self.stderr.append(raw.decode("utf-8", "replace"))
 
     def send(self, obj):
-        data = obj if isinstance(obj, str) else json.dumps(obj)
-        self.proc.stdin.write((data + "\n").encode())
+        """Send a well-formed command: it must match the protocol schema."""
+        problem = schema_error(COMMANDS, obj)
+        assert problem is None, f"the test sends an invalid command {obj}: {problem}"
+        return self.send_raw(json.dumps(obj))
+
+    def send_invalid(self, obj):
+        """Send a malformed command on purpose. The schema must reject it as well: the bridge
+        and the Rust types agree on what is not a command."""
+        assert schema_error(COMMANDS, obj) is not None, f"the schema accepts {obj}"
+        return self.send_raw(json.dumps(obj))
+
+    def send_raw(self, line):
+        """Send a line as it is (not even JSON, perhaps): malformed on purpose."""
+        self.proc.stdin.write((line + "\n").encode())
         self.proc.stdin.flush()
         return time.monotonic()
 
@@ -201,6 +266,7 @@ class BridgeProc:
         if ev is None:
             code = self.proc.poll()
             raise AssertionError(f"bridge exited ({code}); stderr:\n{self.stderr_tail()}")
+        assert not self.invalid, f"events outside the protocol schema: {self.invalid[:3]}"
         self.history.append(ev)
         return ev
 
@@ -215,10 +281,7 @@ class BridgeProc:
 
     def run(self, pid, text, files=None, timeout=60):
         """Send a prompt and collect its events up to and including the terminal one."""
-        cmd = {"op": "prompt", "id": pid, "text": text}
-        if files is not None:
-            cmd["files"] = files
-        self.send(cmd)
+        self.send({"op": "prompt", "id": pid, "text": text, "files": files or []})
         return self.collect(pid, timeout)
 
     def collect(self, pid, timeout=60):
@@ -229,6 +292,9 @@ class BridgeProc:
             if ev.get("id") == pid:
                 out.append(ev)
                 if ev["event"] in TERMINAL:
+                    # Every prompt that ran sends its history right before its terminal event.
+                    if not is_busy(ev):
+                        assert len(out) > 1 and out[-2]["event"] == "history", out[-3:]
                     return out
 
     def stderr_tail(self, n=40):
@@ -242,7 +308,9 @@ class BridgeProc:
             except Exception:
                 self.proc.kill()
                 self.proc.wait()
+        self.stdout_reader.join(timeout=10)  # every line read, so every line validated
         assert not self.bad_lines, f"non-JSON lines on the protocol channel: {self.bad_lines[:3]}"
+        assert not self.invalid, f"events outside the protocol schema: {self.invalid[:3]}"
 
 
 def texts(events):
@@ -251,6 +319,24 @@ def texts(events):
 
 def of(events, name):
     return [e for e in events if e["event"] == name]
+
+
+def is_busy(ev):
+    return ev["event"] == "failed" and ev["reason"].startswith("busy:")
+
+
+def history_of(events):
+    """The `history` event of one prompt's events (collect() checks it precedes the end)."""
+    [h] = of(events, "history")
+    return h
+
+
+def user(text):
+    return {"role": "user", "content": text}
+
+
+def assistant(text):
+    return {"role": "assistant", "content": text}
 
 
 def git(root, *args):
@@ -310,7 +396,7 @@ def test_ready_then_two_prompts_keep_history(fake, start, repo):
     b = start()
     assert b.ready["aider_version"] == "0.86.2"
     assert b.ready["model"] == MODEL and b.ready["weak_model"] == WEAK
-    assert b.ready["protocol"] == 1 and b.ready["usage_capture"] is True
+    assert b.ready["protocol"] == PROTOCOL == 2 and b.ready["usage_capture"] is True
     assert b.ready["root"] == str(repo.resolve())
     # Aider's tag cache must not show up as an untracked file in the session's diff
     assert ".aider*" in (repo / ".git" / "info" / "exclude").read_text().splitlines()
@@ -410,7 +496,7 @@ def test_failed_search_is_reflected_and_only_real_writes_are_reported(fake, star
 def test_401_fails_at_once_without_retry(fake, start):
     b = start(extra_env={"ARCBENCH_RETRY_TIMEOUT": "60"})
     fake.push({"kind": "http_error", "status": 401, "message": "invalid x-api-key"})
-    t0 = b.send({"op": "prompt", "id": "x1", "text": "hi"})
+    t0 = b.send({"op": "prompt", "id": "x1", "text": "hi", "files": []})
     ev = b.collect("x1", timeout=30)
     elapsed = ev[-1]["_t"] - t0
     assert ev[-1]["event"] == "failed", ev
@@ -471,7 +557,7 @@ def _assert_usable_after_cancel(b, fake):
 def test_cancel_mid_stream_by_command(fake, start):
     b = start()
     fake.push(text_reply("word " * 200, chunk_chars=5, chunk_delay_ms=100))
-    b.send({"op": "prompt", "id": "c1", "text": "talk a lot"})
+    b.send({"op": "prompt", "id": "c1", "text": "talk a lot", "files": []})
     b.expect("text", id="c1", timeout=30)
     t0 = b.send({"op": "cancel", "id": "c1"})
     ev = b.collect("c1", timeout=10)
@@ -483,7 +569,7 @@ def test_cancel_mid_stream_by_command(fake, start):
 def test_cancel_during_hang_by_command(fake, start):
     b = start()
     fake.push({"kind": "hang"})
-    b.send({"op": "prompt", "id": "h1", "text": "hang please"})
+    b.send({"op": "prompt", "id": "h1", "text": "hang please", "files": []})
     fake.wait_requests(1)
     time.sleep(0.2)
     t0 = b.send({"op": "cancel", "id": "h1"})
@@ -497,7 +583,7 @@ def test_cancel_during_hang_by_command(fake, start):
 def test_cancel_by_sigint_mid_stream_and_during_hang(fake, start):
     b = start()
     fake.push(text_reply("word " * 200, chunk_chars=5, chunk_delay_ms=100))
-    b.send({"op": "prompt", "id": "g1", "text": "talk"})
+    b.send({"op": "prompt", "id": "g1", "text": "talk", "files": []})
     b.expect("text", id="g1", timeout=30)
     t0 = time.monotonic()
     b.proc.send_signal(signal.SIGINT)
@@ -507,7 +593,7 @@ def test_cancel_by_sigint_mid_stream_and_during_hang(fake, start):
     assert [u["partial"] for u in of(ev, "usage")] == [True]
 
     fake.push({"kind": "hang"})
-    b.send({"op": "prompt", "id": "g2", "text": "hang"})
+    b.send({"op": "prompt", "id": "g2", "text": "hang", "files": []})
     fake.wait_requests(2)
     time.sleep(0.2)
     t0 = time.monotonic()
@@ -522,30 +608,34 @@ def test_cancel_by_sigint_mid_stream_and_during_hang(fake, start):
     _assert_usable_after_cancel(b, fake)
 
 
-def test_cancel_of_a_queued_prompt(fake, start):
+def test_cancel_names_the_running_prompt_or_none(fake, start):
     b = start()
     fake.push({"kind": "hang"})
-    b.send({"op": "prompt", "id": "q1", "text": "hang"})
-    b.send({"op": "prompt", "id": "q2", "text": "queued"})
+    b.send({"op": "prompt", "id": "q1", "text": "hang", "files": []})
     fake.wait_requests(1)
-    b.send({"op": "cancel", "id": "q2"})
-    assert b.expect("cancelled", timeout=5)["id"] == "q2"
+    b.send({"op": "cancel", "id": "q2"})  # not the running prompt: a warning, q1 runs on
+    e = b.expect("log", level="warning", timeout=5)
+    assert "unknown or finished prompt id 'q2'" in e["line"], e
     b.send({"op": "cancel"})  # no id: whatever runs
-    assert b.expect("cancelled", timeout=5)["id"] == "q1"
+    ev = b.collect("q1", timeout=5)
+    assert ev[-1]["event"] == "cancelled", ev
+    b.send({"op": "cancel"})  # nothing runs any more
+    assert "no prompt is running" in b.expect("log", level="warning", timeout=5)["line"]
     assert len(fake.requests()) == 1
+    assert not of(b.history, "failed") and len(of(b.history, "cancelled")) == 1
 
 
 def test_protocol_errors_are_logged_and_survived(fake, start):
     b = start()
-    b.send("this is not json")
+    b.send_raw("this is not json")
     e = b.expect("log", level="error", timeout=5)
     assert "not JSON" in e["line"]
-    b.send({"op": "dance", "id": "z"})
+    b.send_invalid({"op": "dance", "id": "z"})
     e = b.expect("log", level="error", timeout=5)
     assert "unknown op" in e["line"] and e["id"] == "z"
-    b.send({"op": "prompt", "text": "no id"})
+    b.send_invalid({"op": "prompt", "text": "no id"})
     assert "id" in b.expect("log", level="error", timeout=5)["line"]
-    b.send({"op": "prompt", "id": "bad-files", "text": "x", "files": "hello.py"})
+    b.send_invalid({"op": "prompt", "id": "bad-files", "text": "x", "files": "hello.py"})
     assert b.expect("log", level="error", timeout=5)["id"] == "bad-files"
     fake.push(text_reply("ok"))
     ev = b.run("fine", "hello", files=["../outside.py"])
@@ -577,15 +667,14 @@ def test_weak_model_summary_usage_is_reported(fake, start, repo):
     assert [(r["model"], r["stream"]) for r in reqs] == [(MODEL, True), (WEAK, False)]
 
 
-def test_shutdown_cancels_running_and_queued_then_exits(fake, start):
+def test_shutdown_cancels_the_running_prompt_then_exits(fake, start):
     b = start()
     fake.push({"kind": "hang"})
-    b.send({"op": "prompt", "id": "s1", "text": "hang"})
-    b.send({"op": "prompt", "id": "s2", "text": "queued"})
+    b.send({"op": "prompt", "id": "s1", "text": "hang", "files": []})
     fake.wait_requests(1)
     t0 = b.send({"op": "shutdown"})
-    got = {b.expect("cancelled", timeout=5)["id"], b.expect("cancelled", timeout=5)["id"]}
-    assert got == {"s1", "s2"}
+    ev = b.collect("s1", timeout=5)
+    assert ev[-1]["event"] == "cancelled", ev
     assert b.proc.wait(timeout=5) == 0
     assert time.monotonic() - t0 < 2.0
 
@@ -635,6 +724,7 @@ def test_bad_root_is_a_fatal_event(tmp_path):
     assert res.returncode == 1
     lines = res.stdout.decode().splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["event"] == "fatal"
+    assert schema_error(EVENTS, json.loads(lines[0])) is None, lines[0]
     assert "not a directory" in json.loads(lines[0])["reason"]
 
 
@@ -651,6 +741,31 @@ def test_cancel_while_waiting_for_a_hung_summary(fake, start, repo):
     assert ev[-1]["event"] == "cancelled" and ev[-1]["_t"] - t0 < 1.0
     assert [e["paths"] for e in of(ev, "files_written")] == [["hello.py"]]  # the edit stands
     # the abandoned summary thread must not block the next prompt
+    _assert_usable_after_cancel(b, fake)
+
+
+def test_usage_of_a_summary_that_outlives_its_cancelled_prompt_has_no_id(fake, start, repo):
+    """The bridge stops waiting for a summary when its prompt is cancelled. If the summary
+    request is answered after the prompt's terminal event, its usage comes without an id:
+    nothing may follow a prompt's terminal event under its id, and the next prompt did not
+    ask for it. (A hung summary, as in the test above, is never answered: no usage at all.)"""
+    b = start()
+    filler = "This line is here only to make the chat history long. " * 800
+    reply = filler + "\n\n" + edit_block("hello.py", "    return 1\n", "    return 6\n")
+    fake.push(
+        text_reply(reply, chunk_chars=0),
+        text_reply("Summary: late.", usage(5000, 10), first_token_delay_ms=2000),
+    )
+    b.send({"op": "prompt", "id": "ls", "text": "change it", "files": ["hello.py"]})
+    fake.wait_requests(2, timeout=60)  # the summary request is under way, answered in 2 s
+    time.sleep(0.2)
+    b.send({"op": "cancel", "id": "ls"})
+    ev = b.collect("ls", timeout=10)
+    assert ev[-1]["event"] == "cancelled", ev
+    assert [u["background"] for u in of(ev, "usage")] == [False]
+    late = b.expect("usage", timeout=10, background=True)  # validated against the schema
+    assert "id" not in late, late
+    assert late["model"] == WEAK and (late["input_tokens"], late["output_tokens"]) == (5000, 10)
     _assert_usable_after_cancel(b, fake)
 
 
@@ -885,3 +1000,148 @@ def test_prompt_text_never_runs_an_aider_command(fake, start, repo, text):
         assert not (place / marker).exists(), place
     assert git(repo, "tag", "--list") == ""
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+# -- one prompt at a time, history and restore ---------------------------------------------------
+
+
+def test_a_prompt_while_another_runs_is_refused_as_busy(fake, start):
+    b = start()
+    fake.push(text_reply("Slow but complete.", first_token_delay_ms=1500))
+    b.send({"op": "prompt", "id": "b1", "text": "take your time", "files": []})
+    fake.wait_requests(1)
+    t0 = b.send({"op": "prompt", "id": "b2", "text": "me too", "files": []})
+    [refusal] = b.collect("b2", timeout=5)  # its own terminal event, and nothing else
+    assert refusal == {
+        "event": "failed",
+        "id": "b2",
+        "reason": "busy: prompt b1 is running; the bridge runs one prompt at a time",
+        "status": None,
+        "error_type": None,
+        "_t": refusal["_t"],
+    }
+    assert refusal["_t"] - t0 < 1.0
+    # The running prompt's own id is a duplicate, not busy: it must not get a second end.
+    b.send({"op": "prompt", "id": "b1", "text": "again", "files": []})
+    assert "duplicate prompt id" in b.expect("log", level="error", timeout=5)["line"]
+    ev = b.collect("b1", timeout=30)
+    assert ev[-1]["event"] == "done" and texts(ev) == "Slow but complete.", ev
+    assert len(fake.requests()) == 1
+    # The next prompt, sent the moment the terminal event is read, is not busy.
+    fake.push(text_reply("Next."))
+    ev = b.run("b3", "next")
+    assert ev[-1]["event"] == "done", ev
+    ends = [(e["id"], e["event"]) for e in b.history if e["event"] in TERMINAL]
+    assert ends == [("b2", "failed"), ("b1", "done"), ("b3", "done")]
+
+
+def test_history_after_each_prompt(fake, start):
+    b = start()
+    fake.push(text_reply("Reply one."))
+    ev = b.run("h1", "Question one?", files=["hello.py"])
+    assert ev[-1]["event"] == "done", ev
+    h1 = history_of(ev)
+    assert h1["messages"] == [user("Question one?"), assistant("Reply one.")]
+    assert h1["files"] == ["hello.py"]
+
+    fake.push(text_reply("Reply two."))
+    ev = b.run("h2", "Question two?", files=["other.py"])
+    h2 = history_of(ev)
+    assert h2["messages"] == h1["messages"] + [user("Question two?"), assistant("Reply two.")]
+    assert h2["files"] == ["hello.py", "other.py"]
+
+
+def test_restore_continues_a_conversation_in_a_new_bridge(fake, start):
+    word = f"PELICAN-{secrets.token_hex(4)}"
+    first = start()
+    fake.push(text_reply(f"Noted: the code word is {word}."))
+    ev = first.run("a1", f"Remember the code word {word}.", files=["hello.py"])
+    assert ev[-1]["event"] == "done", ev
+    saved = history_of(ev)
+    first.close()
+
+    fake.reset()
+    second = start()  # a fresh process: nothing of the first one's chat
+    second.send({"op": "restore", "messages": saved["messages"], "files": saved["files"]})
+    restored = second.expect("restored", timeout=10)
+    assert (restored["messages"], restored["files"]) == (2, ["hello.py"])
+    fake.push(text_reply(f"It was {word}."))
+    ev = second.run("b1", "What was the code word?")
+    assert ev[-1]["event"] == "done", ev
+    [req] = fake.requests()
+    sent = all_text(req)
+    asked = sent.find(f"Remember the code word {word}.")
+    answered = sent.find(f"Noted: the code word is {word}.")
+    assert 0 <= asked < answered < sent.find("What was the code word?"), sent[-2000:]
+    assert "def hello():" in sent  # the restored file is in the chat
+    assert history_of(ev)["messages"][:2] == saved["messages"]
+
+
+def test_restore_is_refused_while_a_prompt_runs(fake, start):
+    b = start()
+    fake.push({"kind": "hang"})
+    b.send({"op": "prompt", "id": "r1", "text": "hang", "files": []})
+    fake.wait_requests(1)
+    b.send({"op": "restore", "messages": [user("INJECTED"), assistant("ok")],
+            "files": ["other.py"]})
+    e = b.expect("log", level="error", timeout=5)
+    assert "restore refused: prompt r1 is running" in e["line"], e
+    b.send({"op": "cancel", "id": "r1"})
+    ev = b.collect("r1", timeout=10)
+    assert ev[-1]["event"] == "cancelled", ev
+    h = history_of(ev)
+    assert "INJECTED" not in json.dumps(h["messages"]) and h["files"] == []
+    assert not of(b.history, "restored")
+
+
+def test_malformed_restores_are_logged_and_change_nothing(fake, start):
+    b = start()
+    fake.push(text_reply("Base reply."))
+    base = history_of(b.run("m0", "Base question?"))
+    malformed = [
+        {"op": "restore"},
+        {"op": "restore", "messages": "INJECTED"},
+        {"op": "restore", "messages": ["INJECTED"]},
+        {"op": "restore", "messages": [{"role": "tool", "content": "INJECTED"}]},
+        {"op": "restore", "messages": [{"role": "user"}]},
+        {"op": "restore", "messages": [{"role": "user", "content": [{"text": "INJECTED"}]}]},
+        # good messages, bad files: nothing at all may change
+        {"op": "restore", "messages": [user("INJECTED")], "files": "other.py"},
+        {"op": "restore", "messages": [user("INJECTED")], "files": [7]},
+    ]
+    for cmd in malformed:
+        b.send_invalid(cmd)
+        e = b.expect("log", level="error", timeout=5)
+        assert e["line"].startswith("protocol error:") and "id" not in e, (cmd, e)
+    assert not of(b.history, "restored")
+    fake.push(text_reply("Next reply."))
+    ev = b.run("m1", "Next question?")
+    h = history_of(ev)
+    assert h["messages"] == base["messages"] + [user("Next question?"), assistant("Next reply.")]
+    assert h["files"] == []
+    assert "INJECTED" not in fake.bodies()
+
+
+def test_restore_refuses_files_outside_the_worktree(fake, start, repo, outside):
+    commit_symlink(repo, "notes.md", str(outside.secret_file))
+    b = start()
+    files = ["notes.md", str(outside.secret_file), "../outside/target.txt", "hello.py",
+             "missing.py"]
+    b.send({"op": "restore", "messages": [user("Earlier?"), assistant("Earlier.")],
+            "files": files})
+    restored = b.expect("restored", timeout=10)
+    assert (restored["messages"], restored["files"]) == (2, ["hello.py"])
+    # Reported once per resolved path: the absolute one leads where notes.md does.
+    refused = {e["path"]: e for e in refusals(b.history, "add")}
+    assert set(refused) == {"notes.md", "../outside/target.txt"}
+    assert all("id" not in e and "outside the worktree" in e["reason"] for e in refused.values())
+    assert "via a symlink" in refused["notes.md"]["reason"]
+    # A missing file is skipped, not created (a prompt's `files` would create it).
+    assert any("'missing.py' does not exist" in e["line"] for e in of(b.history, "log"))
+    assert not (repo / "missing.py").exists()
+
+    fake.push(text_reply("Nothing secret here."))
+    ev = b.run("o1", "What do the notes say?")
+    assert ev[-1]["event"] == "done", ev
+    assert history_of(ev)["files"] == ["hello.py"]
+    assert outside.secret not in fake.bodies()

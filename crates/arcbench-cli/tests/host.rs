@@ -331,17 +331,13 @@ async fn budget_warning_then_refusal_with_402() {
     assert_eq!(host.wait_prompt(&s, &p).await["state"], "done");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fresh_host_installs_its_agent_and_a_prompt_posted_at_once_runs() {
-    // No ARCBENCH_PYTHON, an empty data dir and a HOME without any venv: the host makes the
-    // pinned venv itself (pip's download cache is shared so CI does not fetch Aider twice).
-    let repo = TestRepo::new();
-    let home = tempfile::tempdir().unwrap();
-    let data = home.path().join("data");
-    let claude = FakeClaude::start().await;
+/// `serve` with no ARCBENCH_PYTHON and a HOME without any venv, so only `data`'s managed venv
+/// can serve (pip's download cache is shared, so CI does not fetch Aider twice).
+fn start_unprovisioned(repo: &TestRepo, home: &std::path::Path, claude: &FakeClaude) -> Host {
     let pip_cache = std::env::var_os("HOME")
         .map(|h| std::path::PathBuf::from(h).join(".cache/pip"))
         .unwrap();
+    let data = home.join("data");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_arcbench"))
         .args(["serve", "--port", "0", "--repo"])
         .arg(&repo.path)
@@ -349,7 +345,7 @@ async fn a_fresh_host_installs_its_agent_and_a_prompt_posted_at_once_runs() {
         .arg(&data)
         .env_remove("ARCBENCH_PYTHON")
         .env_remove("ARCBENCH_DATA_DIR")
-        .env("HOME", home.path())
+        .env("HOME", home)
         .env("PIP_CACHE_DIR", pip_cache)
         .env("ARCBENCH_API_KEY", KEY)
         .env("ANTHROPIC_API_KEY", "sk-test")
@@ -366,27 +362,35 @@ async fn a_fresh_host_installs_its_agent_and_a_prompt_posted_at_once_runs() {
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    let host = Host {
+    Host {
         child,
         base,
-        data: data.clone(),
+        data,
         http: reqwest::Client::new(),
-    };
+    }
+}
+
+/// Posts a prompt right away and waits (the install takes a while) until it ends; asserts it
+/// said it waits for the agent meanwhile and ended `done`.
+async fn prompt_while_installing(host: &Host, claude: &FakeClaude, s: &str, client_id: &str) {
     let status = host.ok("GET", "/status", None).await;
     assert_eq!(status["agent"]["state"], "installing", "{status}");
     assert_eq!(status["agent"]["available"], false);
-    let s = host.session().await;
     claude.push(TextReply::new("Hello from a freshly installed Aider."));
-    let p = host.prompt(&s, "hello", "fresh-1").await;
-    // The install takes a while (pip); the prompt waits in the queue, saying why.
+    let p = host.prompt(s, "hello", client_id).await;
     let mut waited = false;
     let mut done = None;
     for _ in 0..1200 {
         let ps = host
             .ok("GET", &format!("/sessions/{s}/prompts"), None)
             .await;
-        let now = ps["prompts"][0].clone();
-        assert_eq!(now["id"].as_str(), Some(p.as_str()));
+        let now = ps["prompts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == p.as_str())
+            .cloned()
+            .unwrap();
         let reason = now["reason"].as_str().unwrap_or_default();
         waited |= now["state"] == "queued" && reason.contains("waiting for the agent");
         if now["state"] != "queued" && now["state"] != "running" {
@@ -401,6 +405,16 @@ async fn a_fresh_host_installs_its_agent_and_a_prompt_posted_at_once_runs() {
     let status = host.ok("GET", "/status", None).await;
     assert_eq!(status["agent"]["state"], "ready", "{status}");
     assert_eq!(status["agent"]["version"], "0.86.2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_host_installs_its_agent_and_repairs_a_broken_one() {
+    let repo = TestRepo::new();
+    let home = tempfile::tempdir().unwrap();
+    let claude = FakeClaude::start().await;
+    let mut host = start_unprovisioned(&repo, home.path(), &claude);
+    let s = host.session().await;
+    prompt_while_installing(&host, &claude, &s, "fresh-1").await;
     let states: Vec<String> = host
         .events(0)
         .await
@@ -410,5 +424,20 @@ async fn a_fresh_host_installs_its_agent_and_a_prompt_posted_at_once_runs() {
         .collect();
     assert_eq!(states.first().map(String::as_str), Some("installing"));
     assert_eq!(states.last().map(String::as_str), Some("ready"));
-    assert!(data.join("aider-venv/bin/python").exists());
+    let venv = host.data.join("aider-venv");
+    assert!(venv.join("bin/python").exists());
+
+    // Broken half-way (Aider's package gone from the venv): the next start repairs it.
+    host.kill9();
+    let site = std::fs::read_dir(venv.join("lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages/aider");
+    std::fs::remove_dir_all(&site).unwrap();
+    let host = start_unprovisioned(&repo, home.path(), &claude);
+    prompt_while_installing(&host, &claude, &s, "fresh-2").await;
+    assert!(site.join("__init__.py").exists(), "aider reinstalled");
 }
