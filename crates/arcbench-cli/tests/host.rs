@@ -337,37 +337,12 @@ fn start_unprovisioned(repo: &TestRepo, home: &std::path::Path, claude: &FakeCla
     let pip_cache = std::env::var_os("HOME")
         .map(|h| std::path::PathBuf::from(h).join(".cache/pip"))
         .unwrap();
-    let data = home.join("data");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_arcbench"))
-        .args(["serve", "--port", "0", "--repo"])
-        .arg(&repo.path)
-        .arg("--data-dir")
-        .arg(&data)
-        .env_remove("ARCBENCH_PYTHON")
-        .env_remove("ARCBENCH_DATA_DIR")
-        .env("HOME", home)
-        .env("PIP_CACHE_DIR", pip_cache)
-        .env("ARCBENCH_API_KEY", KEY)
-        .env("ANTHROPIC_API_KEY", "sk-test")
-        .env("ANTHROPIC_BASE_URL", claude.base_url())
-        .env("ARCBENCH_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
-    let base = loop {
-        let l = lines.next().expect("host printed its address").unwrap();
-        if let Some(url) = l.strip_prefix("listening on ") {
-            break url.to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Host {
-        child,
-        base,
-        data,
-        http: reqwest::Client::new(),
-    }
+    start_host_with(&repo.path, &home.join("data"), claude, &[], |cmd| {
+        cmd.env_remove("ARCBENCH_PYTHON")
+            .env_remove("ARCBENCH_DATA_DIR")
+            .env("HOME", home)
+            .env("PIP_CACHE_DIR", pip_cache);
+    })
 }
 
 /// Posts a prompt right away and waits (the install takes a while) until it ends; asserts it

@@ -24,8 +24,19 @@ pub struct Host {
 }
 
 pub fn start_host(repo: &Path, data: &Path, claude: &FakeClaude, extra: &[&str]) -> Host {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_arcbench"))
-        .args(["serve", "--port", "0", "--idle-timeout", "600"])
+    start_host_with(repo, data, claude, extra, |_| {})
+}
+
+/// Like [`start_host`], with the command adjusted by `configure` before it starts.
+pub fn start_host_with(
+    repo: &Path,
+    data: &Path,
+    claude: &FakeClaude,
+    extra: &[&str],
+    configure: impl FnOnce(&mut Command),
+) -> Host {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_arcbench"));
+    cmd.args(["serve", "--port", "0", "--idle-timeout", "600"])
         .arg("--repo")
         .arg(repo)
         .arg("--data-dir")
@@ -37,9 +48,9 @@ pub fn start_host(repo: &Path, data: &Path, claude: &FakeClaude, extra: &[&str])
         .env("ARCBENCH_PYTHON", arcbench_fixtures::aider_python())
         .env("ARCBENCH_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("arcbench runs");
+        .stderr(Stdio::inherit());
+    configure(&mut cmd);
+    let mut child = cmd.spawn().expect("arcbench runs");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let base = loop {
         let line = lines.next().expect("host printed its address").unwrap();
