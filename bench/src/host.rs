@@ -3,10 +3,11 @@
 //! One host serves all three measurements, in this order: idle figures (on a fresh host, so the
 //! later bursts do not inflate them), edit → `diff.updated` latency, then WebSocket fan-out.
 
-mod diff_latency;
-mod fanout;
-mod proc_stats;
-mod server;
+// The anchor group (crate::anchor) drives the same server, readers and /proc figures.
+pub(crate) mod diff_latency;
+pub(crate) mod fanout;
+pub(crate) mod proc_stats;
+pub(crate) mod server;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,16 +21,16 @@ use proc_stats::{mib, Figures};
 use server::Host;
 
 /// Prompt texts the fake recognises (in the prompt's last user message) to choose its answer.
-const WARMUP_MARK: &str = "arcbench-bench warm-up";
+pub(crate) const WARMUP_MARK: &str = "arcbench-bench warm-up";
 const EDIT_MARK: &str = "arcbench-bench edit line";
-const BURST_MARK: &str = "arcbench-bench burst";
+pub(crate) const BURST_MARK: &str = "arcbench-bench burst";
 const MAIN_MODEL: &str = "claude-sonnet-4-5";
 /// Lines of the fixture's src/lib.rs ("fn line N") the edit prompts rewrite, one per prompt.
 const FIRST_EDITED_LINE: usize = 21;
 
 /// How the fake answers: by what the prompt asks for, never from a queue, so Aider's background
 /// calls (history summaries with the weak model) cannot take a reply meant for a prompt.
-fn answer(req: &RecordedRequest, burst_chunks: usize) -> Reply {
+pub(crate) fn answer(req: &RecordedRequest, burst_chunks: usize) -> Reply {
     if req.model.as_deref() != Some(MAIN_MODEL) {
         return Reply::text("A short summary of the chat.");
     }
@@ -228,7 +229,7 @@ fn print_diff_latency(samples: &[diff_latency::Sample]) {
 }
 
 /// The last seq in the log once the host has written a prompt's trailing events.
-async fn settle(host: &Host, from: u64) -> u64 {
+pub(crate) async fn settle(host: &Host, from: u64) -> u64 {
     // `session.updated` and `diff.updated` follow `prompt.finished` within milliseconds.
     tokio::time::sleep(Duration::from_millis(300)).await;
     host.events(from)
@@ -238,11 +239,11 @@ async fn settle(host: &Host, from: u64) -> u64 {
         .unwrap_or(from)
 }
 
-struct FanRow {
+pub(crate) struct FanRow {
     case: String,
     clients: usize,
-    events: u64,
-    wall: Duration,
+    pub(crate) events: u64,
+    pub(crate) wall: Duration,
     spread: Duration,
     resumes: u32,
 }
@@ -253,13 +254,13 @@ impl FanRow {
     }
 
     /// The round with the median wall time of several.
-    fn median(mut rounds: Vec<FanRow>) -> FanRow {
+    pub(crate) fn median(mut rounds: Vec<FanRow>) -> FanRow {
         rounds.sort_by_key(|r| r.wall);
         let mid = rounds.len() / 2;
         rounds.swap_remove(mid)
     }
 
-    fn of(case: String, t0: Instant, got: &[fanout::Client]) -> FanRow {
+    pub(crate) fn of(case: String, t0: Instant, got: &[fanout::Client]) -> FanRow {
         let events = got[0].events;
         assert!(
             got.iter().all(|c| c.events == events),

@@ -2,14 +2,15 @@
 //! baseline in the same run, on the same data, and reported as a ratio, so a noisy shared machine
 //! moves both sides alike.
 //!
-//! Usage: `arcbench-bench [review] [agent] [host] [--quick]` (none named: all).
+//! Usage: `arcbench-bench [review] [agent] [host] [anchor] [--quick]` (none named: all).
 
 mod agent;
+mod anchor;
 mod host;
 mod review;
 mod table;
 
-const KNOWN: [&str; 3] = ["review", "agent", "host"];
+const KNOWN: [&str; 4] = ["review", "agent", "host", "anchor"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +34,9 @@ fn main() {
     }
     if wants("host") {
         host::run(quick);
+    }
+    if wants("anchor") {
+        anchor::run(quick);
     }
 }
 

@@ -1,6 +1,7 @@
 //! WebSocket fan-out: every connected client gets every event. A burst of `agent.text` events
 //! (a prompt whose answer streams in many small chunks) is delivered to 1, 10 and 100 clients.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,18 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::server::{Host, Ws};
+
+/// A server the readers connect (and, after a 4000 close, reconnect) to: `arcbench serve`, or
+/// the anchor group's FastAPI app, so both are read by the same code.
+pub trait Connect: Send + Sync + 'static {
+    fn connect(&self, since: u64) -> impl Future<Output = Ws> + Send;
+}
+
+impl Connect for Host {
+    fn connect(&self, since: u64) -> impl Future<Output = Ws> + Send {
+        self.ws(since)
+    }
+}
 
 /// What one client saw of one burst.
 pub struct Client {
@@ -33,7 +46,7 @@ fn seq_of(text: &str) -> u64 {
 }
 
 /// Reads from `since` until `prompt.finished`, resuming after a 4000 close as a phone would.
-async fn read(host: &Host, mut ws: Ws, since: u64) -> Client {
+async fn read(host: &impl Connect, mut ws: Ws, since: u64) -> Client {
     let (mut events, mut last, mut resumes) = (0u64, since, 0u32);
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(120), ws.next())
@@ -60,7 +73,7 @@ async fn read(host: &Host, mut ws: Ws, since: u64) -> Client {
             }
             Message::Close(Some(f)) if f.code == CloseCode::from(4000) => {
                 resumes += 1;
-                ws = host.ws(last).await;
+                ws = host.connect(last).await;
             }
             Message::Close(f) => panic!("the host closed the socket: {f:?}"),
             _ => {}
@@ -70,17 +83,21 @@ async fn read(host: &Host, mut ws: Ws, since: u64) -> Client {
 
 /// Connects `clients` sockets from `since` (one after another, as phones would trickle in) and
 /// starts a reader for each.
-async fn readers(host: &Arc<Host>, clients: usize, since: u64) -> Vec<JoinHandle<Client>> {
+pub async fn readers<S: Connect>(
+    host: &Arc<S>,
+    clients: usize,
+    since: u64,
+) -> Vec<JoinHandle<Client>> {
     let mut tasks = Vec::with_capacity(clients);
     for _ in 0..clients {
-        let ws = host.ws(since).await;
+        let ws = host.connect(since).await;
         let h = host.clone();
-        tasks.push(tokio::spawn(async move { read(&h, ws, since).await }));
+        tasks.push(tokio::spawn(async move { read(&*h, ws, since).await }));
     }
     tasks
 }
 
-async fn join(tasks: Vec<JoinHandle<Client>>) -> Vec<Client> {
+pub async fn join(tasks: Vec<JoinHandle<Client>>) -> Vec<Client> {
     let mut out = Vec::with_capacity(tasks.len());
     for t in tasks {
         out.push(t.await.expect("client task"));

@@ -7,6 +7,9 @@ pub struct Figures {
     pub rss_kib: u64,
     /// utime + stime in clock ticks.
     pub cpu_ticks: u64,
+    /// stime alone: time in the kernel on the process's behalf (on loopback it can include the
+    /// receiving side of TCP, which the kernel often runs in the sender's context).
+    pub sys_ticks: u64,
 }
 
 pub fn read(pid: u32) -> Figures {
@@ -22,8 +25,23 @@ pub fn read(pid: u32) -> Figures {
     let rest: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
         .split_whitespace()
         .collect();
-    let cpu_ticks = rest[11].parse::<u64>().unwrap() + rest[12].parse::<u64>().unwrap();
-    Figures { rss_kib, cpu_ticks }
+    let sys_ticks = rest[12].parse::<u64>().unwrap();
+    let cpu_ticks = rest[11].parse::<u64>().unwrap() + sys_ticks;
+    Figures {
+        rss_kib,
+        cpu_ticks,
+        sys_ticks,
+    }
+}
+
+/// The peak resident set so far (`VmHWM`), in KiB.
+pub fn peak_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process alive");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("VmHWM")
 }
 
 /// Clock ticks per second (`getconf CLK_TCK`; 100 on every Linux we run on).

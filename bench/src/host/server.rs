@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-const KEY: &str = "bench-key-0123456789abcdef";
+pub(crate) const KEY: &str = "bench-key-0123456789abcdef";
 
 pub type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
