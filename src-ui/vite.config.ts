@@ -17,6 +17,8 @@ export default defineConfig({
       entryBudgetBytes: 150 * 1024,
     }),
   ],
+  // The Markdown worker is an ES module (new Worker(..., { type: 'module' })).
+  worker: { format: 'es' },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

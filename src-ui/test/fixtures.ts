@@ -1,4 +1,4 @@
-import type { Event, EventBody, Prompt, Session, Usage } from '../src/lib/bindings';
+import type { Event, EventBody, Prompt, Session, SessionSnapshot, Usage } from '../src/lib/bindings';
 
 export const usage = (cost = 0, input = 0, output = 0): Usage => ({
   input_tokens: input,
@@ -34,3 +34,13 @@ export const prompt = (id: string, over: Partial<Prompt> = {}): Prompt => ({
 export function events(bodies: EventBody[], sessionId: string | null = 's1', from = 1): Event[] {
   return bodies.map((b, i) => ({ seq: from + i, ts: '2026-11-24T09:00:00.000Z', session_id: sessionId, ...b }) as Event);
 }
+
+/** The host's snapshot of one session, current as of `last_seq`. */
+export const snapshot = (over: Partial<SessionSnapshot> = {}): SessionSnapshot => ({
+  session: session('s1'),
+  prompts: [],
+  commits: [],
+  notes: [],
+  last_seq: 0,
+  ...over,
+});

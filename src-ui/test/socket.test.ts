@@ -1,51 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Event } from '../src/lib/bindings';
-import { EventSocket, type ConnectionInfo, type NetworkWatch, type SocketLike } from '../src/lib/client/socket';
-
-class FakeSocket implements SocketLike {
-  readyState = 0;
-  sent: string[] = [];
-  closed: { code?: number } | null = null;
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  constructor(readonly url: string) {}
-  send(data: string) {
-    this.sent.push(data);
-  }
-  close(code?: number) {
-    this.closed = { code };
-    this.readyState = 3;
-  }
-  // host side
-  open() {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  deliver(seq: number, extra: Partial<Event> = {}) {
-    const e = { seq, ts: 'now', session_id: 's', type: 'agent.text', prompt_id: 'p', chunk: `#${seq}`, ...extra };
-    this.onmessage?.({ data: JSON.stringify(e) });
-  }
-  drop(code = 1006) {
-    this.readyState = 3;
-    this.onclose?.({ code, reason: '' });
-  }
-}
-
-class FakeNetwork implements NetworkWatch {
-  online = true;
-  listeners: ((online: boolean) => void)[] = [];
-  isOnline = () => this.online;
-  subscribe(f: (online: boolean) => void) {
-    this.listeners.push(f);
-    return () => (this.listeners = this.listeners.filter((l) => l !== f));
-  }
-  set(online: boolean) {
-    this.online = online;
-    this.listeners.forEach((l) => l(online));
-  }
-}
+import { EventSocket, type ConnectionInfo } from '../src/lib/client/socket';
+import { FakeNetwork, FakeSocket } from './fakes';
 
 function setup(since = 0) {
   const sockets: FakeSocket[] = [];
@@ -188,5 +143,126 @@ describe('EventSocket', () => {
     expect(t.sockets[0]!.closed).not.toBeNull();
     vi.advanceTimersByTime(60_000);
     expect(t.sockets).toHaveLength(1);
+  });
+});
+
+describe('EventSocket resync (snapshots instead of the log)', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  function withResync(answers: (() => Promise<number | 'unauthorized'>)[]) {
+    const sockets: FakeSocket[] = [];
+    const got: number[] = [];
+    const reasons: string[] = [];
+    const states: ConnectionInfo[] = [];
+    const network = new FakeNetwork();
+    const es = new EventSocket({
+      origin: 'http://host:8000',
+      key: 'k',
+      resync: (reason) => {
+        reasons.push(reason);
+        const next = answers.shift();
+        return next ? next() : Promise.resolve(0);
+      },
+      onEvent: (e) => got.push(e.seq),
+      onState: (i) => states.push(i),
+      createSocket: (url) => {
+        const s = new FakeSocket(url);
+        sockets.push(s);
+        return s;
+      },
+      network,
+      random: () => 0.5,
+      backoff: { baseMs: 100, capMs: 1000 },
+    });
+    const last = () => sockets[sockets.length - 1]!;
+    return { es, sockets, got, reasons, states, last, info: () => es.info };
+  }
+
+  it('resyncs before the first connection and streams from the seq it answers', async () => {
+    const t = withResync([async () => 41]);
+    t.es.start();
+    expect(t.sockets).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.reasons).toEqual(['start']);
+    expect(t.last().url).toBe('ws://host:8000/ws?since=41');
+    t.last().open();
+    t.last().deliver(41); // at the snapshot's seq: already in it
+    t.last().deliver(42);
+    expect(t.got).toEqual([42]);
+  });
+
+  it('on 4410 fetches the snapshots again and resumes from their seq, never silently', async () => {
+    const t = withResync([async () => 5, async () => 900]);
+    t.es.start();
+    await vi.advanceTimersByTimeAsync(0);
+    t.last().open();
+    t.last().deliver(6);
+    t.last().drop(4410);
+    expect(t.info().state).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.reasons).toEqual(['start', 'compacted']);
+    expect(t.last().url).toContain('since=900');
+    expect(t.info().resyncs).toBe(1);
+    t.last().open();
+    t.last().deliver(901);
+    expect(t.got).toEqual([6, 901]);
+    expect(t.info().lastSeq).toBe(901);
+  });
+
+  it('on 4400 (a seq from the future) resyncs too, and may go back to a lower seq', async () => {
+    const t = withResync([async () => 50, async () => 3]);
+    t.es.start();
+    await vi.advanceTimersByTimeAsync(0);
+    t.last().open();
+    t.last().drop(4400);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.reasons).toEqual(['start', 'ahead']);
+    expect(t.last().url).toContain('since=3');
+    t.last().open();
+    t.last().deliver(4);
+    expect(t.got).toEqual([4]);
+  });
+
+  it('backs off when the host refuses again right after a resync', async () => {
+    const t = withResync([async () => 1, async () => 1, async () => 1]);
+    t.es.start();
+    await vi.advanceTimersByTimeAsync(0);
+    t.last().open();
+    t.last().drop(4410);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.sockets).toHaveLength(2);
+    t.last().open();
+    t.last().drop(4410);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.sockets).toHaveLength(2); // waiting, not looping
+    expect(t.info().retryAt).not.toBeNull();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(t.sockets).toHaveLength(3);
+    expect(t.reasons).toEqual(['start', 'compacted', 'compacted']);
+  });
+
+  it('retries a failed resync with backoff, and stops when the key is refused', async () => {
+    const t = withResync([() => Promise.reject(new Error('host down')), async () => 'unauthorized']);
+    t.es.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.info().state).toBe('reconnecting');
+    expect(t.sockets).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(t.reasons).toEqual(['start', 'start']);
+    expect(t.info().state).toBe('unauthorized');
+    expect(t.sockets).toHaveLength(0);
+  });
+
+  it('an ordinary drop resumes from the last seq, without a resync', async () => {
+    const t = withResync([async () => 10]);
+    t.es.start();
+    await vi.advanceTimersByTimeAsync(0);
+    t.last().open();
+    t.last().deliver(11);
+    t.last().drop(1006);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(t.last().url).toContain('since=11');
+    expect(t.reasons).toEqual(['start']);
   });
 });

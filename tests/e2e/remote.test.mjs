@@ -120,7 +120,8 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await shot(page, '03-streaming');
     const card = page.locator('[data-testid=prompt-card]').first();
     await page.locator('[data-testid=prompt-card][data-state=done]').waitFor({ timeout: 90_000 });
-    assert.match(await card.locator('[data-testid=agent-reply]').innerText(), /fn thirty\(\)/);
+    // The Markdown is parsed in a worker: its HTML follows the last chunk by a moment.
+    await card.locator('[data-testid=agent-reply] pre', { hasText: 'fn thirty()' }).waitFor();
     assert.match(await card.locator('[data-testid=prompt-state]').innerText(), /Done/);
     assert.match(await page.locator('[data-testid=session-usage]').innerText(), /\d(\.\d)?k in · \d+ out · \$0\.\d+/);
     await shot(page, '04-done');
@@ -281,6 +282,8 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     for (const needle of [why, remark, '+fn ten()', '+fn twenty()']) {
       assert.ok(last.includes(needle), `the last API request contains ${needle}`);
     }
+    await page.locator('[data-testid=tab-changes]').tap();
+    await page.locator('[data-testid=revise]').waitFor();
     assert.equal(await page.locator('[data-testid=revise-count]').count(), 0, 'no notes left pending');
     const { prompts } = await host.api('GET', `/sessions/${session.id}/prompts`);
     assert.deepEqual(prompts.map((p) => p.kind), ['prompt', 'revision'], 'the revision was queued exactly once');
@@ -380,19 +383,15 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await page.locator('[data-testid=prompt-card][data-state=interrupted]').waitFor({ timeout: 30_000 });
 
     // Everything the host recorded reached the page, once: the last seq matches and the reply on
-    // screen is exactly the chunks in the log.
-    const { events } = await state.host.api('GET', '/events?since=0');
-    const lastSeq = events.at(-1).seq;
+    // screen is exactly the one the host kept. (Its text chunks are gone from the log: the restart
+    // compacted the finished prompt's chunks into its reply.)
+    const { last_seq: lastSeq } = await state.host.api('GET', '/sessions');
     await page.locator(`[data-testid=connection][data-seq="${lastSeq}"]`).waitFor();
-    const promptId = events.find((e) => e.type === 'prompt.queued' && e.session_id === session.id).prompt.id;
-    let logged = '';
-    for (const e of events) {
-      if (e.type === 'agent.text' && e.prompt_id === promptId) logged += e.chunk;
-      if (e.type === 'agent.text_discarded' && e.prompt_id === promptId) logged = '';
-    }
+    const snap = await state.host.api('GET', `/sessions/${session.id}/snapshot`);
+    const kept = snap.prompts[0].reply;
+    assert.ok(kept.length > 0, 'some text was streamed before the kill');
     const shown = await page.locator('[data-testid=prompt-card] [data-testid=agent-reply]').innerText();
-    assert.ok(logged.length > 0, 'some text was streamed before the kill');
-    assert.equal(shown.replace(/\s+/g, ' ').trim(), logged.replace(/\s+/g, ' ').trim());
+    assert.equal(shown.replace(/\s+/g, ' ').trim(), kept.replace(/\s+/g, ' ').trim());
     await shot(page, '19-recovered');
 
     // And the session goes on.
@@ -405,6 +404,56 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
       { timeout: 120_000 },
     );
     await shot(page, '20-after-restart');
+  }));
+
+  it('resyncs from the snapshot when the host compacted what the page missed, and keeps working', { timeout: 240_000 }, scenario('resync', async () => {
+    const { page, context, claude } = state;
+    await claude.reset();
+    const session = await state.host.api('POST', '/sessions', { title: 'Missed while away' });
+    await page.goto(`${state.host.base}/app/#/s/${session.id}`);
+    await page.locator('[data-testid=connection][data-state=online]').waitFor();
+    await page.locator('[data-testid=prompt-input]').waitFor();
+
+    // The phone goes away; a whole turn runs without it (another device sent the prompt).
+    await context.setOffline(true);
+    await page.locator('[data-testid=connection][data-state=offline]').waitFor();
+    const seen = Number(await page.locator('[data-testid=connection]').getAttribute('data-seq'));
+    const answer = 'Written while the phone was away: the config struct is now ServerConfig.';
+    await claude.push({ kind: 'text', text: answer, chunk_chars: 8, chunk_delay_ms: 10 });
+    const sent = await state.host.api('POST', `/sessions/${session.id}/prompts`, { text: 'Rename the config struct', client_id: `e2e-${Date.now()}` });
+    for (let i = 0; ; i++) {
+      const { prompts } = await state.host.api('GET', `/sessions/${session.id}/prompts`);
+      if (prompts.find((p) => p.id === sent.id)?.state === 'done') break;
+      assert.ok(i < 240, 'the turn finished on the host');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+
+    // kill -9 and restart: the host compacts the finished turn's text chunks at start-up, so it
+    // can no longer replay what the page missed.
+    await state.host.kill9();
+    state.host = await startHost({ repo: state.repo, data: state.data, claudeUrl: claude.url, port: state.host.port });
+    const refused = await fetch(`${state.host.base}/events?since=${seen}`, { headers: { Authorization: `Bearer ${KEY}` } });
+    assert.equal(refused.status, 410, 'the host compacted the events after the page’s seq');
+    assert.equal((await refused.json()).code, 'resync');
+
+    // Back online: the socket is refused (4410), the page fetches the snapshot and streams on.
+    await context.setOffline(false);
+    await page.locator('[data-testid=connection][data-state=online]').waitFor({ timeout: 60_000 });
+    const { last_seq: lastSeq } = await state.host.api('GET', '/sessions');
+    await page.locator(`[data-testid=connection][data-seq="${lastSeq}"]`).waitFor();
+    assert.ok(Number(await page.locator('[data-testid=connection]').getAttribute('data-resyncs')) >= 1, 'the socket resynced');
+    const card = page.locator(`[data-testid=prompt-card][data-client-id="${sent.client_id}"]`);
+    await card.locator('[data-testid=agent-reply]', { hasText: 'the config struct is now ServerConfig' }).waitFor();
+    assert.equal((await card.getAttribute('data-state')), 'done');
+    await shot(page, '30-resynced');
+
+    // And it keeps working: a new turn streams into the same page.
+    await claude.push({ kind: 'text', text: 'Still here after the resync.' });
+    await page.fill('[data-testid=prompt-input]', 'Anything else?');
+    await page.locator('[data-testid=send-prompt]').tap();
+    await page.locator('[data-testid=prompt-card][data-state=done] [data-testid=agent-reply]', { hasText: 'Still here after the resync.' }).waitFor({ timeout: 120_000 });
+    assert.equal(await page.locator('[data-testid=prompt-card]').count(), 2);
+    assert.equal(await claude.queued(), 0);
   }));
 
   it('shows a spent budget clearly, and sends a refused prompt once the limit is raised', { timeout: 180_000 }, scenario('budget', async () => {

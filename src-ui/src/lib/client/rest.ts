@@ -16,6 +16,7 @@ import type {
   PromptsResponse,
   Session,
   SessionDetail,
+  SessionSnapshot,
   SessionsResponse,
   Status,
   SubmitPromptRequest,
@@ -64,8 +65,10 @@ export class ArcbenchApi {
     return this.#call('GET', '/status');
   }
 
-  async sessions(): Promise<Session[]> {
-    return (await this.#call<SessionsResponse>('GET', '/sessions')).sessions;
+  /** The sessions, and the newest event's seq when they were read (stream events after it). */
+  async sessions(): Promise<{ sessions: Session[]; last_seq: number }> {
+    const r = await this.#call<SessionsResponse>('GET', '/sessions');
+    return { sessions: r.sessions, last_seq: r.last_seq ?? 0 };
   }
 
   createSession(req: CreateSessionRequest): Promise<Session> {
@@ -74,6 +77,11 @@ export class ArcbenchApi {
 
   session(id: string): Promise<SessionDetail> {
     return this.#call('GET', `/sessions/${enc(id)}`);
+  }
+
+  /** Everything to show one session (prompts with their replies) and the seq it is current to. */
+  snapshot(id: string): Promise<SessionSnapshot> {
+    return this.#call('GET', `/sessions/${enc(id)}/snapshot`);
   }
 
   deleteSession(id: string, deleteBranch = false): Promise<DeletedResponse> {
@@ -161,6 +169,7 @@ export class ArcbenchApi {
     return this.#call('PUT', '/budget', update);
   }
 
+  /** At most 10,000 events after `since`; 410 `resync` when the host compacted past it. */
   async events(since: number): Promise<Event[]> {
     return (await this.#call<EventsResponse>('GET', `/events?since=${since}`)).events;
   }

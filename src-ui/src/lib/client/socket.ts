@@ -3,7 +3,17 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 
 /** Close codes of the host's WebSocket (crates/arcbench-server/src/ws.rs). */
 export const CLOSE_RESUME = 4000;
+/** Events before our `since` were compacted: start from the snapshots again. */
+export const CLOSE_RESYNC = 4410;
+/** Our `since` is ahead of the host's newest event (its log is not the one we knew). */
+export const CLOSE_BAD_SINCE = 4400;
 export const CLOSE_UNAUTHORIZED = 4401;
+
+/**
+ * Why the socket asks for a resync: `start` (no seq known yet), `compacted` (4410: the host no
+ * longer has the events after our seq) or `ahead` (4400: our seq is past the host's newest).
+ */
+export type ResyncReason = 'start' | 'compacted' | 'ahead';
 
 /**
  * - `connecting`: the first attempt since start (nothing failed yet).
@@ -22,6 +32,8 @@ export interface ConnectionInfo {
   attempt: number;
   /** When the next retry is due (epoch ms), while reconnecting. */
   retryAt: number | null;
+  /** Times the host sent us back to the snapshots (4410 / 4400). */
+  resyncs: number;
 }
 
 /** The minimal WebSocket surface we use, so tests can pass a fake. */
@@ -45,8 +57,15 @@ export interface EventSocketOptions {
   /** Host origin, http(s); the socket uses ws(s) on the same host. */
   origin: string;
   key: string;
-  /** Resume after this seq (0: the whole log). */
-  since?: number;
+  /** Resume after this seq. Unset with `resync`: resync first; unset without: 0 (the whole log). */
+  since?: number | null;
+  /**
+   * Brings the client's state up to date without the event log (the snapshots) and answers the
+   * seq to stream from; called before the first connection when `since` is unset, and whenever
+   * the host refuses our seq (4410, 4400). A rejection is retried with backoff, like a failed
+   * connection; `unauthorized` stops as a rejected key does.
+   */
+  resync?: (reason: ResyncReason) => Promise<number | 'unauthorized'>;
   onEvent: (event: Event) => void;
   onState?: (info: ConnectionInfo) => void;
   createSocket?: (url: string) => SocketLike;
@@ -91,11 +110,17 @@ export class EventSocket {
   #unwatch: () => void = () => {};
   /** A gap was seen and we reconnected to fill it; a second gap at the same place is accepted. */
   #gapResyncAt: number | null = null;
+  /** Why the next connection must resync first, or null when `lastSeq` can be resumed from. */
+  #resyncFor: ResyncReason | null;
+  #resyncing = false;
+  /** The last close sent us back to the snapshots; a second one in a row waits with backoff. */
+  #resyncedLast = false;
 
   constructor(opts: EventSocketOptions) {
     this.#opts = opts;
     this.#wsUrl = opts.origin.replace(/\/+$/, '').replace(/^http/, 'ws') + '/ws';
-    this.#info = { state: 'connecting', lastSeq: opts.since ?? 0, attempt: 0, retryAt: null };
+    this.#resyncFor = (opts.since === undefined || opts.since === null) && opts.resync ? 'start' : null;
+    this.#info = { state: 'connecting', lastSeq: opts.since ?? 0, attempt: 0, retryAt: null, resyncs: 0 };
   }
 
   get info(): ConnectionInfo {
@@ -118,7 +143,7 @@ export class EventSocket {
 
   /** Reconnect at once (a tap on "reconnecting", the network coming back, the app waking up). */
   retryNow(): void {
-    if (this.#stopped || this.#info.state === 'unauthorized') return;
+    if (this.#stopped || this.#info.state === 'unauthorized' || this.#resyncing) return;
     if (this.#info.state === 'online' && this.#socket?.readyState === OPEN) return;
     this.#clearTimers();
     this.#drop();
@@ -130,7 +155,7 @@ export class EventSocket {
    * sleeps, a socket can look open while the network under it is long gone.
    */
   refresh(): void {
-    if (this.#stopped || this.#info.state === 'unauthorized') return;
+    if (this.#stopped || this.#info.state === 'unauthorized' || this.#resyncing) return;
     this.#clearTimers();
     this.#drop();
     this.#connect();
@@ -144,6 +169,10 @@ export class EventSocket {
       return;
     }
     if (this.#info.state !== 'connecting') this.#set({ state: 'reconnecting', retryAt: null });
+    if (this.#resyncFor) {
+      this.#resync(this.#resyncFor);
+      return;
+    }
     const url = `${this.#wsUrl}?since=${this.#info.lastSeq}`;
     let socket: SocketLike;
     try {
@@ -158,10 +187,15 @@ export class EventSocket {
       socket.send(JSON.stringify({ type: 'auth', token: this.#opts.key }));
       // The host says nothing on success; a wrong key closes the socket with 4401 at once.
       this.#set({ state: 'online', retryAt: null });
-      this.#stableTimer = setTimeout(() => this.#set({ attempt: 0 }), this.#opts.stableAfterMs ?? 10_000);
+      this.#stableTimer = setTimeout(() => {
+        this.#resyncedLast = false;
+        this.#set({ attempt: 0 });
+      }, this.#opts.stableAfterMs ?? 10_000);
     };
     socket.onmessage = (ev) => {
-      if (this.#socket === socket) this.#receive(ev.data);
+      if (this.#socket !== socket) return;
+      this.#resyncedLast = false;
+      this.#receive(ev.data);
     };
     socket.onerror = () => {
       // Always followed by onclose, which decides what to do.
@@ -180,8 +214,42 @@ export class EventSocket {
         this.#timer = setTimeout(() => this.#connect(), 50);
         return;
       }
+      if ((ev.code === CLOSE_RESYNC || ev.code === CLOSE_BAD_SINCE) && this.#opts.resync) {
+        // The host cannot resume from our seq: never a silent gap, start from the snapshots.
+        this.#resyncFor = ev.code === CLOSE_RESYNC ? 'compacted' : 'ahead';
+        this.#set({ state: 'reconnecting', resyncs: this.#info.resyncs + 1 });
+        if (this.#resyncedLast) this.#scheduleRetry();
+        else this.#timer = setTimeout(() => this.#connect(), 0);
+        this.#resyncedLast = true;
+        return;
+      }
       this.#scheduleRetry();
     };
+  }
+
+  /** One resync at a time; when it is done, the connection opens from the seq it answered. */
+  #resync(reason: ResyncReason): void {
+    if (this.#resyncing || !this.#opts.resync) return;
+    this.#resyncing = true;
+    this.#opts.resync(reason).then(
+      (since) => {
+        this.#resyncing = false;
+        if (this.#stopped) return;
+        if (since === 'unauthorized') {
+          this.#set({ state: 'unauthorized', retryAt: null });
+          return;
+        }
+        this.#resyncFor = null;
+        this.#gapResyncAt = null;
+        this.#info.lastSeq = since;
+        this.#clearTimers();
+        this.#connect();
+      },
+      () => {
+        this.#resyncing = false;
+        if (!this.#stopped) this.#scheduleRetry();
+      },
+    );
   }
 
   #receive(data: unknown): void {

@@ -1,4 +1,5 @@
-import type { Diff, Session, SessionDetail, Status } from '../bindings';
+import type { Diff, Session, Status } from '../bindings';
+import type { SessionView } from '../store/sessionView';
 import { get, put, SNAPSHOTS } from './db';
 
 /**
@@ -7,11 +8,10 @@ import { get, put, SNAPSHOTS } from './db';
  * These are the app's own records, shown as "last synced" — the service worker never caches API
  * answers. Keys carry the host origin so a re-paired device never shows another host's data.
  */
-export interface SessionSnapshot {
-  detail: SessionDetail;
+export interface SavedSession {
+  /** The session as last shown: its prompts carry their replies. */
+  view: SessionView;
   diff: Diff | null;
-  /** Agent replies of the session's prompts, by prompt id. */
-  replies: Record<string, string>;
   savedAt: number;
 }
 
@@ -20,8 +20,8 @@ export interface Snapshots {
   saveStatus(status: Status): Promise<void>;
   sessions(): Promise<Session[] | undefined>;
   saveSessions(list: Session[]): Promise<void>;
-  session(id: string): Promise<SessionSnapshot | undefined>;
-  saveSession(id: string, snap: SessionSnapshot): Promise<void>;
+  session(id: string): Promise<SavedSession | undefined>;
+  saveSession(id: string, snap: SavedSession): Promise<void>;
 }
 
 export function idbSnapshots(db: Promise<IDBDatabase>, origin: string): Snapshots {
@@ -33,7 +33,11 @@ export function idbSnapshots(db: Promise<IDBDatabase>, origin: string): Snapshot
     saveStatus: async (status) => quiet(put(await db, SNAPSHOTS, plainCopy(status), k('status'))),
     sessions: async () => get<Session[]>(await db, SNAPSHOTS, k('sessions')).catch(() => undefined),
     saveSessions: async (list) => quiet(put(await db, SNAPSHOTS, plainCopy(list), k('sessions'))),
-    session: async (id) => get<SessionSnapshot>(await db, SNAPSHOTS, k(`session:${id}`)).catch(() => undefined),
+    // Saved by an older version of the app (before views): not shown rather than misread.
+    session: async (id) => {
+      const saved = await get<SavedSession>(await db, SNAPSHOTS, k(`session:${id}`)).catch(() => undefined);
+      return saved?.view ? saved : undefined;
+    },
     saveSession: async (id, snap) => quiet(put(await db, SNAPSHOTS, plainCopy(snap), k(`session:${id}`))),
   };
 }
