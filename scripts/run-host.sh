@@ -15,4 +15,6 @@ log "preparing the pinned Aider venv"
 build_ui "$root"
 log "building arcbench (release)"
 cargo build --quiet --release --bin arcbench --manifest-path "$root/Cargo.toml"
+# The UI just built (a flag still wins; the host also finds it beside a target/ in the checkout).
+export ARCBENCH_UI_DIR="${ARCBENCH_UI_DIR:-$root/src-ui/dist}"
 exec "${CARGO_TARGET_DIR:-$root/target}/release/arcbench" serve "$@"
