@@ -103,17 +103,7 @@ impl Connect for Anchor {
 
 impl Drop for Anchor {
     fn drop(&mut self) {
-        // SIGTERM lets uvicorn close its sockets; SIGKILL if it has not gone in 5 s.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..100 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // SIGTERM lets uvicorn close its sockets.
+        crate::host::server::stop(&mut self.child);
     }
 }
