@@ -9,6 +9,7 @@ pub mod config;
 mod demo;
 mod feed;
 pub mod key;
+pub mod lock;
 pub mod paths;
 pub mod provision;
 
@@ -46,6 +47,8 @@ pub enum HostError {
     Demo(std::io::Error),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error(transparent)]
+    Lock(#[from] lock::LockError),
 }
 
 pub struct Host {
@@ -59,6 +62,8 @@ pub struct Host {
     ui_dir: Option<PathBuf>,
     /// The demo's local stand-in for the Claude API, alive as long as the host.
     demo: Option<fake_claude::FakeClaude>,
+    /// Held for the host's whole life: one host per data dir.
+    lock: lock::DataDirLock,
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -70,8 +75,9 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 impl Host {
     /// Opens the data dir's engine (sweeping orphans), loads or makes the key, prepares the
     /// agent (or says why it cannot run) and starts the runner. Nothing listens yet: that is the
-    /// transport's part.
+    /// transport's part. A data dir another host holds is refused before anything is touched.
     pub async fn start(config: HostConfig) -> Result<Host, HostError> {
+        let lock = lock::DataDirLock::acquire(&config.data_dir)?;
         let engine_config = EngineConfig {
             data_dir: config.data_dir.clone(),
             repos: config.repos.clone(),
@@ -177,7 +183,15 @@ impl Host {
             agent,
             ui_dir,
             demo,
+            lock,
         })
+    }
+
+    /// Tells whoever finds the data dir taken where this host listens (see [`lock`]).
+    pub fn record_urls(&self, urls: Vec<String>) {
+        if let Err(e) = self.lock.set_urls(urls) {
+            tracing::warn!(%e, "recording the host's address in its lock file");
+        }
     }
 
     pub fn config(&self) -> &HostConfig {

@@ -67,6 +67,13 @@ pub async fn bind(host: &Host) -> Result<Vec<TcpListener>, HostError> {
         }
         listeners.push(listener);
     }
+    host.record_urls(
+        listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .map(|a| format!("http://{a}"))
+            .collect(),
+    );
     Ok(listeners)
 }
 
