@@ -112,6 +112,7 @@ pub struct Status {
     pub repos: Vec<String>,
     pub agent: AgentStatus,
     pub sessions_active: u32,
+    pub mesh: crate::MeshStatus,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]

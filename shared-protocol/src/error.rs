@@ -33,6 +33,12 @@ pub enum ErrorCode {
     /// `since` is older than the events the host keeps (finished prompts' text chunks were
     /// compacted): fetch the session snapshots again and resume from their `last_seq`.
     Resync,
+    /// A pairing code that is malformed or that this host never issued.
+    PairingCodeInvalid,
+    /// A pairing code older than its five minutes.
+    PairingCodeExpired,
+    /// A pairing code that already paired a device: each works once.
+    PairingCodeUsed,
 }
 
 impl ErrorCode {
@@ -48,6 +54,8 @@ impl ErrorCode {
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
             ErrorCode::Resync => 410,
+            ErrorCode::PairingCodeInvalid => 401,
+            ErrorCode::PairingCodeExpired | ErrorCode::PairingCodeUsed => 410,
         }
     }
 }

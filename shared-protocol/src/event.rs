@@ -108,6 +108,12 @@ pub enum EventBody {
     /// The host's agent changed state (being installed, with progress; ready; failed).
     #[serde(rename = "agent.state")]
     AgentState { agent: AgentStatus },
+    /// A device redeemed a pairing code.
+    #[serde(rename = "device.paired")]
+    DevicePaired { device: crate::Device },
+    /// A device's key was revoked: refused from now on, its sockets closed.
+    #[serde(rename = "device.revoked")]
+    DeviceRevoked { device_id: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -131,6 +137,8 @@ impl EventBody {
     pub fn kind(&self) -> &'static str {
         match self {
             EventBody::SessionCreated { .. } => "session.created",
+            EventBody::DevicePaired { .. } => "device.paired",
+            EventBody::DeviceRevoked { .. } => "device.revoked",
             EventBody::SessionUpdated { .. } => "session.updated",
             EventBody::SessionDeleted { .. } => "session.deleted",
             EventBody::DiffUpdated { .. } => "diff.updated",

@@ -33,6 +33,10 @@ fn types() -> Types {
         .register::<RevisionPreview>()
         .register::<ReviseRequest>()
         .register::<HistoryResponse>()
+        .register::<DevicesResponse>()
+        .register::<PairRequest>()
+        .register::<PairResponse>()
+        .register::<PairingCode>()
 }
 
 fn generated() -> String {

@@ -1,6 +1,7 @@
 //! `arcbench`: the headless ArcBench host.
 
 mod doctor;
+mod pair;
 mod serve;
 mod service;
 
@@ -22,7 +23,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the host: the engine and its API.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
+    /// Show a QR code (and link) that pairs a phone with the running host: a single-use code,
+    /// valid 5 minutes, never the key.
+    Pair(pair::PairArgs),
+    /// List or revoke the devices paired with the running host.
+    Devices(pair::DevicesArgs),
     /// Create or repair the managed Python venv with the pinned Aider.
     SetupAider {
         /// Where the database, key and venv live.
@@ -48,7 +54,9 @@ fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args).map_err(|e| e.to_string()),
+        Command::Serve(args) => serve::run(*args).map_err(|e| e.to_string()),
+        Command::Pair(args) => pair::pair(args),
+        Command::Devices(args) => pair::devices(args),
         Command::SetupAider { data_dir } => setup_aider(data_dir),
         Command::Service { action } => service::run(action),
         // Its exit code says whether any check failed.

@@ -27,6 +27,21 @@ pub struct ServeArgs {
     /// localhost or one of these are refused (DNS rebinding).
     #[arg(long = "allow-host")]
     allow_hosts: Vec<String>,
+    /// tailscaled's LocalAPI socket [default: /var/run/tailscale/tailscaled.sock].
+    #[arg(long, env = "ARCBENCH_TAILSCALE_SOCKET")]
+    tailscale_socket: Option<PathBuf>,
+    /// Never ask tailscaled: no tailnet addresses, no WhoIs (plain WireGuard users name --bind).
+    #[arg(long)]
+    no_tailscale: bool,
+    /// A tailnet login allowed to use the host (repeatable) [default: the owner of this node].
+    #[arg(long = "allow-login")]
+    allow_logins: Vec<String>,
+    /// How often tailscaled's status is read again, in ms (tests make it fast).
+    #[arg(long, hide = true)]
+    mesh_poll_ms: Option<u64>,
+    /// How often the tailnet certificate is asked for again, in s (tests make it fast).
+    #[arg(long, hide = true)]
+    cert_refresh_secs: Option<u64>,
     /// Port to listen on [default: 8000].
     #[arg(long)]
     port: Option<u16>,
@@ -84,6 +99,11 @@ impl From<ServeArgs> for Settings {
             max_agents: a.max_agents,
             ui_dir: a.ui_dir,
             demo: a.demo,
+            tailscale_socket: a.tailscale_socket,
+            no_tailscale: a.no_tailscale,
+            allow_logins: a.allow_logins,
+            mesh_poll: a.mesh_poll_ms.map(std::time::Duration::from_millis),
+            cert_refresh: a.cert_refresh_secs.map(std::time::Duration::from_secs),
         }
     }
 }
@@ -106,14 +126,35 @@ pub fn run(args: ServeArgs) -> Result<(), HostError> {
             );
         }
         let listeners = arcbench_server::bind(&host).await?;
-        for l in &listeners {
-            if let Ok(addr) = l.local_addr() {
-                println!("listening on http://{addr}");
-            }
+        for url in listeners.urls() {
+            println!("listening on {url}");
         }
+        banner(&host);
         arcbench_server::serve(host, listeners, shutdown_signal()).await;
         Ok(())
     })
+}
+
+/// How to reach the host and pair a phone: the tailnet URL (or how to get one) and a QR code
+/// holding a single-use pairing code, never the key.
+fn banner(host: &Host) {
+    let mesh = host.mesh_status();
+    match (&mesh.https_url, &mesh.hint) {
+        (Some(url), _) => println!("on your tailnet: {url}/app/"),
+        (None, Some(hint)) => println!("not reachable from other devices yet: {hint}"),
+        (None, None) => {}
+    }
+    let code = host.pairing_code();
+    let Some(link) = code.links.first() else {
+        return;
+    };
+    println!(
+        "pair a phone: scan this code, or open {link}\n(code {}, valid 5 minutes; `arcbench pair` makes a new one)",
+        code.code
+    );
+    if let Ok(qr) = arcbench_mesh::Qr::new(link) {
+        println!("{}", qr.to_terminal());
+    }
 }
 
 async fn shutdown_signal() {

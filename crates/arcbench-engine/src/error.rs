@@ -17,6 +17,8 @@ pub enum EngineError {
     #[error("events up to seq {0} were compacted; fetch the snapshots again and resume from their last_seq")]
     Resync(u64),
     #[error(transparent)]
+    Pairing(#[from] crate::CodeRefusal),
+    #[error(transparent)]
     Git(#[from] GitError),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -33,6 +35,11 @@ impl EngineError {
             EngineError::Busy(_) => ErrorCode::SessionBusy,
             EngineError::BudgetExceeded(_) => ErrorCode::BudgetExceeded,
             EngineError::Resync(_) => ErrorCode::Resync,
+            EngineError::Pairing(r) => match r {
+                crate::CodeRefusal::Invalid => ErrorCode::PairingCodeInvalid,
+                crate::CodeRefusal::Expired => ErrorCode::PairingCodeExpired,
+                crate::CodeRefusal::Used => ErrorCode::PairingCodeUsed,
+            },
             EngineError::Git(g) => match g {
                 GitError::NotARepo(_)
                 | GitError::Bare(_)

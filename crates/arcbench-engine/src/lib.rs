@@ -2,6 +2,7 @@
 //! commands are thin adapters over [`Engine`]. It knows nothing of HTTP or windows.
 
 mod budget;
+mod devices;
 mod error;
 mod pricing;
 mod prompts;
@@ -20,6 +21,7 @@ use shared_protocol::Event;
 use tokio::sync::broadcast;
 
 pub use budget::WARNING_RATIO;
+pub use devices::{Caller, CodeRefusal, IssuedCode, CODE_LIFETIME};
 pub use error::EngineError;
 pub use pricing::{Price, Pricing};
 pub use prompts::outside_worktree;
@@ -54,6 +56,7 @@ pub struct Engine {
     running: Mutex<HashMap<String, String>>,
     pricing: Pricing,
     default_budget: Budget,
+    devices: devices::Devices,
 }
 
 /// Live events a subscriber may fall behind by before it is dropped (and told to resume with
@@ -78,7 +81,9 @@ impl Engine {
             // No subscriber is fine: the event is in the log for whoever asks later.
             let _ = sender.send(e.clone());
         });
+        let devices = devices::Devices::load(&store)?;
         let engine = Engine {
+            devices,
             data_dir: config.data_dir,
             store,
             repos,

@@ -22,6 +22,11 @@ pub const DEFAULT_WEAK_MODEL: &str = "claude-haiku-4-5";
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(900);
 /// Warm agents at once by default: three Aider processes (~1 GB) fit a small machine.
 pub const DEFAULT_MAX_AGENTS: usize = 3;
+/// tailscaled's status is read this often (new addresses bound, a stopped tailscaled noticed).
+pub const DEFAULT_MESH_POLL: Duration = Duration::from_secs(10);
+/// The tailnet certificate is asked for this often; tailscaled renews it when a third of its
+/// life is left, so asking twice a day serves a renewed one long before the old one expires.
+pub const DEFAULT_CERT_REFRESH: Duration = Duration::from_secs(12 * 3600);
 /// Anthropic's API, used unless `ANTHROPIC_BASE_URL` says otherwise.
 pub const DEFAULT_API_BASE: &str = "https://api.anthropic.com";
 
@@ -44,6 +49,16 @@ pub struct Settings {
     pub max_agents: Option<usize>,
     pub ui_dir: Option<PathBuf>,
     pub demo: bool,
+    /// tailscaled's LocalAPI socket (default [`arcbench_mesh::DEFAULT_SOCKET`]).
+    pub tailscale_socket: Option<PathBuf>,
+    /// Do not ask tailscaled anything (no tailnet binding, no WhoIs).
+    pub no_tailscale: bool,
+    /// Tailnet logins allowed in (default: the owner of this node).
+    pub allow_logins: Vec<String>,
+    /// How often tailscaled's status is read again (tests make it fast).
+    pub mesh_poll: Option<Duration>,
+    /// How often the tailnet certificate is asked for again (tailscaled renews it).
+    pub cert_refresh: Option<Duration>,
 }
 
 /// Everything a host runs with, every rule applied.
@@ -52,8 +67,15 @@ pub struct HostConfig {
     pub data_dir: PathBuf,
     pub repos: Vec<PathBuf>,
     pub binds: Vec<IpAddr>,
+    /// No address was named: loopback, plus the tailnet's (HTTPS) while Tailscale is up.
+    pub auto_bind: bool,
     pub port: u16,
     pub allow_hosts: Vec<String>,
+    /// tailscaled's socket, `None` when Tailscale is not used.
+    pub tailscale_socket: Option<PathBuf>,
+    pub allow_logins: Vec<String>,
+    pub mesh_poll: Duration,
+    pub cert_refresh: Duration,
     pub model: String,
     pub weak_model: String,
     pub python: Option<PathBuf>,
@@ -78,8 +100,13 @@ impl HostConfig {
             data_dir,
             repos,
             binds: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            auto_bind: false,
             port: DEFAULT_PORT,
             allow_hosts: Vec::new(),
+            tailscale_socket: None,
+            allow_logins: Vec::new(),
+            mesh_poll: DEFAULT_MESH_POLL,
+            cert_refresh: DEFAULT_CERT_REFRESH,
             model: DEFAULT_MODEL.into(),
             weak_model: DEFAULT_WEAK_MODEL.into(),
             python: None,
@@ -134,6 +161,7 @@ pub fn resolve(settings: Settings) -> Result<HostConfig, HostError> {
         (true, false) => file.repos,
         (true, true) => vec![default_repo()?],
     };
+    let auto_bind = settings.binds.is_empty() && file.bind.is_empty();
     let binds = match (settings.binds.is_empty(), file.bind.is_empty()) {
         (false, _) => settings.binds,
         (true, false) => file.bind,
@@ -148,12 +176,25 @@ pub fn resolve(settings: Settings) -> Result<HostConfig, HostError> {
     let warnings = check_binds(&binds, settings.insecure_lan || file.insecure_lan)?;
     let mut allow_hosts = settings.allow_hosts;
     allow_hosts.extend(file.allow_host);
+    let mut allow_logins = settings.allow_logins;
+    allow_logins.extend(file.allow_login);
+    let tailscale_socket = (!(settings.no_tailscale || file.no_tailscale)).then(|| {
+        settings
+            .tailscale_socket
+            .or(file.tailscale_socket)
+            .unwrap_or_else(|| PathBuf::from(arcbench_mesh::DEFAULT_SOCKET))
+    });
     Ok(HostConfig {
         data_dir,
         repos,
         binds,
+        auto_bind,
         port: settings.port.or(file.port).unwrap_or(DEFAULT_PORT),
         allow_hosts,
+        tailscale_socket,
+        allow_logins,
+        mesh_poll: settings.mesh_poll.unwrap_or(DEFAULT_MESH_POLL),
+        cert_refresh: settings.cert_refresh.unwrap_or(DEFAULT_CERT_REFRESH),
         model: settings
             .model
             .or(file.model)
@@ -263,6 +304,14 @@ pub struct FileConfig {
     /// Allows binding addresses outside loopback and the tailnet (plain HTTP on that network).
     #[serde(default)]
     pub insecure_lan: bool,
+    /// Tailnet logins allowed to use the host (default: the owner of this node).
+    #[serde(default)]
+    pub allow_login: Vec<String>,
+    /// tailscaled's LocalAPI socket.
+    pub tailscale_socket: Option<PathBuf>,
+    /// Never ask tailscaled (no tailnet addresses, no WhoIs).
+    #[serde(default)]
+    pub no_tailscale: bool,
     /// USD per million tokens, by model name (a prefix matches longer names).
     #[serde(default)]
     pub pricing: BTreeMap<String, PerMillion>,
@@ -293,7 +342,8 @@ pub fn first_run_config() -> String {
          # session_budget = 2.0        # per-session limit in USD\n\
          # max_agents = 3              # warm Aider processes at once (~300 MB each)\n\
          # repos = [\"/path/to/repo\"]\n\
-         # bind = [\"127.0.0.1\"]      # loopback and tailnet addresses only, unless insecure_lan\n\
+         # bind = [\"127.0.0.1\"]      # default: loopback + the tailnet (HTTPS) when Tailscale is up\n\
+         # allow_login = [\"you@example.com\"]  # tailnet logins allowed in (default: this node's owner)\n\
          # port = 8000\n\
          # model = \"claude-sonnet-4-5\"\n"
     )

@@ -10,6 +10,7 @@ mod demo;
 mod feed;
 pub mod key;
 pub mod lock;
+mod mesh;
 pub mod paths;
 pub mod provision;
 
@@ -24,9 +25,11 @@ use shared_protocol::{
     SubmitPromptRequest, UsageResponse,
 };
 
+pub use arcbench_engine::Caller;
 pub use config::{resolve, HostConfig, Settings};
 pub use feed::{EventFeed, FeedEnd};
 pub use key::KeySource;
+pub use mesh::PeerRefusal;
 
 /// Events one `/events` answer carries at most; a client pages on with `since`.
 pub const EVENTS_PAGE: u32 = 10_000;
@@ -64,6 +67,7 @@ pub struct Host {
     demo: Option<fake_claude::FakeClaude>,
     /// Held for the host's whole life: one host per data dir.
     lock: lock::DataDirLock,
+    mesh: mesh::MeshState,
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -175,7 +179,6 @@ impl Host {
             );
         }
         Ok(Host {
-            config,
             engine,
             runner,
             key,
@@ -184,14 +187,14 @@ impl Host {
             ui_dir,
             demo,
             lock,
+            mesh: mesh::MeshState::new(
+                config
+                    .tailscale_socket
+                    .as_deref()
+                    .map(arcbench_mesh::Tailscale::new),
+            ),
+            config,
         })
-    }
-
-    /// Tells whoever finds the data dir taken where this host listens (see [`lock`]).
-    pub fn record_urls(&self, urls: Vec<String>) {
-        if let Err(e) = self.lock.set_urls(urls) {
-            tracing::warn!(%e, "recording the host's address in its lock file");
-        }
     }
 
     pub fn config(&self) -> &HostConfig {
@@ -241,6 +244,7 @@ impl Host {
             repos: self.engine.repos().iter().map(|r| r.name.clone()).collect(),
             agent: read(&self.agent),
             sessions_active: sessions.len() as u32,
+            mesh: self.mesh_status(),
         })
     }
 

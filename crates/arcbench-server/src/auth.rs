@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use shared_protocol::ErrorCode;
 
-use crate::{AppState, Failure};
+use arcbench_host::Caller;
+
+use crate::{AppState, Failure, PeerRefused};
 
 /// A client that holds the key may ask the host to prove it holds it too, without sending the
 /// key: it sends a random challenge, and a 401 answer carries `HMAC-SHA256(key, challenge)`.
@@ -24,8 +26,13 @@ pub async fn require_key(
     next: Next,
 ) -> Result<Response, Response> {
     let ip = crate::limits::client_ip(&req);
+    let mut req = req;
     match check(&state, ip, req.headers()) {
-        Ok(()) => Ok(next.run(req).await),
+        Ok(caller) => {
+            // Handlers and the WebSocket know whose key it was (a device's can be revoked).
+            req.extensions_mut().insert(caller);
+            Ok(next.run(req).await)
+        }
         Err(failure) => {
             let mut res = failure.into_response();
             if let Some(proof) = proof_for(state.host.api_key(), req.headers()) {
@@ -39,19 +46,20 @@ pub async fn require_key(
 
 /// The one key check (HTTP header or WebSocket first message): an address that used up its bad
 /// attempts is refused before the key is even compared; a wrong or missing key counts against it.
-pub fn check(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<(), Failure> {
+pub fn check(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<Caller, Failure> {
     check_token(state, ip, bearer(headers))
 }
 
-pub fn check_token(state: &AppState, ip: IpAddr, token: Option<&str>) -> Result<(), Failure> {
+/// The master key or a paired device's key (see [`arcbench_host::Host::caller`]).
+pub fn check_token(state: &AppState, ip: IpAddr, token: Option<&str>) -> Result<Caller, Failure> {
     if state.failed_auth.blocked(ip) {
         return Err(Failure::new(
             ErrorCode::RateLimited,
             "too many requests with a wrong key; wait a minute",
         ));
     }
-    if token.is_some_and(|t| constant_time_eq(t.as_bytes(), state.host.api_key().as_bytes())) {
-        return Ok(());
+    if let Some(caller) = token.and_then(|t| state.host.caller(t)) {
+        return Ok(caller);
     }
     state.failed_auth.failed(ip);
     Err(Failure::new(
@@ -109,27 +117,17 @@ pub async fn check_host(State(state): State<AppState>, req: Request, next: Next)
     }
 }
 
-/// Compares without an early exit, so response timing does not reveal how much of a guess matched.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = u8::from(a.len() != b.len());
-    for (i, x) in b.iter().enumerate() {
-        diff |= x ^ a.get(i).copied().unwrap_or(0);
+/// A connection the WhoIs check turned away (see [`crate::listen`]) gets 403 on every request,
+/// whatever key it holds.
+pub async fn check_peer(req: Request, next: Next) -> Response {
+    match req.extensions().get::<PeerRefused>() {
+        Some(PeerRefused(why)) => Failure::new(ErrorCode::Forbidden, why.clone()).into_response(),
+        None => next.run(req).await,
     }
-    diff == 0
 }
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn constant_time_eq_matches_only_equal_keys() {
-        use super::constant_time_eq as eq;
-        assert!(eq(b"abc", b"abc"));
-        assert!(!eq(b"abc", b"abd"));
-        assert!(!eq(b"ab", b"abc"));
-        assert!(!eq(b"abcd", b"abc"));
-        assert!(!eq(b"", b"abc"));
-    }
-
     #[test]
     fn proof_depends_on_key_and_challenge() {
         let p = super::proof("k1", "c1");

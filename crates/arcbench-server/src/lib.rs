@@ -3,26 +3,27 @@
 //! its typed error to JSON.
 
 mod auth;
+mod device_routes;
 mod error;
 mod json;
 mod limits;
+mod listen;
 mod openapi;
 mod prompt_routes;
 mod review_routes;
 mod routes;
 mod ws;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use arcbench_host::{Host, HostError};
 use axum::Router;
-use tokio::net::TcpListener;
 
 pub use auth::{proof, CHALLENGE_HEADER, PROOF_HEADER};
 pub use error::Failure;
 pub use limits::HostAllowlist;
+pub use listen::{Listeners, PeerRefused};
 pub use openapi::{document as openapi_document, ApiDoc};
 pub use ws::{
     CLOSE_BAD_SINCE, CLOSE_RATE_LIMITED, CLOSE_RESUME, CLOSE_RESYNC, CLOSE_TOO_BIG,
@@ -34,6 +35,8 @@ pub use ws::{
 pub struct AppState {
     pub host: Arc<Host>,
     pub failed_auth: Arc<limits::AuthLimiter>,
+    /// Pairing attempts per address (and all together): guessing a code stays hopeless.
+    pub pairing: Arc<limits::PairingLimiter>,
     pub pending_sockets: Arc<limits::PendingSockets>,
     /// Names a request's `Host` may carry besides IP literals and localhost (DNS rebinding).
     pub allowed_hosts: Arc<HostAllowlist>,
@@ -48,73 +51,44 @@ impl AppState {
         AppState {
             host,
             failed_auth: Arc::default(),
+            pairing: Arc::default(),
             pending_sockets: Arc::default(),
             allowed_hosts,
         }
     }
 }
 
-/// Binds every address of the host's config on its port (port 0: one free port for all).
-pub async fn bind(host: &Host) -> Result<Vec<TcpListener>, HostError> {
-    let mut port = host.config().port;
-    let mut listeners = Vec::new();
-    for ip in &host.config().binds {
-        let listener = TcpListener::bind(SocketAddr::new(*ip, port))
-            .await
-            .map_err(|e| HostError::Config(format!("cannot listen on {ip}:{port}: {e}")))?;
-        if port == 0 {
-            port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-        }
-        listeners.push(listener);
-    }
-    host.record_urls(
-        listeners
-            .iter()
-            .filter_map(|l| l.local_addr().ok())
-            .map(|a| format!("http://{a}"))
-            .collect(),
-    );
-    Ok(listeners)
+/// Binds the host's addresses: loopback (and any named), plus the tailnet's over HTTPS while
+/// Tailscale is up. See [`listen`].
+pub async fn bind(host: &Host) -> Result<Listeners, HostError> {
+    listen::bind(host).await
 }
 
 /// Serves the API on `listeners` until `shutdown` resolves; then interrupts running prompts
 /// (recorded `interrupted`), stops the agents and closes the connections.
 pub async fn serve(
     host: Arc<Host>,
-    listeners: Vec<TcpListener>,
+    listeners: Listeners,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    let app = router(AppState::new(host.clone()));
-    let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
-    let mut servers = Vec::new();
-    for listener in listeners {
-        let app = app.clone();
-        let mut stop = stop_tx.subscribe();
-        servers.push(tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = stop.recv().await;
-            })
-            .await
-        }));
-    }
+    let state = AppState::new(host.clone());
+    let app = router(state.clone());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let served = tokio::spawn(listen::run(host.clone(), listeners, state, app, stop_rx));
     shutdown.await;
     tracing::info!("stopping: interrupting running prompts");
     host.shutdown().await;
-    let _ = stop_tx.send(());
-    for s in servers {
-        // Open WebSockets would hold a graceful shutdown forever; they resume with since=N.
-        let _ = tokio::time::timeout(Duration::from_secs(3), s).await;
-    }
+    let _ = stop_tx.send(true);
+    // Requests in flight get a moment; open WebSockets resume elsewhere with since=N.
+    let _ = tokio::time::timeout(Duration::from_secs(3), served).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     tracing::info!("host stopped");
 }
 
 /// The whole API; every route requires the key.
 pub fn router(state: AppState) -> Router {
     let (api, _) = routes::api().split_for_parts();
+    let (public, _) = routes::public().split_for_parts();
     let keyed = api
         .route("/openapi.json", axum::routing::get(openapi::openapi_json))
         .fallback(|| async { Failure::not_found("no such route") })
@@ -141,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         ),
     };
     app.route("/ws", axum::routing::get(ws::ws))
+        .merge(public)
         .merge(keyed)
         .layer(axum::extract::DefaultBodyLimit::max(limits::MAX_BODY))
         .layer(limits::cors())
@@ -148,5 +123,6 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::check_host,
         ))
+        .layer(axum::middleware::from_fn(auth::check_peer))
         .with_state(state)
 }

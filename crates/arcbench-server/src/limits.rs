@@ -55,6 +55,52 @@ impl AuthLimiter {
     }
 }
 
+/// Pairing attempts (right or wrong code) an address may make: a burst of
+/// [`PAIRING_BURST`], then one every [`PAIRING_REFILL`] (five a minute); all addresses together
+/// get [`PAIRING_GLOBAL_BURST`], one more every [`PAIRING_GLOBAL_REFILL`]. With 60-bit codes
+/// living five minutes, that leaves a guesser about one chance in 10^15.
+pub const PAIRING_BURST: f64 = 5.0;
+pub const PAIRING_REFILL: Duration = Duration::from_secs(12);
+pub const PAIRING_GLOBAL_BURST: f64 = 20.0;
+pub const PAIRING_GLOBAL_REFILL: Duration = Duration::from_secs(3);
+
+#[derive(Default)]
+pub struct PairingLimiter {
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    global: Mutex<Option<(f64, Instant)>>,
+}
+
+fn take(slot: &mut (f64, Instant), burst: f64, refill: Duration, now: Instant) -> bool {
+    let gained = now.duration_since(slot.1).as_secs_f64() / refill.as_secs_f64();
+    let tokens = (slot.0 + gained).min(burst);
+    if tokens < 1.0 {
+        *slot = (tokens, now);
+        return false;
+    }
+    *slot = (tokens - 1.0, now);
+    true
+}
+
+impl PairingLimiter {
+    /// Counts one attempt from `ip`; `false` when it (or everyone together) must wait.
+    pub fn attempt(&self, ip: IpAddr) -> bool {
+        let now = Instant::now();
+        {
+            let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+            if buckets.len() >= MAX_TRACKED && !buckets.contains_key(&ip) {
+                buckets.retain(|_, (_, at)| now.duration_since(*at) < PAIRING_REFILL * 5);
+            }
+            let slot = buckets.entry(ip).or_insert((PAIRING_BURST, now));
+            if !take(slot, PAIRING_BURST, PAIRING_REFILL, now) {
+                return false;
+            }
+        }
+        let mut global = self.global.lock().unwrap_or_else(|p| p.into_inner());
+        let slot = global.get_or_insert((PAIRING_GLOBAL_BURST, now));
+        take(slot, PAIRING_GLOBAL_BURST, PAIRING_GLOBAL_REFILL, now)
+    }
+}
+
 /// WebSockets per client address that are open but not authenticated yet. Beyond it the
 /// upgrade is refused: a page cannot pile up sockets waiting for their auth deadline.
 pub const MAX_PENDING_SOCKETS: usize = 8;
@@ -199,6 +245,27 @@ mod tests {
         }
         assert!(l.blocked(a));
         assert!(!l.blocked(b));
+    }
+
+    #[test]
+    fn pairing_attempts_are_limited_per_address_and_overall() {
+        let l = PairingLimiter::default();
+        let a = IpAddr::from([100, 64, 0, 1]);
+        for _ in 0..PAIRING_BURST as usize {
+            assert!(l.attempt(a));
+        }
+        assert!(!l.attempt(a), "a sixth attempt within the minute waits");
+        let mut others = 0;
+        for i in 0..100u8 {
+            if l.attempt(IpAddr::from([100, 64, 1, i])) {
+                others += 1;
+            }
+        }
+        assert_eq!(
+            others + PAIRING_BURST as usize,
+            PAIRING_GLOBAL_BURST as usize,
+            "many addresses together get the global burst"
+        );
     }
 
     #[test]

@@ -25,7 +25,9 @@ impl Modify for BearerAuth {
 
 /// The whole document: info, security, and every route of the router.
 pub fn document() -> utoipa::openapi::OpenApi {
-    crate::routes::api().into_openapi()
+    crate::routes::api()
+        .merge(crate::routes::public())
+        .into_openapi()
 }
 
 pub(crate) async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::json::{Json, OptionalJson};
-use crate::{prompt_routes, review_routes, AppState, Failure};
+use crate::{device_routes, prompt_routes, review_routes, AppState, Failure};
 
 pub(crate) type Answer<T> = Result<axum::Json<T>, Failure>;
 
@@ -40,6 +40,15 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(review_routes::comment))
         .routes(routes!(review_routes::preview, review_routes::revise))
         .routes(routes!(review_routes::history))
+        .routes(routes!(device_routes::pairing_code))
+        .routes(routes!(device_routes::list_devices))
+        .routes(routes!(device_routes::revoke_device))
+}
+
+/// The routes that need no key (the contract's exceptions): `POST /pair`, which takes a
+/// single-use code instead.
+pub fn public() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(device_routes::pair))
 }
 
 /// Runs one engine operation of the host (on the blocking pool: git and SQLite block).

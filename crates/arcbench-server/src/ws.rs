@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use arcbench_host::Caller;
 use arcbench_host::FeedEnd;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -12,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use shared_protocol::{ErrorCode, Event};
+use shared_protocol::{ErrorCode, Event, EventBody};
 
 use crate::auth::{bearer, check_token};
 use crate::limits::{origin_allowed, PendingSlot};
@@ -79,11 +80,11 @@ pub async fn ws(
     // holding one of its address's few pending slots meanwhile.
     let pending = match bearer(&headers) {
         Some(token) => match check_token(&state, ip, Some(token)) {
-            Ok(()) => None,
+            Ok(caller) => Auth::Done(caller),
             Err(f) => return f.into_response(),
         },
         None => match state.pending_sockets.take(ip) {
-            Some(slot) => Some(slot),
+            Some(slot) => Auth::Pending(slot),
             None => {
                 return Failure::new(
                     ErrorCode::RateLimited,
@@ -95,12 +96,12 @@ pub async fn ws(
     };
     let Ok(upgrade) = upgrade else {
         return match pending {
-            None => Failure::new(
+            Auth::Done(_) => Failure::new(
                 ErrorCode::BadRequest,
                 "this route needs a WebSocket upgrade",
             )
             .into_response(),
-            Some(_) => check_token(&state, ip, None)
+            Auth::Pending(_) => check_token(&state, ip, None)
                 .err()
                 .map(IntoResponse::into_response)
                 .unwrap_or_default(),
@@ -112,20 +113,35 @@ pub async fn ws(
         .on_upgrade(move |socket| serve(socket, state, since, pending, ip))
 }
 
+/// A socket's key: checked from the header already, or to come in the first message.
+enum Auth {
+    Done(Caller),
+    Pending(PendingSlot),
+}
+
 async fn serve(
     mut socket: WebSocket,
     state: AppState,
     since: u64,
-    pending: Option<PendingSlot>,
+    auth: Auth,
     ip: std::net::IpAddr,
 ) {
-    if let Some(slot) = pending {
-        let refusal = first_message_refusal(&mut socket, &state, ip).await;
-        drop(slot);
-        if let Some((code, reason)) = refusal {
-            return close(&mut socket, code, reason).await;
+    let caller = match auth {
+        Auth::Done(caller) => caller,
+        Auth::Pending(slot) => {
+            let checked = first_message(&mut socket, &state, ip).await;
+            drop(slot);
+            match checked {
+                Ok(caller) => caller,
+                Err((code, reason)) => return close(&mut socket, code, reason).await,
+            }
         }
-    }
+    };
+    // The id whose revocation ends this socket (the master key is never revoked).
+    let device = match caller {
+        Caller::Device(id) => Some(id),
+        Caller::Master => None,
+    };
     // A browser cannot read the HTTP answer of a refused upgrade, so a bad `since` is told by
     // close code: 4410 resync (start from the snapshots again), 4400 (since from the future).
     let mut feed = match state.host.feed(since).await {
@@ -148,6 +164,9 @@ async fn serve(
                     if send_event(&mut socket, &e).await.is_err() {
                         return;
                     }
+                    if matches!(&e.body, EventBody::DeviceRevoked { device_id } if Some(device_id) == device.as_ref()) {
+                        return close(&mut socket, CLOSE_UNAUTHORIZED, "this device was unpaired on the host; pair again").await;
+                    }
                 }
                 Err(FeedEnd::Behind { last }) => {
                     return close(&mut socket, CLOSE_RESUME, &format!("too slow; resume with since={last}")).await;
@@ -169,29 +188,29 @@ async fn serve(
     }
 }
 
-/// `None` when the first message carries the right key; else the close code and reason.
-async fn first_message_refusal(
+/// Whose key the first message carries; else the close code and reason.
+async fn first_message(
     socket: &mut WebSocket,
     state: &AppState,
     ip: std::net::IpAddr,
-) -> Option<(u16, &'static str)> {
+) -> Result<Caller, (u16, &'static str)> {
     let token = match tokio::time::timeout(AUTH_WAIT, socket.recv()).await {
         Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<AuthMessage>(&text)
             .ok()
             .filter(|m| m.kind == "auth")
             .map(|m| m.token),
         Ok(Some(Err(e))) if error_close_code(&e) == CLOSE_TOO_BIG => {
-            return Some((CLOSE_TOO_BIG, "message too big"))
+            return Err((CLOSE_TOO_BIG, "message too big"))
         }
-        Err(_) => return Some((CLOSE_UNAUTHORIZED, "no auth message in time")),
+        Err(_) => return Err((CLOSE_UNAUTHORIZED, "no auth message in time")),
         _ => None,
     };
     match check_token(state, ip, token.as_deref()) {
-        Ok(()) => None,
+        Ok(caller) => Ok(caller),
         Err(f) if f.0.code == ErrorCode::RateLimited => {
-            Some((CLOSE_RATE_LIMITED, "too many wrong keys; wait a minute"))
+            Err((CLOSE_RATE_LIMITED, "too many wrong keys; wait a minute"))
         }
-        Err(_) => Some((CLOSE_UNAUTHORIZED, "unauthorized")),
+        Err(_) => Err((CLOSE_UNAUTHORIZED, "unauthorized")),
     }
 }
 

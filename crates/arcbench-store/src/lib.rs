@@ -1,6 +1,7 @@
 //! ArcBench persistence: one SQLite file in the data dir (WAL), versioned migrations, and typed
 //! access in transactions, so a state change and the event announcing it commit together.
 
+mod devices;
 mod events;
 mod migrations;
 mod notes;
@@ -16,6 +17,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use rusqlite::Connection;
 use shared_protocol::Event;
 
+pub use devices::DeviceRow;
 pub use prompts::PromptRow;
 pub use review::{ApprovalRow, CommitRow, ReviewAction};
 pub use sessions::SessionRow;
@@ -98,6 +100,11 @@ impl Store {
 
 pub fn now() -> String {
     humantime_rfc3339(std::time::SystemTime::now())
+}
+
+/// `t` as RFC 3339 (UTC, milliseconds), the form every stored timestamp has.
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    humantime_rfc3339(t)
 }
 
 /// Today's date (UTC), `YYYY-MM-DD`: budget days are UTC days.

@@ -130,6 +130,18 @@ const STEPS: &[&str] = &[
     r#"
     ALTER TABLE prompts ADD COLUMN reply TEXT;
     "#,
+    // 6: paired devices. Only a hash of each device key is kept: the database (in backups, in a
+    // bug report) never holds a usable key. A revoked device stays, for the record.
+    r#"
+    CREATE TABLE devices (
+        id           TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        key_hash     TEXT NOT NULL UNIQUE,
+        created_at   TEXT NOT NULL,
+        last_seen_at TEXT,
+        revoked_at   TEXT
+    );
+    "#,
 ];
 
 pub fn run(conn: &mut Connection, path: &str) -> Result<()> {

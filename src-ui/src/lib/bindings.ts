@@ -75,6 +75,19 @@ export type DeletedResponse = {
 	branch_deleted: boolean,
 };
 
+/**  A paired device: it holds its own key (only its hash is stored) until revoked. */
+export type Device = {
+	id: string,
+	name: string,
+	created_at: string,
+	/**  When a request last used its key (updated at most once a minute). */
+	last_seen_at: string | null,
+};
+
+export type DevicesResponse = {
+	devices: Device[],
+};
+
 /**  The uncommitted work of a session: its worktree against its branch tip. */
 export type Diff = {
 	files: FileDiff[],
@@ -104,7 +117,13 @@ export type ErrorCode =
  *  `since` is older than the events the host keeps (finished prompts' text chunks were
  *  compacted): fetch the session snapshots again and resume from their `last_seq`.
  */
-"resync";
+"resync" | 
+/**  A pairing code that is malformed or that this host never issued. */
+"pairing_code_invalid" | 
+/**  A pairing code older than its five minutes. */
+"pairing_code_expired" | 
+/**  A pairing code that already paired a device: each works once. */
+"pairing_code_used";
 
 /**
  *  One entry of the host's event log. `seq` is global, persisted, gapless and strictly increasing;
@@ -130,7 +149,11 @@ export type EventBody = { type: "session.created"; session: Session } | { type: 
 /**  A reviewer commented on (or rejected) a hunk; the next revision will use it. */
 { type: "review.noted"; note: ReviewNote } | { type: "budget.warning"; scope: BudgetScope; spent_usd: number | null; limit_usd: number | null } | { type: "budget.exceeded"; scope: BudgetScope; spent_usd: number | null; limit_usd: number | null } | 
 /**  The host's agent changed state (being installed, with progress; ready; failed). */
-{ type: "agent.state"; agent: AgentStatus };
+{ type: "agent.state"; agent: AgentStatus } | 
+/**  A device redeemed a pairing code. */
+{ type: "device.paired"; device: Device } | 
+/**  A device's key was revoked: refused from now on, its sockets closed. */
+{ type: "device.revoked"; device_id: string };
 
 export type EventsResponse = {
 	events: Event[],
@@ -205,10 +228,51 @@ export type KeyedUsage = {
 
 export type LineKind = "context" | "add" | "del";
 
+/**  How the host sits on the private mesh. */
+export type MeshStatus = {
+	tailscale: TailscaleState,
+	/**  The node's MagicDNS name, when on a tailnet. */
+	dns_name: string | null,
+	/**  The node's tailnet addresses. */
+	ips: string[],
+	/**  Where the host serves HTTPS on the tailnet, when it does. */
+	https_url: string | null,
+	/**  Every address the host listens on. */
+	urls: string[],
+	/**  What to do next when the host is not reachable over a tailnet (how to join, what failed). */
+	hint: string | null,
+};
+
 export type NoteHunkState = "rejected" | "approved" | "pending";
 
 export type NoteResponse = {
 	note: ReviewNote,
+};
+
+/**  `POST /pair`: redeems a single-use pairing code for a device key. */
+export type PairRequest = {
+	code: string,
+	/**  Shown in the host's device list ("Alice's phone"). */
+	device_name: string,
+};
+
+export type PairResponse = {
+	device: Device,
+	/**  The device's own key: `Authorization: Bearer <key>`. Shown once; the host keeps its hash. */
+	key: string,
+};
+
+/**  A fresh single-use pairing code (`POST /pairing-codes`, `arcbench pair`). */
+export type PairingCode = {
+	code: string,
+	expires_at: string,
+	/**
+	 *  Pairing links, best first (tailnet HTTPS, then others): `<origin>/app/#/pair?code=<code>`.
+	 *  They carry the code, never a key.
+	 */
+	links: string[],
+	/**  The first link as a QR code (SVG), for a screen to show. */
+	qr_svg: string,
 };
 
 export type Prompt = {
@@ -347,6 +411,7 @@ export type Status = {
 	repos: string[],
 	agent: AgentStatus,
 	sessions_active: number,
+	mesh: MeshStatus,
 };
 
 export type SubmitPromptRequest = {
@@ -354,6 +419,16 @@ export type SubmitPromptRequest = {
 	/**  Chosen by the client (a UUID); the same id is never run twice. */
 	client_id: string,
 };
+
+export type TailscaleState = 
+/**  No tailscaled answers on its socket. */
+"absent" | 
+/**  tailscaled runs but this node is not logged in. */
+"needs_login" | 
+/**  tailscaled runs, stopped (`tailscale down`) or starting. */
+"stopped" | "running" | 
+/**  The host was told what to bind and does not ask tailscaled. */
+"not_used";
 
 /**  Token totals in Anthropic's raw fields, and the host's cost for them. */
 export type Usage = {

@@ -22,6 +22,8 @@ pub async fn test_state(repo: &TestRepo, key: &str, event_buffer: usize) -> Test
     let mut config = HostConfig::new(data.path().into(), vec![repo.path.clone()]);
     config.python = Some("/nonexistent/python".into());
     config.event_buffer = event_buffer;
+    // No web UI, whether or not src-ui was built in this checkout.
+    config.ui_dir = Some(data.path().join("no-ui"));
     let host = Arc::new(Host::start(config).await.unwrap());
     TestState {
         engine: host.engine().clone(),

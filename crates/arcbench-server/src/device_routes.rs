@@ -1,0 +1,58 @@
+//! Pairing and devices: `POST /pair` (a single-use code for a device key; the one route without
+//! a key), `POST /pairing-codes`, `GET /devices`, `DELETE /devices/{id}`. Each calls one host
+//! operation.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Extension;
+use shared_protocol::{
+    ApiError, Device, DevicesResponse, ErrorCode, PairRequest, PairResponse, PairingCode,
+};
+
+use crate::json::Json;
+use crate::routes::Answer;
+use crate::{AppState, Failure};
+
+/// Redeems a pairing code for this device's own key. No key needed: the code is the proof.
+#[utoipa::path(post, path = "/pair", request_body = PairRequest, responses((status = 201, body = PairResponse), (status = 400, body = ApiError, description = "bad input"), (status = 401, body = ApiError, description = "pairing_code_invalid"), (status = 410, body = ApiError, description = "pairing_code_expired or pairing_code_used"), (status = 429, body = ApiError, description = "too many attempts")))]
+pub(crate) async fn pair(
+    State(state): State<AppState>,
+    connect: Option<Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    Json(req): Json<PairRequest>,
+) -> Result<(StatusCode, axum::Json<PairResponse>), Failure> {
+    let ip = connect
+        .map(|c| c.0 .0.ip())
+        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    if !state.pairing.attempt(ip) {
+        return Err(Failure::new(
+            ErrorCode::RateLimited,
+            "too many pairing attempts; wait a minute and try again",
+        ));
+    }
+    let paired = state.host.pair(req).await?;
+    Ok((StatusCode::CREATED, axum::Json(paired)))
+}
+
+/// A single-use pairing code (five minutes) with its links and QR code.
+#[utoipa::path(post, path = "/pairing-codes", responses((status = 201, body = PairingCode), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn pairing_code(
+    State(state): State<AppState>,
+) -> (StatusCode, axum::Json<PairingCode>) {
+    (StatusCode::CREATED, axum::Json(state.host.pairing_code()))
+}
+
+#[utoipa::path(get, path = "/devices", responses((status = 200, body = DevicesResponse), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn list_devices(State(state): State<AppState>) -> Answer<DevicesResponse> {
+    Ok(axum::Json(DevicesResponse {
+        devices: state.host.devices().await?,
+    }))
+}
+
+/// Revokes a device's key: refused at once, its open WebSockets closed (4401).
+#[utoipa::path(delete, path = "/devices/{id}", params(("id" = String, Path, description = "device id")), responses((status = 200, body = Device), (status = 404, body = ApiError, description = "unknown device"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn revoke_device(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<Device> {
+    Ok(axum::Json(state.host.revoke_device(id).await?))
+}
