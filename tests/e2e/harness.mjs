@@ -185,6 +185,16 @@ export async function startHost({ repo, data, claudeUrl, port = 0 }) {
       return new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
     },
     api: (method, path, body) => api(url, method, path, body),
+    /**
+     * A fresh single-use pairing code, asked for with the master key (as `arcbench pair` does),
+     * and its link on this host's address (the host lists its links best first: tailnet, then
+     * loopback; the tests use the one they can reach).
+     */
+    async pairingCode() {
+      const code = await api(url, 'POST', '/pairing-codes', {});
+      const link = code.links.find((l) => l.startsWith(`${url}/`)) ?? `${url}/app/#/pair?code=${encodeURIComponent(code.code)}`;
+      return { ...code, link };
+    },
   };
   cleanups.push(() => host.kill9());
   return host;

@@ -44,6 +44,44 @@ async function assertPhoneErgonomics(page, where) {
   assert.deepEqual(small, [], `${where}: touch targets under 44 px`);
 }
 
+/**
+ * Everything the page keeps on the device (localStorage and every IndexedDB store), as one
+ * string: the master key must never be in it.
+ */
+function deviceStorage(page) {
+  return page.evaluate(async () => {
+    const out = [JSON.stringify({ ...localStorage })];
+    for (const { name } of await indexedDB.databases()) {
+      if (!name) continue;
+      const db = await new Promise((resolve, reject) => {
+        const req = indexedDB.open(name);
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+      for (const store of db.objectStoreNames) {
+        const rows = await new Promise((resolve, reject) => {
+          const req = db.transaction(store).objectStore(store).getAll();
+          req.onsuccess = () => resolve(req.result);
+          req.onerror = () => reject(req.error);
+        });
+        out.push(`${name}/${store}: ${JSON.stringify(rows)}`);
+      }
+      db.close();
+    }
+    return out.join('\n');
+  });
+}
+
+/** On the pair screen with a code: name this device and pair; lands on the sessions. */
+async function nameAndPair(page, name) {
+  await page.locator('#device-name').waitFor();
+  assert.ok((await page.inputValue('#device-name')).trim(), 'the device name is prefilled');
+  await page.fill('#device-name', name);
+  // click, not tap: the desktop context has no touch screen.
+  await page.getByRole('button', { name: 'Pair this device' }).click();
+  await page.getByRole('heading', { name: 'Sessions' }).waitFor();
+}
+
 const state = {};
 
 /** Runs a scenario; on failure leaves a screenshot of the page as it was. */
@@ -85,11 +123,21 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await shot(page, '01-pair');
     await assertPhoneErgonomics(page, 'pair');
 
+    // A link with a key is refused, with what to do instead.
     await page.fill('#pair-input', `${host.base}/app/#/pair?key=${KEY}`);
     await page.getByRole('button', { name: 'Pair', exact: true }).tap();
-    await page.getByRole('heading', { name: 'Sessions' }).waitFor();
+    await page.locator('[data-testid=pair-error]', { hasText: 'Links with keys are no longer used' }).waitFor();
+
+    // A pasted code link: name the device, pair.
+    const { link } = await host.pairingCode();
+    await page.fill('#pair-input', link);
+    await page.getByRole('button', { name: 'Pair', exact: true }).tap();
+    await page.locator('#device-name').waitFor();
+    await shot(page, '01b-pair-name');
+    await assertPhoneErgonomics(page, 'pair: device name');
+    await nameAndPair(page, 'E2E phone');
     await page.locator('[data-testid=connection][data-state=online]').waitFor();
-    assert.ok(!page.url().includes(KEY), 'the key is not left in the address bar');
+    assert.ok(!page.url().includes('code='), 'the code is not left in the address bar');
     await shot(page, '02-sessions');
     await assertPhoneErgonomics(page, 'sessions');
 
@@ -186,8 +234,8 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await page.emulateMedia({ colorScheme: 'light' });
     const desk = await state.browser.newContext({ viewport: { width: 1440, height: 900 } });
     const dpage = await desk.newPage();
-    await dpage.goto(`${host.base}/app/#/pair?key=${KEY}`);
-    await dpage.getByRole('heading', { name: 'Sessions' }).waitFor();
+    await dpage.goto((await host.pairingCode()).link); // opened from the link: asks for the name
+    await nameAndPair(dpage, 'E2E desktop');
     await dpage.goto(`${host.base}/app/#/s/${state.sessionId}`);
     await dpage.locator('[data-testid=hunk]').first().waitFor();
     await dpage.locator('[data-testid=hunk] code.hljs span[class^="hljs-"]').first().waitFor();
@@ -490,20 +538,106 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     assert.deepEqual(prompts.map((p) => p.text), ['One more thing']);
   }));
 
-  it('pairs a new phone by scanning the QR code with the camera', { timeout: 120_000 }, scenario('qr', async () => {
+  it('pairs a phone by scanning a code’s QR, never holding the master key; a code works once; a revoked device is unpaired', { timeout: 240_000 }, scenario('qr', async () => {
     const { host } = state;
-    const video = qrCameraFile(`${host.base}/app/#/pair?key=${KEY}`);
+    const code = await host.pairingCode();
+    assert.ok(code.links.length > 0, 'the host gives pairing links');
+    for (const l of code.links) assert.ok(l.includes('#/pair?code=') && !l.includes(KEY), `${l} carries a code, never a key`);
+    assert.match(code.qr_svg, /<svg/);
+    assert.ok(!code.qr_svg.includes(KEY));
+
+    // The camera films a QR code of the code link (never of the master key).
+    const video = qrCameraFile(code.link);
     const browser = await launchBrowser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`]);
     const context = await phoneContext(browser, { permissions: ['camera'] });
     const page = await context.newPage();
     page.on('pageerror', (e) => state.errors.push(e.message));
+    const sockets = [];
+    page.on('websocket', (ws) => sockets.push(ws));
     await page.goto(`${host.base}/app/`);
     await page.getByRole('button', { name: 'Scan QR code' }).tap();
     await page.locator('[data-testid=qr-scanner] video').waitFor();
     await shot(page, '24-qr-scanner');
-    await page.getByRole('heading', { name: 'Sessions' }).waitFor({ timeout: 30_000 });
+    await page.locator('#device-name').waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('[data-testid=pair-code]').innerText(), code.code);
+    await nameAndPair(page, 'E2E QR phone');
     await page.locator('[data-testid=connection][data-state=online]').waitFor();
+    // It works with its own key: the sessions the other scenarios made are listed.
+    await page.locator('[data-testid=session-row]').first().waitFor();
     await shot(page, '25-paired-by-qr');
+
+    // What the page keeps is its own device key, never the master key.
+    assert.ok(!(await deviceStorage(page)).includes(KEY), 'the master key is nowhere in localStorage or IndexedDB');
+    assert.ok(!page.url().includes(KEY), 'nor in the address');
+    const creds = await page.evaluate(() => JSON.parse(localStorage.getItem('arcbench.host') ?? 'null'));
+    assert.ok(creds?.key && creds.key !== KEY && creds.deviceId, 'a device key and the device id are kept');
+    const { devices } = await host.api('GET', '/devices');
+    assert.equal(devices.find((d) => d.id === creds.deviceId)?.name, 'E2E QR phone');
+    const withDeviceKey = await fetch(`${host.base}/sessions`, { headers: { Authorization: `Bearer ${creds.key}` } });
+    assert.equal(withDeviceKey.status, 200, 'the device key is accepted by the host');
+
+    // The same code once more, on another phone: already used, nothing kept.
+    const other = await phoneContext(state.browser);
+    const tablet = await other.newPage();
+    tablet.on('pageerror', (e) => state.errors.push(e.message));
+    await tablet.goto(code.link);
+    await tablet.locator('#device-name').waitFor();
+    assert.ok(!tablet.url().includes('code='), 'the code is dropped from the address bar');
+    await tablet.getByRole('button', { name: 'Pair this device' }).tap();
+    await tablet.locator('[data-testid=pair-error]', { hasText: 'already used' }).waitFor();
+    assert.equal(await tablet.evaluate(() => localStorage.getItem('arcbench.host')), null);
+    await shot(tablet, '31-code-used');
+
+    // Settings on the phone: the network, this device in the list, a code for another device.
+    await page.locator('header a[href="#/settings"]').tap();
+    await page.locator('[data-testid=mesh]').waitFor();
+    assert.ok((await page.locator('[data-testid=mesh]').innerText()).trim().length > 0, 'the mesh status is shown');
+    await page.locator(`[data-testid=device][data-device-id="${creds.deviceId}"] [data-testid=this-device]`).waitFor();
+    await page.locator('[data-testid=pair-another]').tap();
+    const qr = page.locator('[data-testid=pairing-code] img');
+    await qr.waitFor();
+    await page.waitForFunction(() => (document.querySelector('[data-testid=pairing-code] img')?.naturalWidth ?? 0) > 0);
+    const shown = await page.locator('[data-testid=pairing-link]').innerText();
+    assert.match(shown, /#\/pair\?code=/);
+    assert.ok(!shown.includes(KEY) && !shown.includes(creds.key), 'the link on screen holds no key');
+    assert.match(await page.locator('[data-testid=code-countdown]').innerText(), /^[45]:\d\d$/);
+    await shot(page, '32-pair-another');
+    await assertPhoneErgonomics(page, 'settings: pair another device');
+
+    // The tablet redeems it; the phone's list shows it at once (device.paired).
+    const second = new URLSearchParams(shown.slice(shown.indexOf('?') + 1)).get('code');
+    await tablet.goto(`${host.base}/app/#/pair?code=${encodeURIComponent(second)}`);
+    await nameAndPair(tablet, 'E2E tablet');
+    await tablet.locator('[data-testid=connection][data-state=online]').waitFor();
+    const row = page.locator('[data-testid=device]', { hasText: 'E2E tablet' });
+    await row.waitFor();
+    await shot(page, '33-devices', { fullPage: true });
+
+    // Revoked from the phone: the tablet is unpaired at once, and says so.
+    await row.locator('[data-testid=revoke-device]').tap();
+    await page.locator('dialog[open] [data-testid=confirm]').tap();
+    await row.waitFor({ state: 'detached' });
+    await tablet.locator('[data-testid=unpaired]').waitFor();
+    assert.equal(await tablet.evaluate(() => localStorage.getItem('arcbench.host')), null);
+    await shot(tablet, '34-unpaired');
+    await assertPhoneErgonomics(tablet, 'unpaired');
+    await tablet.getByRole('button', { name: 'Pair again' }).tap();
+    await tablet.locator('#pair-input').waitFor();
+
+    // Revoked on the host with the master key: the phone is unpaired, and stops reconnecting.
+    await host.api('DELETE', `/devices/${creds.deviceId}`);
+    await page.locator('[data-testid=unpaired]').waitFor();
+    assert.equal(await page.evaluate(() => localStorage.getItem('arcbench.host')), null);
+    const opened = sockets.length;
+    await page.waitForTimeout(3000);
+    assert.equal(sockets.length, opened, 'no reconnect loop after the key was revoked');
+    const refused = await fetch(`${host.base}/sessions`, { headers: { Authorization: `Bearer ${creds.key}` } });
+    assert.equal(refused.status, 401, 'the revoked key is refused');
+    await shot(page, '35-unpaired-by-host');
+    await page.getByRole('button', { name: 'Pair again' }).tap();
+    await page.locator('#pair-input').waitFor();
+
+    await other.close();
     await context.close();
     assert.deepEqual(state.errors, [], 'no uncaught errors in the pages');
   }));

@@ -1,7 +1,7 @@
 /**
  * Hash routes: the host serves one index.html under /app/, and a fragment never reaches the
- * server (pairing keys ride in it). Routes:
- *   #/pair?key=…   #/            #/new       #/s/<id>      #/s/<id>/changes    #/settings
+ * server (pairing codes ride in it). Routes:
+ *   #/pair?code=…  #/            #/new       #/s/<id>      #/s/<id>/changes    #/settings
  */
 export type SessionTab = 'chat' | 'changes';
 

@@ -7,8 +7,9 @@ import type { HostCredentials } from './rest';
  * - It is per-origin like IndexedDB and no less safe: any script able to read one can read the
  *   other, so the real protections are the CSP, same-origin serving and sanitised Markdown.
  * - The Tauri apps swap this for their store plugin behind the same two functions.
- * Today's key is the host's one API key; the pairing issue replaces it with per-device keys
- * that can be revoked without re-pairing every other device.
+ * The key is this device's own (from `POST /pair`), revocable on the host without touching any
+ * other device; `deviceId` names it in the host's device list. The host's master key never comes
+ * here unless someone pastes it by hand.
  */
 const STORAGE_KEY = 'arcbench.host';
 
@@ -31,7 +32,9 @@ export function loadCredentials(storage: Storage | null = defaultStorage()): Hos
   if (!raw) return null;
   try {
     const v = JSON.parse(raw) as Partial<HostCredentials>;
-    if (typeof v.origin === 'string' && typeof v.key === 'string' && v.key) return { origin: v.origin, key: v.key };
+    if (typeof v.origin === 'string' && typeof v.key === 'string' && v.key) {
+      return { origin: v.origin, key: v.key, deviceId: typeof v.deviceId === 'string' ? v.deviceId : null };
+    }
   } catch {
     // fall through: a damaged entry is the same as none
   }
@@ -39,7 +42,7 @@ export function loadCredentials(storage: Storage | null = defaultStorage()): Hos
 }
 
 export function saveCredentials(creds: HostCredentials, storage: Storage | null = defaultStorage()): void {
-  storage?.setItem(STORAGE_KEY, JSON.stringify({ origin: creds.origin, key: creds.key }));
+  storage?.setItem(STORAGE_KEY, JSON.stringify({ origin: creds.origin, key: creds.key, deviceId: creds.deviceId ?? null }));
 }
 
 export function forgetCredentials(storage: Storage | null = defaultStorage()): void {

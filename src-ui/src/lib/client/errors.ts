@@ -37,6 +37,9 @@ const EXPLAINED: Partial<Record<ErrorCode, string>> = {
   payload_too_large: 'That is too large for the host to accept.',
   rate_limited: 'Too many attempts; wait a minute and try again.',
   internal: 'The host hit an internal error.',
+  pairing_code_invalid: 'The host does not know that pairing code.',
+  pairing_code_expired: 'That pairing code has expired.',
+  pairing_code_used: 'That pairing code was already used.',
 };
 
 /** One line for a toast or an inline error: what happened, then the host's detail. */

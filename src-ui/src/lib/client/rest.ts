@@ -5,11 +5,16 @@ import type {
   CommitResponse,
   CreateSessionRequest,
   DeletedResponse,
+  Device,
+  DevicesResponse,
   Diff,
   Event,
   EventsResponse,
   HistoryResponse,
   NoteResponse,
+  PairRequest,
+  PairResponse,
+  PairingCode,
   ReviewNote,
   RevisionPreview,
   Prompt,
@@ -30,9 +35,21 @@ export interface HostCredentials {
   /** Bare origin, e.g. `https://desk.tailnet.ts.net:8000`. */
   origin: string;
   key: string;
+  /** The host's id of this device (paired with a code); absent for a key pasted by hand. */
+  deviceId?: string | null;
 }
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+// Bound to globalThis: calling a detached `fetch` throws "Illegal invocation" in browsers.
+const defaultFetch: FetchLike = (input, init) => globalThis.fetch(input, init);
+
+export interface ApiOptions {
+  fetch?: FetchLike;
+  timeoutMs?: number;
+  /** The host refused the key (any 401): called before the failure is thrown. */
+  onUnauthorized?: () => void;
+}
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -52,13 +69,14 @@ export class ArcbenchApi {
   readonly #key: string;
   readonly #fetch: FetchLike;
   readonly #timeoutMs: number;
+  readonly #onUnauthorized: (() => void) | undefined;
 
-  constructor(creds: HostCredentials, options: { fetch?: FetchLike; timeoutMs?: number } = {}) {
+  constructor(creds: HostCredentials, options: ApiOptions = {}) {
     this.origin = creds.origin.replace(/\/+$/, '');
     this.#key = creds.key;
-    // Bound to globalThis: calling a detached `fetch` throws "Illegal invocation" in browsers.
-    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#fetch = options.fetch ?? defaultFetch;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#onUnauthorized = options.onUnauthorized;
   }
 
   status(): Promise<Status> {
@@ -174,36 +192,76 @@ export class ArcbenchApi {
     return (await this.#call<EventsResponse>('GET', `/events?since=${since}`)).events;
   }
 
+  /** A single-use code (5 minutes) that pairs one more device; its links and QR code. */
+  createPairingCode(): Promise<PairingCode> {
+    return this.#call('POST', '/pairing-codes', {});
+  }
+
+  async devices(): Promise<Device[]> {
+    return (await this.#call<DevicesResponse>('GET', '/devices')).devices;
+  }
+
+  /** Revokes a device's key: the host refuses it from now on. Answers the revoked device. */
+  revokeDevice(id: string): Promise<Device> {
+    return this.#call('DELETE', `/devices/${enc(id)}`);
+  }
+
   async #call<T>(method: Method, path: string, body?: unknown): Promise<T> {
     return (await this.#send<T>(method, path, body)).body;
   }
 
   async #send<T>(method: Method, path: string, body?: unknown): Promise<{ body: T; status: number }> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.#key}` };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
-    let res: Response;
     try {
-      res = await this.#fetch(this.origin + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: abort.signal,
-        // API answers must never come from any cache (the service worker ignores them too).
-        cache: 'no-store',
-      });
+      return await sendJson<T>(this.#fetch, this.origin + path, method, body, this.#key, this.#timeoutMs);
     } catch (e) {
-      const why = abort.signal.aborted ? `no answer in ${Math.round(this.#timeoutMs / 1000)} s` : 'network error';
-      throw new NetworkFailure(why, { cause: e });
-    } finally {
-      clearTimeout(timer);
+      if (e instanceof ApiFailure && e.status === 401) this.#onUnauthorized?.();
+      throw e;
     }
-    const parsed = await readJson(res);
-    if (!res.ok) throw new ApiFailure(res.status, asApiError(parsed));
-    // The host's answers are typed by the generated bindings; the contract fixes their shape.
-    return { body: parsed as T, status: res.status };
   }
+}
+
+/**
+ * `POST /pair`: redeems a pairing code for this device's own key. The one call made without a
+ * key; its refusals are `pairing_code_invalid` (401), `pairing_code_expired` and
+ * `pairing_code_used` (410), `rate_limited` (429) and `bad_request` (400).
+ */
+export async function redeemPairingCode(origin: string, req: PairRequest, options: Omit<ApiOptions, 'onUnauthorized'> = {}): Promise<PairResponse> {
+  const url = origin.replace(/\/+$/, '') + '/pair';
+  return (await sendJson<PairResponse>(options.fetch ?? defaultFetch, url, 'POST', req, null, options.timeoutMs ?? 15_000)).body;
+}
+
+async function sendJson<T>(
+  fetch: FetchLike,
+  url: string,
+  method: Method,
+  body: unknown,
+  key: string | null,
+  timeoutMs: number,
+): Promise<{ body: T; status: number }> {
+  const headers: Record<string, string> = key === null ? {} : { Authorization: `Bearer ${key}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: abort.signal,
+      // API answers must never come from any cache (the service worker ignores them too).
+      cache: 'no-store',
+    });
+  } catch (e) {
+    const why = abort.signal.aborted ? `no answer in ${Math.round(timeoutMs / 1000)} s` : 'network error';
+    throw new NetworkFailure(why, { cause: e });
+  } finally {
+    clearTimeout(timer);
+  }
+  const parsed = await readJson(res);
+  if (!res.ok) throw new ApiFailure(res.status, asApiError(parsed));
+  // The host's answers are typed by the generated bindings; the contract fixes their shape.
+  return { body: parsed as T, status: res.status };
 }
 
 function enc(segment: string): string {

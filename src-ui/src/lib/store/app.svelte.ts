@@ -2,7 +2,7 @@ import type { AgentStatus, Event, Status } from '../bindings';
 import { forgetCredentials, loadCredentials, saveCredentials } from '../client/credentials';
 import { describeError, isCode, NetworkFailure } from '../client/errors';
 import { PairingError, type PairingRequest } from '../client/pairing';
-import { ArcbenchApi, type FetchLike, type HostCredentials } from '../client/rest';
+import { ArcbenchApi, redeemPairingCode, type FetchLike, type HostCredentials } from '../client/rest';
 import type { ConnectionInfo, ResyncReason } from '../client/socket';
 import { openDb } from '../outbox/db';
 import { deviceStorage } from '../outbox/device';
@@ -10,6 +10,7 @@ import type { Snapshots } from '../outbox/snapshots';
 import { SessionActions } from './actions.svelte';
 import { ingestEvents } from './ingest';
 import { Connection, type ConnectionOptions } from './connection.svelte';
+import { DevicesStore } from './devices.svelte';
 import { NotesStore } from './notes.svelte';
 import { OutboxStore } from './outbox.svelte';
 import { ReviewStore } from './review.svelte';
@@ -34,10 +35,16 @@ export interface AppOptions {
  * stops and routes: the work is in the stores.
  */
 export class AppStore implements SyncTarget {
-  creds = $state<HostCredentials | null>(null);
+  /** Raw (never deeply proxied): callbacks tell the current credentials from older ones by identity. */
+  creds = $state.raw<HostCredentials | null>(null);
   status = $state<Status | null>(null);
   /** A new version of the app is installed and waits for a reload. */
   updateReady = $state(false);
+  /**
+   * The host stopped accepting this device's key (revoked: a 4401 close, a 401, or our own
+   * `device.revoked`): its credentials are gone and the pair screen says why.
+   */
+  revoked = $state<{ origin: string } | null>(null);
 
   readonly toasts = new Toasts();
   readonly connection = new Connection();
@@ -48,6 +55,7 @@ export class AppStore implements SyncTarget {
   readonly review: ReviewStore;
   readonly notes: NotesStore;
   readonly outbox: OutboxStore;
+  readonly devices: DevicesStore;
 
   #api: ArcbenchApi | null = null;
   readonly #opts: AppOptions;
@@ -85,6 +93,11 @@ export class AppStore implements SyncTarget {
       online: () => this.online,
       onSent: (id, prompt) => this.details.upsertPrompt(id, prompt),
     });
+    this.devices = new DevicesStore({
+      api: () => this.api,
+      selfId: () => this.creds?.deviceId ?? null,
+      onSelfRevoked: () => this.#keyRefused(this.creds),
+    });
   }
 
   /** The paired host's API (throws when unpaired). */
@@ -113,7 +126,7 @@ export class AppStore implements SyncTarget {
     const creds = this.creds;
     if (!creds) return;
     this.stop();
-    this.#api = new ArcbenchApi(creds, { fetch: this.#opts.fetch });
+    this.#api = new ArcbenchApi(creds, { fetch: this.#opts.fetch, onUnauthorized: () => this.#keyRefused(creds) });
     this.#resetHost();
     if (openId) this.details.want(openId);
     const db = (this.#db ??= (this.#opts.openDb ?? (() => openDb()))().catch((e: unknown) => {
@@ -133,9 +146,11 @@ export class AppStore implements SyncTarget {
     });
     // What this device kept shows until the host answers (demo mode stays labelled offline too).
     const device = await this.#device;
-    this.status ??= (await device?.status()) ?? null;
+    const status = (await device?.status()) ?? null;
+    if (this.creds !== creds) return; // unpaired (or paired elsewhere) meanwhile
+    this.status ??= status;
     const cached = await device?.sessions();
-    if (cached) this.sessions.showFromDevice(cached);
+    if (cached && this.creds === creds) this.sessions.showFromDevice(cached);
     await this.#outboxReady;
   }
 
@@ -143,34 +158,62 @@ export class AppStore implements SyncTarget {
     this.connection.stop();
   }
 
-  /** Pairs with a host: checks the key against it, then keeps it. */
-  async pair(req: PairingRequest): Promise<void> {
+  /**
+   * Pairs with a host. A code is redeemed (`POST /pair`, no key needed) for this device's own
+   * key, kept with the device's id; a key pasted by hand is checked against the host first.
+   * Failures are `PairingError`s, or the host's refusal (`describePairingError` words them).
+   */
+  async pair(req: PairingRequest, deviceName = ''): Promise<void> {
+    let creds: HostCredentials;
     if (req.kind === 'code') {
-      // The mesh-and-pairing issue adds `POST /pair {code}` → a device key; it plugs in here.
-      throw new PairingError('This host does not hand out pairing codes yet. Use a link with a key.');
-    }
-    const creds = { origin: req.origin, key: req.key };
-    const api = new ArcbenchApi(creds, { timeoutMs: 10_000, fetch: this.#opts.fetch });
-    try {
-      this.status = await api.status();
-    } catch (e) {
-      if (isCode(e, 'unauthorized')) throw new PairingError('The host rejected that key. Copy the link again.');
-      if (e instanceof NetworkFailure) throw new PairingError(`Cannot reach ${req.origin}. Is the host running, and is this device on its network?`);
-      throw e;
+      const paired = await redeemPairingCode(req.origin, { code: req.code, device_name: deviceName.trim() }, { timeoutMs: 10_000, fetch: this.#opts.fetch });
+      creds = { origin: req.origin, key: paired.key, deviceId: paired.device.id };
+    } else {
+      creds = { origin: req.origin, key: req.key, deviceId: null };
+      const api = new ArcbenchApi(creds, { timeoutMs: 10_000, fetch: this.#opts.fetch });
+      try {
+        this.status = await api.status();
+      } catch (e) {
+        if (isCode(e, 'unauthorized')) throw new PairingError('The host rejected that key.');
+        if (e instanceof NetworkFailure) throw new PairingError(`Cannot reach ${req.origin}. Is the host running, and is this device on its network?`);
+        throw e;
+      }
     }
     saveCredentials(creds);
+    this.revoked = null;
     this.creds = creds;
     await this.start();
   }
 
+  /** Forgets the host on this device (the key stays valid on the host). */
   unpair(): void {
     this.stop();
     forgetCredentials();
     this.creds = null;
     this.#api = null;
     this.status = null;
+    this.revoked = null;
     this.#resetHost();
     this.outbox.close();
+  }
+
+  /**
+   * "Forget this host": revokes this device's key on the host first (when it was paired with a
+   * code and the host is reachable), so a forgotten key cannot be used again; then `unpair`.
+   */
+  async forget(): Promise<void> {
+    const creds = this.creds;
+    this.stop();
+    if (creds?.deviceId) {
+      const api = new ArcbenchApi(creds, { timeoutMs: 5_000, fetch: this.#opts.fetch });
+      await api.revokeDevice(creds.deviceId).catch(() => undefined);
+    }
+    this.unpair();
+  }
+
+  /** The "unpaired on the host" notice was read; the pair screen shows its form. */
+  dismissRevoked(): void {
+    this.revoked = null;
   }
 
   /** A session comes on screen: its view, diff and review history. */
@@ -238,9 +281,18 @@ export class AppStore implements SyncTarget {
         for (const id of this.details.needingLoad()) void this.details.load(id).catch(() => undefined);
       }
     }
-    if (info.state === 'unauthorized' && was !== 'unauthorized') {
-      this.toasts.push('error', 'The host no longer accepts this device’s key. Pair again from Settings.');
-    }
+    if (info.state === 'unauthorized' && was !== 'unauthorized') this.#keyRefused(this.creds);
+  }
+
+  /**
+   * The host refused `creds` (revoked on the host): no reconnecting, no retries; the key is
+   * dropped and the pair screen explains. A refusal of credentials already replaced is ignored.
+   */
+  #keyRefused(creds: HostCredentials | null): void {
+    if (!creds || this.creds !== creds) return;
+    this.unpair();
+    this.toasts.clear();
+    this.revoked = { origin: creds.origin };
   }
 
   #resetHost(): void {
@@ -249,6 +301,7 @@ export class AppStore implements SyncTarget {
     this.usage.reset();
     this.review.reset();
     this.notes.reset();
+    this.devices.reset();
     this.actions.clear();
   }
 }

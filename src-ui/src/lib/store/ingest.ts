@@ -1,4 +1,5 @@
 import type { AgentStatus, Event } from '../bindings';
+import type { DevicesStore } from './devices.svelte';
 import type { NotesStore } from './notes.svelte';
 import type { ReviewStore } from './review.svelte';
 import type { SessionDetails } from './sessionDetails.svelte';
@@ -11,6 +12,7 @@ export interface IngestTarget {
   notes: NotesStore;
   usage: UsageStore;
   review: ReviewStore;
+  devices: DevicesStore;
   setAgent(agent: AgentStatus): void;
 }
 
@@ -31,6 +33,7 @@ export function ingestEvents(t: IngestTarget, batch: Event[]): void {
     const news = t.sessions.apply(e);
     t.details.apply(e);
     t.notes.apply(e);
+    t.devices.apply(e);
     budget = t.usage.apply(e, now) || budget;
     // /status has no seq: the list's says whether an agent.state is newer than what it read.
     if (e.type === 'agent.state' && news) t.setAgent(e.agent);
