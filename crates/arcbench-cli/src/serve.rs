@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// How often the tailnet certificate is asked for again, in s (tests make it fast).
     #[arg(long, hide = true)]
     cert_refresh_secs: Option<u64>,
+    /// Let the machine sleep even while a prompt runs (by default the host holds a sleep
+    /// inhibitor, through the login manager, while prompts run).
+    #[arg(long)]
+    no_stay_awake: bool,
     /// Port to listen on [default: 8000].
     #[arg(long)]
     port: Option<u16>,
@@ -104,6 +108,7 @@ impl From<ServeArgs> for Settings {
             allow_logins: a.allow_logins,
             mesh_poll: a.mesh_poll_ms.map(std::time::Duration::from_millis),
             cert_refresh: a.cert_refresh_secs.map(std::time::Duration::from_secs),
+            no_stay_awake: a.no_stay_awake,
         }
     }
 }

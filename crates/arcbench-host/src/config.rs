@@ -59,6 +59,8 @@ pub struct Settings {
     pub mesh_poll: Option<Duration>,
     /// How often the tailnet certificate is asked for again (tailscaled renews it).
     pub cert_refresh: Option<Duration>,
+    /// Let the machine sleep even while a prompt runs.
+    pub no_stay_awake: bool,
 }
 
 /// Everything a host runs with, every rule applied.
@@ -76,6 +78,8 @@ pub struct HostConfig {
     pub allow_logins: Vec<String>,
     pub mesh_poll: Duration,
     pub cert_refresh: Duration,
+    /// Ask the OS not to sleep while a prompt runs (logind inhibitor; macOS power assertion).
+    pub stay_awake: bool,
     pub model: String,
     pub weak_model: String,
     pub python: Option<PathBuf>,
@@ -107,6 +111,7 @@ impl HostConfig {
             allow_logins: Vec::new(),
             mesh_poll: DEFAULT_MESH_POLL,
             cert_refresh: DEFAULT_CERT_REFRESH,
+            stay_awake: true,
             model: DEFAULT_MODEL.into(),
             weak_model: DEFAULT_WEAK_MODEL.into(),
             python: None,
@@ -195,6 +200,7 @@ pub fn resolve(settings: Settings) -> Result<HostConfig, HostError> {
         allow_logins,
         mesh_poll: settings.mesh_poll.unwrap_or(DEFAULT_MESH_POLL),
         cert_refresh: settings.cert_refresh.unwrap_or(DEFAULT_CERT_REFRESH),
+        stay_awake: !settings.no_stay_awake && file.stay_awake.unwrap_or(true),
         model: settings
             .model
             .or(file.model)
@@ -312,6 +318,8 @@ pub struct FileConfig {
     /// Never ask tailscaled (no tailnet addresses, no WhoIs).
     #[serde(default)]
     pub no_tailscale: bool,
+    /// Keep the machine awake while a prompt runs (default true).
+    pub stay_awake: Option<bool>,
     /// USD per million tokens, by model name (a prefix matches longer names).
     #[serde(default)]
     pub pricing: BTreeMap<String, PerMillion>,
@@ -341,6 +349,7 @@ pub fn first_run_config() -> String {
          daily_budget = {FIRST_RUN_DAILY_BUDGET:.1}\n\n\
          # session_budget = 2.0        # per-session limit in USD\n\
          # max_agents = 3              # warm Aider processes at once (~300 MB each)\n\
+         # stay_awake = true           # keep the machine from sleeping while a prompt runs\n\
          # repos = [\"/path/to/repo\"]\n\
          # bind = [\"127.0.0.1\"]      # default: loopback + the tailnet (HTTPS) when Tailscale is up\n\
          # allow_login = [\"you@example.com\"]  # tailnet logins allowed in (default: this node's owner)\n\

@@ -5,6 +5,7 @@
 //! over its operations and know nothing of each other. No axum, no Tauri here.
 
 pub mod agent;
+mod awake;
 pub mod config;
 mod demo;
 mod feed;
@@ -68,6 +69,16 @@ pub struct Host {
     /// Held for the host's whole life: one host per data dir.
     lock: lock::DataDirLock,
     mesh: mesh::MeshState,
+    /// Asks the OS not to sleep while prompts run (released when idle, and by the kernel on a
+    /// crash: the lock is a file descriptor).
+    keeper: Arc<arcbench_awake::Keeper>,
+    follower: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.follower.abort();
+    }
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -172,6 +183,11 @@ impl Host {
                 agent.clone(),
             ));
         }
+        let keeper = Arc::new(arcbench_awake::Keeper::new(
+            arcbench_awake::Bus::from_env(),
+            config.stay_awake,
+        ));
+        let follower = awake::follow(&engine, keeper.clone());
         let ui_dir = paths::find_ui_dir(config.ui_dir.as_deref());
         if ui_dir.is_none() {
             tracing::warn!(
@@ -187,6 +203,8 @@ impl Host {
             ui_dir,
             demo,
             lock,
+            keeper,
+            follower,
             mesh: mesh::MeshState::new(
                 config
                     .tailscale_socket
@@ -312,6 +330,13 @@ impl Host {
     /// Interrupts running prompts (recorded `interrupted`) and stops the agents.
     pub async fn shutdown(&self) {
         self.runner.shutdown().await;
+        self.keeper.set_busy(false);
+        self.keeper.settled().await;
+    }
+
+    /// Whether the host keeps the machine awake now (off, idle, held, or why it cannot).
+    pub fn stay_awake(&self) -> arcbench_awake::AwakeStatus {
+        self.keeper.status()
     }
 }
 
