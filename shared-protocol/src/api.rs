@@ -181,4 +181,8 @@ pub struct Budget {
     /// USD; `null` for no limit.
     pub session_limit_usd: Option<f64>,
     pub daily_limit_usd: Option<f64>,
+    /// Share of a limit at which `budget.warning` is sent, in (0, 1]; default 0.8. Left out of a
+    /// `PUT /budget`, the current one stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning_ratio: Option<f64>,
 }

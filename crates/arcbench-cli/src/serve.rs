@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// Daily (UTC) spending limit in USD (until changed through the API).
     #[arg(long)]
     daily_budget: Option<f64>,
+    /// Percent of a budget limit at which the warning goes out [default: 80].
+    #[arg(long)]
+    budget_warning_percent: Option<f64>,
     /// Seconds an idle session keeps its warm Aider [default: 900].
     #[arg(long)]
     idle_timeout: Option<u64>,
@@ -109,6 +112,7 @@ impl From<ServeArgs> for Settings {
             mesh_poll: a.mesh_poll_ms.map(std::time::Duration::from_millis),
             cert_refresh: a.cert_refresh_secs.map(std::time::Duration::from_secs),
             no_stay_awake: a.no_stay_awake,
+            budget_warning_percent: a.budget_warning_percent,
         }
     }
 }

@@ -13,7 +13,7 @@ async fn the_file_sets_prices_and_budgets_and_flags_win() {
     let data = tempfile::tempdir().unwrap();
     std::fs::write(
         data.path().join("config.toml"),
-        "daily_budget = 1.0\nsession_budget = 2.0\n\n[pricing.claude-sonnet-4-5]\ninput = 10.0\noutput = 20.0\ncache_write = 0.0\ncache_read = 0.0\n",
+        "daily_budget = 1.0\nsession_budget = 2.0\nbudget_warning_percent = 65\n\n[pricing.claude-sonnet-4-5]\ninput = 10.0\noutput = 20.0\ncache_write = 0.0\ncache_read = 0.0\n",
     )
     .unwrap();
     let claude = FakeClaude::start().await;
@@ -26,6 +26,7 @@ async fn the_file_sets_prices_and_budgets_and_flags_win() {
         ),
         (Some(5.0), Some(2.0))
     );
+    assert_eq!(b["warning_ratio"].as_f64(), Some(0.65));
     let s = host.session().await;
     claude.push(TextReply::new("priced").usage(Usage::exact(1000, 100, 0, 0)));
     let p = host.prompt(&s, "hi", "cfg-1").await;
@@ -73,6 +74,11 @@ fn a_bad_config_is_refused_with_the_reason() {
     assert!(err.contains("/nonexistent/arcbench.toml"), "{err}");
     let err = serve_fails(&["--repo", repo_arg, "--session-budget=-2"], data.path());
     assert!(err.contains("--session-budget"), "{err}");
+    let err = serve_fails(
+        &["--repo", repo_arg, "--budget-warning-percent=150"],
+        data.path(),
+    );
+    assert!(err.contains("warning_ratio must be more than 0"), "{err}");
     let plain = tempfile::tempdir().unwrap();
     let err = serve_fails(&["--repo", plain.path().to_str().unwrap()], data.path());
     assert!(err.contains("not a git repository"), "{err}");

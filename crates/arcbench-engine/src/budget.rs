@@ -1,5 +1,5 @@
 //! Usage accounting and budgets: every API request priced from its raw counts, per-session and
-//! daily limits in USD, a warning at 80 % and a hold at 100 %.
+//! daily limits in USD, a warning at 80 % (configurable) and a hold at 100 %.
 
 use arcbench_agent::RawUsage;
 use arcbench_store::{now, today, UsageGroup, UsageRow};
@@ -7,12 +7,13 @@ use shared_protocol::{Budget, BudgetInfo, BudgetScope, EventBody, KeyedUsage, Us
 
 use crate::{Engine, EngineError, Result};
 
-/// Share of a limit at which `budget.warning` is sent.
+/// Share of a limit at which `budget.warning` is sent, unless configured otherwise.
 pub const WARNING_RATIO: f64 = 0.8;
 const SETTING: &str = "budget";
 
-/// Limits are positive amounts of USD, or none.
-fn check(b: &Budget) -> Result<()> {
+/// Limits are positive amounts of USD, or none; the warning ratio is in (0, 1]. The one rule,
+/// for the API and for the host's configuration.
+pub fn check_budget(b: &Budget) -> Result<()> {
     for (name, v) in [
         ("session_limit_usd", b.session_limit_usd),
         ("daily_limit_usd", b.daily_limit_usd),
@@ -23,7 +24,18 @@ fn check(b: &Budget) -> Result<()> {
             )));
         }
     }
+    if b.warning_ratio
+        .is_some_and(|r| !r.is_finite() || r <= 0.0 || r > 1.0)
+    {
+        return Err(EngineError::BadRequest(
+            "warning_ratio must be more than 0 and at most 1 (0.8 warns at 80 %)".into(),
+        ));
+    }
     Ok(())
+}
+
+fn ratio(b: &Budget) -> f64 {
+    b.warning_ratio.unwrap_or(WARNING_RATIO)
 }
 
 impl Engine {
@@ -36,7 +48,11 @@ impl Engine {
     }
 
     pub fn set_budget(&self, budget: Budget) -> Result<Budget> {
-        check(&budget)?;
+        check_budget(&budget)?;
+        let budget = Budget {
+            warning_ratio: budget.warning_ratio.or(self.budget()?.warning_ratio),
+            ..budget
+        };
         let json = serde_json::to_string(&budget).expect("budget serializes");
         self.store.tx(|tx| tx.set_setting(SETTING, Some(&json)))?;
         Ok(budget)
@@ -130,7 +146,7 @@ impl Engine {
                             limit_usd: limit,
                         },
                     )?;
-                } else if was < limit * WARNING_RATIO && now >= limit * WARNING_RATIO {
+                } else if was < limit * ratio(&budget) && now >= limit * ratio(&budget) {
                     tx.append_event(
                         Some(session),
                         EventBody::BudgetWarning {
@@ -167,7 +183,7 @@ impl Engine {
                 budget: BudgetInfo {
                     session_limit_usd: budget.session_limit_usd,
                     daily_limit_usd: budget.daily_limit_usd,
-                    warning_ratio: WARNING_RATIO,
+                    warning_ratio: ratio(&budget),
                     today_spent_usd: today.cost_usd,
                 },
                 total: tx.usage_total()?,

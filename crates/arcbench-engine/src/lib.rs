@@ -20,7 +20,7 @@ use arcbench_store::Store;
 use shared_protocol::Event;
 use tokio::sync::broadcast;
 
-pub use budget::WARNING_RATIO;
+pub use budget::{check_budget, WARNING_RATIO};
 pub use devices::{Caller, CodeRefusal, IssuedCode, CODE_LIFETIME};
 pub use error::EngineError;
 pub use pricing::{Price, Pricing};

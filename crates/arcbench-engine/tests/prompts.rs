@@ -300,6 +300,7 @@ async fn budgets_warn_refuse_and_hold_until_raised() {
         .set_budget(Budget {
             session_limit_usd: Some(0.0035),
             daily_limit_usd: None,
+            warning_ratio: None,
         })
         .unwrap();
     r.claude
@@ -353,6 +354,7 @@ async fn budgets_warn_refuse_and_hold_until_raised() {
         .set_budget(Budget {
             session_limit_usd: Some(1.0),
             daily_limit_usd: None,
+            warning_ratio: None,
         })
         .unwrap();
     r.runner.kick_all();
@@ -361,7 +363,8 @@ async fn budgets_warn_refuse_and_hold_until_raised() {
         r.engine
             .set_budget(Budget {
                 session_limit_usd: Some(-1.0),
-                daily_limit_usd: None
+                daily_limit_usd: None,
+                warning_ratio: None,
             })
             .unwrap_err()
             .code(),
@@ -582,4 +585,54 @@ async fn replies_live_on_prompts_and_compaction_never_leaves_a_silent_gap() {
         reopened.snapshot("nosuchid").unwrap_err().code(),
         ErrorCode::NotFound
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_warning_threshold_is_configurable_and_kept_when_limits_change() {
+    let r = rig().await;
+    let bad = r.engine.set_budget(Budget {
+        warning_ratio: Some(1.5),
+        ..Budget::default()
+    });
+    assert_eq!(bad.unwrap_err().code(), ErrorCode::BadRequest);
+    // Warn at 90 %: the first $0.003 of a $0.0035 limit (86 %) does not warn any more.
+    r.engine
+        .set_budget(Budget {
+            warning_ratio: Some(0.9),
+            ..Budget::default()
+        })
+        .unwrap();
+    // Changing only the limits keeps the threshold.
+    r.engine
+        .set_budget(Budget {
+            session_limit_usd: Some(0.0035),
+            ..Budget::default()
+        })
+        .unwrap();
+    assert_eq!(r.engine.usage_report().unwrap().budget.warning_ratio, 0.9);
+    r.claude
+        .push(TextReply::new("one").usage(FakeUsage::exact(1000, 0, 0, 0)));
+    let p1 = r.submit("first", "w-1");
+    assert_eq!(finished(&r.engine, &p1.id).await.0, PromptState::Done);
+    let warned = |r: &Rig| {
+        r.engine
+            .events_since(0, u32::MAX)
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e.body, EventBody::BudgetWarning { .. }))
+    };
+    assert!(!warned(&r), "86 % is under a 90 % threshold");
+    // A lower threshold: the next request crosses it.
+    r.engine
+        .set_budget(Budget {
+            session_limit_usd: Some(0.0070),
+            warning_ratio: Some(0.5),
+            ..Budget::default()
+        })
+        .unwrap();
+    r.claude
+        .push(TextReply::new("two").usage(FakeUsage::exact(200, 0, 0, 0)));
+    let p2 = r.submit("second", "w-2");
+    assert_eq!(finished(&r.engine, &p2.id).await.0, PromptState::Done);
+    assert!(warned(&r), "$0.0036 of $0.0070 crosses 50 %");
 }

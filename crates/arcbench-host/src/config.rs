@@ -61,6 +61,8 @@ pub struct Settings {
     pub cert_refresh: Option<Duration>,
     /// Let the machine sleep even while a prompt runs.
     pub no_stay_awake: bool,
+    /// Percent of a limit at which the budget warning goes out (default 80).
+    pub budget_warning_percent: Option<f64>,
 }
 
 /// Everything a host runs with, every rule applied.
@@ -143,17 +145,14 @@ pub fn resolve(settings: Settings) -> Result<HostConfig, HostError> {
     let budget = Budget {
         session_limit_usd: pick(settings.session_budget, file.session_budget),
         daily_limit_usd: pick(settings.daily_budget, file.daily_budget),
+        warning_ratio: pick(settings.budget_warning_percent, file.budget_warning_percent)
+            .map(|p| p / 100.0),
     };
-    for (name, v) in [
-        ("--session-budget", budget.session_limit_usd),
-        ("--daily-budget", budget.daily_limit_usd),
-    ] {
-        if v.is_some_and(|v| !v.is_finite() || v <= 0.0) {
-            return Err(HostError::Config(format!(
-                "{name} must be a positive number of USD"
-            )));
-        }
-    }
+    arcbench_engine::check_budget(&budget).map_err(|e| {
+        HostError::Config(format!(
+            "budget: {e} (flags --session-budget, --daily-budget, --budget-warning-percent)"
+        ))
+    })?;
     let max_agents = settings
         .max_agents
         .or(file.max_agents)
@@ -300,6 +299,8 @@ pub struct FileConfig {
     pub python: Option<PathBuf>,
     pub session_budget: Option<f64>,
     pub daily_budget: Option<f64>,
+    /// Percent of a limit at which the budget warning goes out (default 80).
+    pub budget_warning_percent: Option<f64>,
     pub idle_timeout: Option<u64>,
     pub ui_dir: Option<PathBuf>,
     /// Warm agents (one Aider process, ~300 MB, each) alive at once.
@@ -348,6 +349,7 @@ pub fn first_run_config() -> String {
          # with --daily-budget, or in the app's settings). Remove the line for no daily limit.\n\
          daily_budget = {FIRST_RUN_DAILY_BUDGET:.1}\n\n\
          # session_budget = 2.0        # per-session limit in USD\n\
+         # budget_warning_percent = 80 # warn when this share of a limit is spent\n\
          # max_agents = 3              # warm Aider processes at once (~300 MB each)\n\
          # stay_awake = true           # keep the machine from sleeping while a prompt runs\n\
          # repos = [\"/path/to/repo\"]\n\

@@ -33,6 +33,11 @@ export type Budget = {
 	/**  USD; `null` for no limit. */
 	session_limit_usd: number | null,
 	daily_limit_usd: number | null,
+	/**
+	 *  Share of a limit at which `budget.warning` is sent, in (0, 1]; default 0.8. Left out of a
+	 *  `PUT /budget`, the current one stays.
+	 */
+	warning_ratio?: number | null,
 };
 
 export type BudgetInfo = {
