@@ -15,8 +15,6 @@ use arcbench_git::GitError;
 
 use arcbench_host::agent::pick_python;
 
-/// Where tailscaled's LocalAPI listens on Linux; `ARCBENCH_TAILSCALE_SOCKET` overrides it (tests).
-const TAILSCALE_SOCKET: &str = "/var/run/tailscale/tailscaled.sock";
 /// Below this, session worktrees and the Aider venv may not fit.
 const LOW_DISK: u64 = 2 << 30;
 const NO_DISK: u64 = 200 << 20;
@@ -320,76 +318,68 @@ fn host_key(data_dir: &Path) -> Finding {
 }
 
 async fn tailscale() -> Finding {
+    use arcbench_mesh::{join_hint, MeshError, Tailscale};
+    use shared_protocol::TailscaleState;
     const CHECK: &str = "tailscale";
     let socket = std::env::var_os("ARCBENCH_TAILSCALE_SOCKET")
         .filter(|s| !s.is_empty())
-        .map_or_else(|| PathBuf::from(TAILSCALE_SOCKET), PathBuf::from);
-    // Not having Tailscale is a warning only: the host still works on loopback.
-    let not_running = |finding: String| {
-        problem(
-            Level::Warn,
-            CHECK,
-            finding,
-            "install Tailscale and run `tailscale up` to reach the host from your phone (loopback works without it)",
-        )
-    };
-    let api = tailscale_localapi::LocalApi::new_with_socket_path(&socket);
-    let status = match tokio::time::timeout(Duration::from_secs(5), api.status()).await {
-        Err(_) => {
-            return not_running(format!(
-                "the LocalAPI at {} did not answer in 5 s",
-                socket.display()
-            ))
+        .map_or_else(
+            || PathBuf::from(arcbench_mesh::DEFAULT_SOCKET),
+            PathBuf::from,
+        );
+    // Not having Tailscale is a warning only: the host still works on loopback. The words are
+    // the host's own (`join_hint`), so doctor, /status and the banner say the same.
+    let hint = |state| join_hint(state).unwrap_or_default().to_owned();
+    let node = match Tailscale::new(&socket).node().await {
+        Ok(node) => node,
+        Err(MeshError::Absent { reason, .. }) if reason.contains("ermission denied") => {
+            return problem(
+                Level::Warn,
+                CHECK,
+                format!("not allowed to query {}", socket.display()),
+                "run `sudo tailscale set --operator=$USER`",
+            )
         }
-        Ok(Ok(s)) => s,
-        Ok(Err(tailscale_localapi::Error::IoError(e))) => {
-            return match e.kind() {
-                std::io::ErrorKind::PermissionDenied => problem(
-                    Level::Warn,
-                    CHECK,
-                    format!("not allowed to query {}", socket.display()),
-                    "run `sudo tailscale set --operator=$USER`",
-                ),
-                _ => not_running(format!(
-                    "not running (no LocalAPI at {}: {e})",
-                    socket.display()
-                )),
-            }
+        Err(e @ MeshError::Absent { .. }) => {
+            return problem(
+                Level::Warn,
+                CHECK,
+                e.to_string(),
+                hint(TailscaleState::Absent),
+            )
         }
-        Ok(Err(e)) => {
-            return not_running(format!(
-                "the LocalAPI at {} failed: {e:?}",
-                socket.display()
-            ))
+        Err(e) => {
+            return problem(
+                Level::Warn,
+                CHECK,
+                e.to_string(),
+                "check tailscaled (`tailscale status`)",
+            )
         }
     };
-    let state = format!("{:?}", status.backend_state);
-    let ips: Vec<String> = status
-        .tailscale_ips
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let ips: Vec<String> = node.ips.iter().map(ToString::to_string).collect();
     let finding = format!(
-        "BackendState {state}, IPs {}",
+        "{:?}, {}, IPs {}",
+        node.state,
+        node.dns_name.as_deref().unwrap_or("no MagicDNS name"),
         if ips.is_empty() {
             "none".into()
         } else {
             ips.join(", ")
         }
     );
-    if matches!(
-        status.backend_state,
-        tailscale_localapi::BackendState::Running
-    ) {
-        ok(CHECK, finding)
-    } else {
-        problem(
+    if node.state != TailscaleState::Running {
+        return problem(Level::Warn, CHECK, finding, hint(node.state));
+    }
+    if node.cert_domains.is_empty() {
+        return problem(
             Level::Warn,
             CHECK,
-            finding,
-            "run `tailscale up` (and log in) to reach the host from your phone",
-        )
+            format!("{finding}; no HTTPS certificates for this tailnet"),
+            "enable HTTPS certificates (admin console → DNS → HTTPS Certificates): the phone needs HTTPS for the microphone and offline start",
+        );
     }
+    ok(CHECK, finding)
 }
 
 /// The key a client of this data dir would use, to check the proof of a host already on the port.

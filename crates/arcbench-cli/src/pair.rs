@@ -35,7 +35,8 @@ pub enum DevicesAction {
 pub struct DevicesArgs {
     #[command(subcommand)]
     action: DevicesAction,
-    #[arg(long, env = "ARCBENCH_DATA_DIR")]
+    /// The data dir of the host whose devices these are.
+    #[arg(long, global = true, env = "ARCBENCH_DATA_DIR")]
     data_dir: Option<PathBuf>,
 }
 

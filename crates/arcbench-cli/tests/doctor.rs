@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use arcbench_fixtures::TestRepo;
+use fake_tailscaled::{FakeTailscaled, TailnetConfig};
 
 const SECRET: &str = "sk-ant-doctor-test-secret";
 const HOST_KEY: &str = "doctor-host-key-0123456789abcdef";
@@ -112,7 +113,10 @@ fn a_good_setup_passes() {
         .ends_with("imports aider 0.86.2 (pinned)"));
     // No Tailscale is only a warning: loopback still works.
     let (ts, fix) = line(&out, "tailscale: ");
-    assert!(ts.starts_with("warn  tailscale: not running"), "{out}");
+    assert!(
+        ts.starts_with("warn  tailscale: no tailscaled answers"),
+        "{out}"
+    );
     assert!(fix.is_some(), "{out}");
 }
 
@@ -228,84 +232,52 @@ fn a_port_held_by_another_program_fails_but_a_running_host_is_fine() {
     );
 }
 
-/// `/localapi/v0/status` as tailscaled answers it. The crate requires every PeerStatus field,
-/// so Self is complete; an empty Peer map is enough.
-fn status_json(state: &str) -> String {
-    let zero = "0001-01-01T00:00:00Z";
-    serde_json::json!({
-        "Version": "1.90.0-test",
-        "BackendState": state,
-        "AuthURL": "",
-        "TailscaleIPs": ["100.101.102.103", "fd7a:115c:a1e0::53"],
-        "Self": {
-            "ID": "n1", "PublicKey": "nodekey:00", "HostName": "desk", "DNSName": "desk.example.ts.net.",
-            "OS": "linux", "UserID": 1, "TailscaleIPs": ["100.101.102.103"], "Addrs": null,
-            "CurAddr": "", "Relay": "", "RxBytes": 0, "TxBytes": 0, "Created": zero,
-            "LastWrite": zero, "LastSeen": zero, "LastHandshake": zero, "Online": true,
-            "ExitNode": false, "ExitNodeOption": false, "Active": false, "PeerAPIURL": null,
-            "InNetworkMap": true, "InMagicSock": false, "InEngine": false
-        },
-        "Health": null,
-        "CurrentTailnet": null,
-        "CertDomains": null,
-        "Peer": {},
-        "User": {}
-    })
-    .to_string()
-}
-
-/// A stand-in LocalAPI on a Unix socket: answers every request with `body`, then closes.
-fn fake_tailscaled(socket: &Path, body: String) {
-    let listener = std::os::unix::net::UnixListener::bind(socket).unwrap();
-    listener.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            let listener = tokio::net::UnixListener::from_std(listener).unwrap();
-            loop {
-                let (mut conn, _) = listener.accept().await.unwrap();
-                let mut req = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match conn.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => req.extend_from_slice(&buf[..n]),
-                    }
-                }
-                assert!(req.starts_with(b"GET /localapi/v0/status "));
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = conn.write_all(reply.as_bytes()).await;
-                let _ = conn.shutdown().await;
-            }
-        });
-    });
-}
-
-#[test]
-fn tailscale_state_comes_from_the_localapi() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tailscale_state_comes_from_the_localapi() {
     let s = Setup::new();
-    for (state, level) in [("Running", "ok    "), ("NeedsLogin", "warn  ")] {
-        let socket = s.dir.path().join(format!("{state}.sock"));
-        fake_tailscaled(&socket, status_json(state));
-        let (code, out) = s.doctor(&s.repo.path, |c| {
-            c.env("ARCBENCH_TAILSCALE_SOCKET", &socket);
-        });
+    let socket = s.dir.path().join("tailscaled.sock");
+    let ips = vec![
+        "100.101.102.103".parse().unwrap(),
+        "fd7a:115c:a1e0::53".parse().unwrap(),
+    ];
+    let fake = FakeTailscaled::start(
+        &socket,
+        TailnetConfig::new("desk.example.ts.net.", ips, "alice@example.com"),
+    )
+    .await
+    .unwrap();
+    let doctor = |s: &Setup| {
+        tokio::task::block_in_place(|| {
+            s.doctor(&s.repo.path, |c| {
+                c.env("ARCBENCH_TAILSCALE_SOCKET", &socket);
+            })
+        })
+    };
+    for (state, expected) in [
+        (
+            "Running",
+            "ok    tailscale: Running, desk.example.ts.net, IPs 100.101.102.103, fd7a:115c:a1e0::53",
+        ),
+        (
+            "NeedsLogin",
+            "warn  tailscale: NeedsLogin, no MagicDNS name, IPs none",
+        ),
+    ] {
+        fake.set_state(state);
+        let (code, out) = doctor(&s);
         assert_eq!(code, 0, "{out}");
         let (l, fix) = line(&out, "tailscale: ");
-        assert_eq!(
-            l,
-            format!(
-                "{level}tailscale: BackendState {state}, IPs 100.101.102.103, fd7a:115c:a1e0::53"
-            ),
-            "{out}"
-        );
+        assert_eq!(l, expected, "{out}");
         assert_eq!(fix.is_some(), state != "Running", "{out}");
     }
+    // Running without HTTPS certificates: the phone could not use the microphone.
+    fake.set_state("Running");
+    fake.update_config(|c| c.cert_domains.clear());
+    let (_, out) = doctor(&s);
+    let (l, fix) = line(&out, "tailscale: ");
+    assert!(
+        l.starts_with("warn  ") && l.contains("no HTTPS certificates"),
+        "{out}"
+    );
+    assert!(fix.unwrap().contains("HTTPS Certificates"), "{out}");
 }

@@ -150,6 +150,24 @@ impl Devices {
     }
 }
 
+impl Devices {
+    /// Spends the normalized `code`, or says why it cannot be spent. Spent before the database
+    /// write: a concurrent redeem of the same code loses even if this one then fails (the user
+    /// asks for a new code; never two devices).
+    fn spend(&self, code: &str) -> std::result::Result<(), CodeRefusal> {
+        let mut codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = codes.get_mut(code).ok_or(CodeRefusal::Invalid)?;
+        if entry.used {
+            return Err(CodeRefusal::Used);
+        }
+        if Instant::now() >= entry.expires {
+            return Err(CodeRefusal::Expired);
+        }
+        entry.used = true;
+        Ok(())
+    }
+}
+
 impl Engine {
     /// A single-use pairing code, valid [`CODE_LIFETIME`].
     pub fn issue_pairing_code(&self) -> IssuedCode {
@@ -181,21 +199,7 @@ impl Engine {
             )));
         }
         let code = normalize_code(code).ok_or(EngineError::Pairing(CodeRefusal::Invalid))?;
-        {
-            let mut codes = self.devices.codes.lock().unwrap_or_else(|p| p.into_inner());
-            let entry = codes
-                .get_mut(&code)
-                .ok_or(EngineError::Pairing(CodeRefusal::Invalid))?;
-            if entry.used {
-                return Err(EngineError::Pairing(CodeRefusal::Used));
-            }
-            if Instant::now() >= entry.expires {
-                return Err(EngineError::Pairing(CodeRefusal::Expired));
-            }
-            // Spent before the database write: a concurrent redeem of the same code loses even
-            // if this one then fails (the user asks for a new code; never two devices).
-            entry.used = true;
-        }
+        self.devices.spend(&code).map_err(EngineError::Pairing)?;
         let key = new_key();
         let key_hash = hash(&key);
         let device = Device {
@@ -322,6 +326,89 @@ mod tests {
         assert_eq!(normalize_code("7KQ3-M9XD-2HV"), None, "too short");
         assert_eq!(normalize_code("7KQ3-M9XD-2HVU"), None, "U is not Crockford");
         assert_eq!(normalize_code(""), None);
+    }
+
+    fn with_code(code: &str, expires: Instant, used: bool) -> Devices {
+        let devices = Devices::default();
+        devices
+            .codes
+            .lock()
+            .unwrap()
+            .insert(code.to_owned(), Code { expires, used });
+        devices
+    }
+
+    fn past() -> Instant {
+        Instant::now()
+            .checked_sub(Duration::from_secs(1))
+            .expect("the monotonic clock is past its first second")
+    }
+
+    #[test]
+    fn a_live_code_is_spent_once() {
+        let code = new_code();
+        let devices = with_code(&code, Instant::now() + CODE_LIFETIME, false);
+        assert_eq!(devices.spend(&code), Ok(()));
+        assert_eq!(devices.spend(&code), Err(CodeRefusal::Used));
+        assert_eq!(devices.spend(&code), Err(CodeRefusal::Used), "still used");
+    }
+
+    #[test]
+    fn an_expired_code_is_refused_and_not_spent() {
+        let code = new_code();
+        let devices = with_code(&code, past(), false);
+        assert_eq!(devices.spend(&code), Err(CodeRefusal::Expired));
+        assert_eq!(devices.spend(&code), Err(CodeRefusal::Expired));
+        assert!(!devices.codes.lock().unwrap()[&code].used);
+    }
+
+    #[test]
+    fn a_code_expires_at_its_deadline() {
+        let code = new_code();
+        let devices = with_code(&code, Instant::now(), false);
+        assert_eq!(devices.spend(&code), Err(CodeRefusal::Expired));
+    }
+
+    #[test]
+    fn a_used_code_says_used_even_once_expired() {
+        let code = new_code();
+        let devices = with_code(&code, past(), true);
+        assert_eq!(devices.spend(&code), Err(CodeRefusal::Used));
+    }
+
+    #[test]
+    fn an_unknown_code_is_invalid() {
+        let code = new_code();
+        let devices = with_code(&code, Instant::now() + CODE_LIFETIME, false);
+        assert_eq!(devices.spend("000000000000"), Err(CodeRefusal::Invalid));
+        assert_eq!(devices.spend(""), Err(CodeRefusal::Invalid));
+        // Only the normalized form is a key: the grouped form is not looked up as such.
+        assert_eq!(devices.spend(&grouped(&code)), Err(CodeRefusal::Invalid));
+        assert_eq!(devices.codes.lock().unwrap().len(), 1, "nothing added");
+        assert_eq!(devices.spend(&code), Ok(()), "the live code is untouched");
+        assert_eq!(
+            Devices::default().spend(&code),
+            Err(CodeRefusal::Invalid),
+            "no codes at all"
+        );
+    }
+
+    #[test]
+    fn constant_time_eq_compares_whole_inputs() {
+        assert!(constant_time_eq(b"secret-key", b"secret-key"));
+        assert!(constant_time_eq(b"", b""));
+        assert!(!constant_time_eq(b"secret-key", b"secret-kex"));
+        assert!(!constant_time_eq(b"secret-key", b"Secret-key"));
+        assert!(!constant_time_eq(b"secret-key", b"secret"), "prefix");
+        assert!(!constant_time_eq(b"secret", b"secret-key"), "longer");
+        assert!(!constant_time_eq(b"secret-key", b""), "empty guess");
+        assert!(!constant_time_eq(b"", b"secret-key"), "empty secret");
+        // A guess padded with the zeros a missing byte is compared against is still wrong.
+        assert!(!constant_time_eq(b"ab", b"ab\0"));
+        assert!(!constant_time_eq(b"ab\0", b"ab"));
+        let h = hash("k");
+        assert!(constant_time_eq(&h, &hash("k")));
+        assert!(!constant_time_eq(&h, &hash("K")));
     }
 
     #[test]
