@@ -19,6 +19,9 @@ log "Aider venv (pinned aider-chat)"
 ARCBENCH_PYTHON="$("$here/setup-aider.sh" | tail -n 1)"
 export ARCBENCH_PYTHON ARCBENCH_AIDER_PYTHON="$ARCBENCH_PYTHON"
 
+log "icons: generated from icons/source.svg and current"
+bash "$here/test-icons.sh"
+
 log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy (warnings are errors)"

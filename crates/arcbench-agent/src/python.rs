@@ -8,9 +8,8 @@ use tokio::process::Command;
 
 use crate::{AgentError, Result};
 
+/// The Aider the bridge is written and tested against (the host provisions exactly this).
 pub const PINNED_AIDER: &str = "0.86.2";
-/// The venv setup, shipped in the binary so `arcbench setup-aider` works from anywhere.
-pub const SETUP_SCRIPT: &str = include_str!("../../../scripts/setup-aider.sh");
 
 pub fn venv_python(venv: &Path) -> PathBuf {
     venv.join("bin").join("python")
@@ -45,34 +44,4 @@ pub async fn aider_version(python: &Path) -> Result<String> {
         )));
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-/// Creates or repairs the managed venv at `venv` (idempotent) and returns its Python.
-pub async fn setup_venv(venv: &Path) -> Result<PathBuf> {
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(SETUP_SCRIPT)
-        .arg("setup-aider")
-        .arg(venv)
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .await
-        .map_err(|e| AgentError::Unavailable(format!("cannot run bash: {e}")))?;
-    if !out.status.success() {
-        return Err(AgentError::Unavailable(format!(
-            "setting up the Aider venv at {} failed (see the messages above)",
-            venv.display()
-        )));
-    }
-    let python = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
-    Ok(if python.is_empty() {
-        venv_python(venv)
-    } else {
-        PathBuf::from(python)
-    })
 }

@@ -71,12 +71,12 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// The same provisioning the host runs by itself, in the foreground.
 fn setup_aider(data_dir: Option<PathBuf>) -> Result<(), String> {
-    let venv = arcbench_host::agent::managed_venv(&data_dir.unwrap_or_else(default_data_dir));
+    let runtime =
+        arcbench_host::provision::ManagedRuntime::aider(&data_dir.unwrap_or_else(default_data_dir));
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    let python = rt
-        .block_on(arcbench_agent::python::setup_venv(&venv))
-        .map_err(|e| e.to_string())?;
+    let python = rt.block_on(runtime.provision(|line| eprintln!("{line}")))?;
     println!("{}", python.display());
     Ok(())
 }

@@ -17,7 +17,7 @@ pub struct AgentChoice {
 
 /// Where the managed venv lives for a data dir.
 pub fn managed_venv(data_dir: &Path) -> PathBuf {
-    data_dir.join("aider-venv")
+    crate::provision::ManagedRuntime::aider(data_dir).venv
 }
 
 /// The Python to use: the one named, else the managed venv of this data dir, else of the default

@@ -9,23 +9,49 @@ use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
+/// The steps that make, reuse or repair any managed venv (`scripts/setup-venv.sh`), embedded so
+/// that an installed binary needs no checkout.
+pub const SETUP_VENV: &str = include_str!("../../../scripts/setup-venv.sh");
+
+/// What a managed runtime is: one pinned package in its own venv in the data dir.
+#[derive(Debug, Clone, Copy)]
+pub struct RuntimeSpec {
+    /// For messages and the venv's folder (`<name>-venv`).
+    pub name: &'static str,
+    pub package: &'static str,
+    pub version: &'static str,
+    /// What must import once installed.
+    pub module: &'static str,
+    /// Supported Python minor versions, inclusive.
+    pub python: (&'static str, &'static str),
+}
+
+/// The agent: the pinned Aider the bridge is written and tested against.
+pub const AIDER: RuntimeSpec = RuntimeSpec {
+    name: "aider",
+    package: "aider-chat",
+    version: arcbench_agent::python::PINNED_AIDER,
+    module: "aider",
+    python: ("3.10", "3.12"),
+};
+
 /// A Python runtime the host installs and repairs itself.
 pub struct ManagedRuntime {
-    /// What it is, for messages ("Aider").
-    pub name: &'static str,
+    pub spec: RuntimeSpec,
     pub venv: PathBuf,
-    /// The bash script that makes or repairs it; its last stdout line is the interpreter.
-    script: &'static str,
 }
 
 impl ManagedRuntime {
-    /// The pinned Aider in `<data dir>/aider-venv` (the steps of `scripts/setup-aider.sh`).
-    pub fn aider(data_dir: &Path) -> Self {
+    pub fn new(spec: RuntimeSpec, data_dir: &Path) -> Self {
         ManagedRuntime {
-            name: "Aider",
-            venv: crate::agent::managed_venv(data_dir),
-            script: arcbench_agent::python::SETUP_SCRIPT,
+            venv: data_dir.join(format!("{}-venv", spec.name)),
+            spec,
         }
+    }
+
+    /// The pinned Aider in `<data dir>/aider-venv`.
+    pub fn aider(data_dir: &Path) -> Self {
+        Self::new(AIDER, data_dir)
     }
 
     /// Makes (or repairs) the runtime, calling `progress` with each line the installer prints;
@@ -34,17 +60,26 @@ impl ManagedRuntime {
         &self,
         mut progress: impl FnMut(&str) + Send,
     ) -> Result<PathBuf, String> {
+        let spec = self.spec;
         let mut child = Command::new("bash")
             .arg("-c")
-            .arg(self.script)
-            .arg("provision")
+            .arg(SETUP_VENV)
+            .arg("setup-venv")
+            .arg(spec.name)
             .arg(&self.venv)
+            .args([
+                spec.package,
+                spec.version,
+                spec.module,
+                spec.python.0,
+                spec.python.1,
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| format!("cannot run bash to install {}: {e}", self.name))?;
+            .map_err(|e| format!("cannot run bash to install {}: {e}", self.spec.name))?;
         let stdout = child.stdout.take().expect("piped");
         let stderr = child.stderr.take().expect("piped");
         let out = tokio::spawn(async move {
@@ -73,14 +108,14 @@ impl ManagedRuntime {
         let status = child
             .wait()
             .await
-            .map_err(|e| format!("installing {}: {e}", self.name))?;
+            .map_err(|e| format!("installing {}: {e}", self.spec.name))?;
         let python = out.await.unwrap_or_default();
         if !status.success() || python.is_empty() {
             return Err(format!(
                 "installing {} into {} failed ({status}): {}. Fix: check the network to the \
                  package registry and the disk space, then restart the host (or run `arcbench \
                  setup-aider`)",
-                self.name,
+                self.spec.name,
                 self.venv.display(),
                 tail.join(" / ")
             ));
