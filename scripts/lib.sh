@@ -38,8 +38,9 @@ ensure_rust() {
 
 # The packages building and testing the host needs (git's CLI is also the tests' independent check).
 # iproute2, curl, openssl: the mesh test (network namespaces, HTTPS from the "phone"); dbus-daemon:
-# the stay-awake tests (a private bus with a stand-in login manager).
-BASE_APT=(git build-essential pkg-config ca-certificates iproute2 curl openssl dbus-daemon)
+# the stay-awake tests (a private bus with a stand-in login manager); espeak-ng: the host's
+# spoken read-back; flite, sox: the voice tests' speech.
+BASE_APT=(git build-essential pkg-config ca-certificates iproute2 curl openssl dbus-daemon espeak-ng flite sox)
 
 # ---- Web UI (src-ui) ------------------------------------------------------------------------
 # ensure_node: Node.js >= 20.19 with npm (Vite 8 needs it). Installs Debian's packages if node is

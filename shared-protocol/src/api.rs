@@ -113,6 +113,7 @@ pub struct Status {
     pub agent: AgentStatus,
     pub sessions_active: u32,
     pub mesh: crate::MeshStatus,
+    pub transcriber: crate::TranscriberStatus,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]

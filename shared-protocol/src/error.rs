@@ -39,6 +39,12 @@ pub enum ErrorCode {
     PairingCodeExpired,
     /// A pairing code that already paired a device: each works once.
     PairingCodeUsed,
+    /// A recording with nothing said in it (silence).
+    NoSpeech,
+    /// The voice transcriber is being installed, failed, or is off; the message says which.
+    TranscriberUnavailable,
+    /// The host cannot render speech (no espeak-ng).
+    SpeechUnavailable,
 }
 
 impl ErrorCode {
@@ -56,6 +62,8 @@ impl ErrorCode {
             ErrorCode::Resync => 410,
             ErrorCode::PairingCodeInvalid => 401,
             ErrorCode::PairingCodeExpired | ErrorCode::PairingCodeUsed => 410,
+            ErrorCode::NoSpeech => 422,
+            ErrorCode::TranscriberUnavailable | ErrorCode::SpeechUnavailable => 503,
         }
     }
 }

@@ -114,6 +114,11 @@ pub enum EventBody {
     /// A device's key was revoked: refused from now on, its sockets closed.
     #[serde(rename = "device.revoked")]
     DeviceRevoked { device_id: String },
+    /// The voice transcriber changed state (installing, with progress; ready; failed).
+    #[serde(rename = "transcriber.state")]
+    TranscriberState {
+        transcriber: crate::TranscriberStatus,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -138,6 +143,7 @@ impl EventBody {
         match self {
             EventBody::SessionCreated { .. } => "session.created",
             EventBody::DevicePaired { .. } => "device.paired",
+            EventBody::TranscriberState { .. } => "transcriber.state",
             EventBody::DeviceRevoked { .. } => "device.revoked",
             EventBody::SessionUpdated { .. } => "session.updated",
             EventBody::SessionDeleted { .. } => "session.deleted",

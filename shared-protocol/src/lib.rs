@@ -8,6 +8,7 @@ mod mesh;
 mod prompt;
 mod review;
 mod session;
+mod voice;
 
 pub use api::*;
 pub use diff::*;
@@ -17,3 +18,4 @@ pub use mesh::*;
 pub use prompt::*;
 pub use review::*;
 pub use session::*;
+pub use voice::*;

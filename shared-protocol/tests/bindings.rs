@@ -37,6 +37,8 @@ fn types() -> Types {
         .register::<PairRequest>()
         .register::<PairResponse>()
         .register::<PairingCode>()
+        .register::<Transcript>()
+        .register::<SpeechRequest>()
 }
 
 fn generated() -> String {

@@ -46,6 +46,16 @@ pub struct ServeArgs {
     /// inhibitor, through the login manager, while prompts run).
     #[arg(long)]
     no_stay_awake: bool,
+    /// No voice transcription on this host.
+    #[arg(long)]
+    no_transcriber: bool,
+    /// The voice model: a faster-whisper name (base.en, small.en) or folder [default: the
+    /// bundled tiny.en].
+    #[arg(long)]
+    transcriber_model: Option<String>,
+    /// A Python with faster-whisper to transcribe with (default: the host's managed one).
+    #[arg(long, env = "ARCBENCH_TRANSCRIBER_PYTHON")]
+    transcriber_python: Option<PathBuf>,
     /// Port to listen on [default: 8000].
     #[arg(long)]
     port: Option<u16>,
@@ -113,6 +123,9 @@ impl From<ServeArgs> for Settings {
             cert_refresh: a.cert_refresh_secs.map(std::time::Duration::from_secs),
             no_stay_awake: a.no_stay_awake,
             budget_warning_percent: a.budget_warning_percent,
+            no_transcriber: a.no_transcriber,
+            transcriber_model: a.transcriber_model,
+            transcriber_python: a.transcriber_python,
         }
     }
 }

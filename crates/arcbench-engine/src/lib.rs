@@ -144,6 +144,20 @@ impl Engine {
     }
 
     /// Tells every client how the host's agent stands (a global event).
+    /// Records the voice transcriber's new state and tells every client.
+    pub fn announce_transcriber(
+        &self,
+        transcriber: shared_protocol::TranscriberStatus,
+    ) -> Result<()> {
+        self.store.tx(|tx| {
+            tx.append_event(
+                None,
+                shared_protocol::EventBody::TranscriberState { transcriber },
+            )?;
+            Ok(())
+        })
+    }
+
     pub fn announce_agent(&self, agent: shared_protocol::AgentStatus) -> Result<()> {
         self.store.tx(|tx| {
             tx.append_event(None, shared_protocol::EventBody::AgentState { agent })?;

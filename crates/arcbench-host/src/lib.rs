@@ -14,6 +14,7 @@ pub mod lock;
 mod mesh;
 pub mod paths;
 pub mod provision;
+pub mod transcribe;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -73,6 +74,7 @@ pub struct Host {
     /// crash: the lock is a file descriptor).
     keeper: Arc<arcbench_awake::Keeper>,
     follower: tokio::task::JoinHandle<()>,
+    transcriber: Arc<transcribe::Transcriber>,
 }
 
 impl Drop for Host {
@@ -188,6 +190,7 @@ impl Host {
             config.stay_awake,
         ));
         let follower = awake::follow(&engine, keeper.clone());
+        let transcriber = start_transcriber(&config, &engine);
         let ui_dir = paths::find_ui_dir(config.ui_dir.as_deref());
         if ui_dir.is_none() {
             tracing::warn!(
@@ -205,6 +208,7 @@ impl Host {
             lock,
             keeper,
             follower,
+            transcriber,
             mesh: mesh::MeshState::new(
                 config
                     .tailscale_socket
@@ -263,6 +267,7 @@ impl Host {
             agent: read(&self.agent),
             sessions_active: sessions.len() as u32,
             mesh: self.mesh_status(),
+            transcriber: self.transcriber.status(),
         })
     }
 
@@ -334,10 +339,92 @@ impl Host {
         self.keeper.settled().await;
     }
 
+    /// Transcribes a recording (16 kHz mono WAV), with the session's vocabulary when named.
+    pub async fn transcribe(
+        &self,
+        session: Option<String>,
+        wav: &[u8],
+    ) -> Result<shared_protocol::Transcript, transcribe::VoiceError> {
+        let prompt = match session {
+            Some(id) => {
+                let path = self
+                    .run(move |e| e.worktree_path(&id))
+                    .await
+                    .map_err(|e| transcribe::VoiceError::BadAudio(e.to_string()))?;
+                blocking(move || transcribe::vocabulary(&path)).await
+            }
+            None => None,
+        };
+        self.transcriber.transcribe(wav, prompt).await
+    }
+
+    /// Speech for read-back, rendered on the host (WAV).
+    pub async fn speak(&self, text: &str) -> Result<Vec<u8>, transcribe::SpeechError> {
+        transcribe::speak(text).await
+    }
+
     /// Whether the host keeps the machine awake now (off, idle, held, or why it cannot).
     pub fn stay_awake(&self) -> arcbench_awake::AwakeStatus {
         self.keeper.status()
     }
+}
+
+/// The voice transcriber: off, a Python named by the user, or the managed runtime (made or
+/// repaired in the background like the agent's, its progress told by `transcriber.state`).
+fn start_transcriber(config: &HostConfig, engine: &Arc<Engine>) -> Arc<transcribe::Transcriber> {
+    use shared_protocol::TranscriberState;
+    let dir = config.data_dir.join("transcriber");
+    if !config.transcriber {
+        return transcribe::Transcriber::new(
+            TranscriberState::Off,
+            config.transcriber_model.clone(),
+            dir,
+        );
+    }
+    let t = transcribe::Transcriber::new(
+        TranscriberState::Installing,
+        config.transcriber_model.clone(),
+        dir,
+    );
+    if let Some(python) = &config.transcriber_python {
+        t.set_python(python.clone());
+        return t;
+    }
+    let runtime = provision::ManagedRuntime::new(provision::TRANSCRIBER, &config.data_dir);
+    let (engine, t2) = (engine.clone(), t.clone());
+    tokio::spawn(async move {
+        let tell = |s: shared_protocol::TranscriberStatus| {
+            if let Err(e) = engine.announce_transcriber(s) {
+                tracing::error!(%e, "recording the transcriber's state");
+            }
+        };
+        tell(t2.set(
+            TranscriberState::Installing,
+            Some(format!("checking {}", runtime.venv.display())),
+        ));
+        let mut last = Instant::now() - PROGRESS_EVERY;
+        let (e2, t3) = (engine.clone(), t2.clone());
+        let done = runtime
+            .provision(move |line| {
+                if last.elapsed() >= PROGRESS_EVERY {
+                    last = Instant::now();
+                    let s = t3.set(TranscriberState::Installing, Some(line.to_owned()));
+                    let _ = e2.announce_transcriber(s);
+                }
+            })
+            .await;
+        match done {
+            Ok(python) => {
+                tracing::info!("voice transcriber ready");
+                tell(t2.set_python(python));
+            }
+            Err(reason) => {
+                tracing::warn!(%reason, "the voice transcriber could not be set up");
+                tell(t2.set(TranscriberState::Failed, Some(reason)));
+            }
+        }
+    });
+    t
 }
 
 fn read(agent: &RwLock<AgentStatus>) -> AgentStatus {

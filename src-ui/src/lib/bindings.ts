@@ -128,7 +128,13 @@ export type ErrorCode =
 /**  A pairing code older than its five minutes. */
 "pairing_code_expired" | 
 /**  A pairing code that already paired a device: each works once. */
-"pairing_code_used";
+"pairing_code_used" | 
+/**  A recording with nothing said in it (silence). */
+"no_speech" | 
+/**  The voice transcriber is being installed, failed, or is off; the message says which. */
+"transcriber_unavailable" | 
+/**  The host cannot render speech (no espeak-ng). */
+"speech_unavailable";
 
 /**
  *  One entry of the host's event log. `seq` is global, persisted, gapless and strictly increasing;
@@ -158,7 +164,9 @@ export type EventBody = { type: "session.created"; session: Session } | { type: 
 /**  A device redeemed a pairing code. */
 { type: "device.paired"; device: Device } | 
 /**  A device's key was revoked: refused from now on, its sockets closed. */
-{ type: "device.revoked"; device_id: string };
+{ type: "device.revoked"; device_id: string } | 
+/**  The voice transcriber changed state (installing, with progress; ready; failed). */
+{ type: "transcriber.state"; transcriber: TranscriberStatus };
 
 export type EventsResponse = {
 	events: Event[],
@@ -409,6 +417,11 @@ export type SessionsResponse = {
 	last_seq?: number,
 };
 
+/**  `POST /speech`: text to read back, rendered on the host as WAV. */
+export type SpeechRequest = {
+	text: string,
+};
+
 export type Status = {
 	name: string,
 	version: string,
@@ -417,6 +430,7 @@ export type Status = {
 	agent: AgentStatus,
 	sessions_active: number,
 	mesh: MeshStatus,
+	transcriber: TranscriberStatus,
 };
 
 export type SubmitPromptRequest = {
@@ -434,6 +448,26 @@ export type TailscaleState =
 "stopped" | "running" | 
 /**  The host was told what to bind and does not ask tailscaled. */
 "not_used";
+
+export type TranscriberState = "installing" | "ready" | "failed" | 
+/**  Turned off in the settings. */
+"off";
+
+export type TranscriberStatus = {
+	state: TranscriberState,
+	/**  The model asked for: a faster-whisper name, a directory, or "bundled". */
+	model: string,
+	/**  Progress while installing, the reason when failed. */
+	detail: string | null,
+};
+
+/**  `POST /transcribe`: what was said. */
+export type Transcript = {
+	text: string,
+	duration_s: number | null,
+	/**  The model that transcribed it ("tiny.en (bundled)"). */
+	model: string,
+};
 
 /**  Token totals in Anthropic's raw fields, and the host's cost for them. */
 export type Usage = {

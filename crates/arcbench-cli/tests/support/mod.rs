@@ -46,6 +46,10 @@ pub fn start_host_with(
         .env("ANTHROPIC_API_KEY", "sk-test")
         .env("ANTHROPIC_BASE_URL", claude.base_url())
         .env("ARCBENCH_PYTHON", arcbench_fixtures::aider_python())
+        .env(
+            "ARCBENCH_TRANSCRIBER_PYTHON",
+            arcbench_fixtures::transcriber_python(),
+        )
         .env("ARCBENCH_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
