@@ -270,7 +270,7 @@ function fixtureRepo() {
 
 async function startHost(repo) {
   // Demo mode: a local stand-in answers, so no API key is needed (no prompt runs here anyway).
-  const child = spawn(BIN, ['serve', '--demo', '--port', '0', '--repo', repo, '--data-dir', dataDir, '--ui-dir', uiDir], {
+  const child = spawn(BIN, ['serve', '--demo', '--no-transcriber', '--port', '0', '--repo', repo, '--data-dir', dataDir, '--ui-dir', uiDir], {
     env: { ...process.env, ARCBENCH_API_KEY: KEY, ARCBENCH_LOG: 'error' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -43,7 +43,7 @@ impl Host {
         let data = tempfile::tempdir().unwrap();
         let mut child = Command::new(&bin)
             // Agents must stay warm through the idle measurement.
-            .args(["serve", "--port", "0", "--idle-timeout", "3600"])
+            .args(["serve", "--port", "0", "--idle-timeout", "3600", "--no-transcriber"])
             .arg("--repo")
             .arg(repo)
             .arg("--data-dir")
