@@ -30,7 +30,7 @@ export default defineConfig({
   server: {
     // `npm run dev` against a running host: the API is proxied so the page stays same-origin.
     proxy: {
-      ...Object.fromEntries(['/status', '/sessions', '/usage', '/budget', '/events'].map((p) => [p, host])),
+      ...Object.fromEntries(['/status', '/sessions', '/usage', '/budget', '/events', '/pair', '/pairing-codes', '/devices', '/transcribe', '/speech'].map((p) => [p, host])),
       '/ws': { target: host, ws: true },
     },
   },

@@ -79,3 +79,36 @@ describe('ArcbenchApi', () => {
     expect(f.calls[0]?.url).toBe('http://h/events?since=5');
   });
 });
+
+describe('ArcbenchApi voice routes', () => {
+  it('POST /transcribe sends the WAV bytes as audio/wav with the session, and reads the transcript', async () => {
+    const f = fakeFetch(() => json(200, { text: 'add rate limiting', duration_s: 2.1, model: 'tiny.en' }));
+    const api = new ArcbenchApi({ origin: 'http://h', key: 'k' }, { fetch: f.fetch });
+    const wav = new Blob([new Uint8Array(44 + 64)], { type: 'audio/wav' });
+    expect(await api.transcribe(wav, 's 1')).toEqual({ text: 'add rate limiting', duration_s: 2.1, model: 'tiny.en' });
+    const [call] = f.calls;
+    expect(call?.url).toBe('http://h/transcribe?session=s%201');
+    expect(call?.init.method).toBe('POST');
+    expect(call?.init.headers).toEqual({ Authorization: 'Bearer k', 'Content-Type': 'audio/wav' });
+    expect(call?.init.body).toBe(wav);
+    await api.transcribe(wav);
+    expect(f.calls[1]?.url).toBe('http://h/transcribe');
+  });
+
+  it('turns the transcriber’s refusals into ApiFailure', async () => {
+    const f = fakeFetch(() => json(503, { code: 'transcriber_unavailable', message: 'still installing' }));
+    const api = new ArcbenchApi({ origin: 'http://h', key: 'k' }, { fetch: f.fetch });
+    const err = await api.transcribe(new Blob()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 503, code: 'transcriber_unavailable', message: 'still installing' });
+  });
+
+  it('POST /speech sends JSON text and answers the WAV as a blob', async () => {
+    const f = fakeFetch(() => new Response(new Uint8Array([82, 73, 70, 70]), { status: 200, headers: { 'Content-Type': 'audio/wav' } }));
+    const api = new ArcbenchApi({ origin: 'http://h', key: 'k' }, { fetch: f.fetch });
+    const wav = await api.speech('Done.');
+    expect(wav.type).toBe('audio/wav');
+    expect(new Uint8Array(await wav.arrayBuffer())).toEqual(new Uint8Array([82, 73, 70, 70]));
+    expect(JSON.parse(String(f.calls[0]?.init.body))).toEqual({ text: 'Done.' });
+    expect(f.calls[0]?.url).toBe('http://h/speech');
+  });
+});

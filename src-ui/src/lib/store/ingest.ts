@@ -1,10 +1,11 @@
-import type { AgentStatus, Event } from '../bindings';
+import type { AgentStatus, Event, TranscriberStatus } from '../bindings';
 import type { DevicesStore } from './devices.svelte';
 import type { NotesStore } from './notes.svelte';
 import type { ReviewStore } from './review.svelte';
 import type { SessionDetails } from './sessionDetails.svelte';
 import type { SessionsStore } from './sessions.svelte';
 import type { UsageStore } from './usage.svelte';
+import type { VoiceStore } from './voice.svelte';
 
 export interface IngestTarget {
   sessions: SessionsStore;
@@ -13,7 +14,9 @@ export interface IngestTarget {
   usage: UsageStore;
   review: ReviewStore;
   devices: DevicesStore;
+  voice: VoiceStore;
   setAgent(agent: AgentStatus): void;
+  setTranscriber(transcriber: TranscriberStatus): void;
 }
 
 /** Events after which a session's diff on screen is fetched again. */
@@ -37,6 +40,9 @@ export function ingestEvents(t: IngestTarget, batch: Event[]): void {
     budget = t.usage.apply(e, now) || budget;
     // /status has no seq: the list's says whether an agent.state is newer than what it read.
     if (e.type === 'agent.state' && news) t.setAgent(e.agent);
+    if (e.type === 'transcriber.state' && news) t.setTranscriber(e.transcriber);
+    // Read-back of a finished turn (when on, for the session on screen).
+    if (news) t.voice.apply(e);
     const sid = e.session_id;
     if (!sid) continue;
     if (DIFF_NEWS.has(e.type)) diffs.add(sid);
