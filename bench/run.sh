@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Runs every ArcBench benchmark and prints its tables. `bench/run.sh --quick` for a smoke run;
 # name groups to run only those: `bench/run.sh agent host --quick` (review, agent, host, anchor,
-# ui).
+# ui, voice).
 #
 # The agent and host groups need the pinned Aider venv (scripts/setup-aider.sh); the host group
 # runs the release `arcbench` binary, built here first. The anchor group runs that binary beside
 # the original design's stack (bench/anchor/app.py, FastAPI + uvicorn), whose venv of pinned
 # versions is made here when missing (bench/out/anchor-venv); it needs the Aider venv too. The ui
 # group (time to interactive of the remote in Debian's Chromium, 4x CPU throttling beside
-# unthrottled) needs node and chromium, which scripts/test-all.sh installs.
+# unthrottled) needs node and chromium, which scripts/test-all.sh installs. The voice group needs
+# the transcriber venv (scripts/setup-transcriber.sh), flite and sox.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -44,7 +45,7 @@ ensure_anchor_venv() {
 }
 
 rust_groups=()
-for g in review agent host anchor; do
+for g in review agent host anchor voice; do
     want "$g" && rust_groups+=("$g")
 done
 if want anchor && [[ -z "${ANCHOR_PYTHON:-}" ]]; then

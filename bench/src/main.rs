@@ -2,15 +2,16 @@
 //! baseline in the same run, on the same data, and reported as a ratio, so a noisy shared machine
 //! moves both sides alike.
 //!
-//! Usage: `arcbench-bench [review] [agent] [host] [anchor] [--quick]` (none named: all).
+//! Usage: `arcbench-bench [review] [agent] [host] [anchor] [voice] [--quick]` (none named: all).
 
 mod agent;
 mod anchor;
 mod host;
 mod review;
 mod table;
+mod voice;
 
-const KNOWN: [&str; 4] = ["review", "agent", "host", "anchor"];
+const KNOWN: [&str; 5] = ["review", "agent", "host", "anchor", "voice"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,6 +38,9 @@ fn main() {
     }
     if wants("anchor") {
         anchor::run(quick);
+    }
+    if wants("voice") {
+        voice::run(quick);
     }
 }
 

@@ -34,6 +34,16 @@ pub struct Host {
 impl Host {
     /// Starts the host on `repo` with the fake API and returns once it listens.
     pub fn start(repo: &Path, api_base: &str) -> Host {
+        Self::start_with(repo, api_base, &["--no-transcriber"], &[])
+    }
+
+    /// Like [`Host::start`], with more flags and environment.
+    pub fn start_with(
+        repo: &Path,
+        api_base: &str,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Host {
         let bin = host_binary();
         assert!(
             bin.exists(),
@@ -43,7 +53,9 @@ impl Host {
         let data = tempfile::tempdir().unwrap();
         let mut child = Command::new(&bin)
             // Agents must stay warm through the idle measurement.
-            .args(["serve", "--port", "0", "--idle-timeout", "3600", "--no-transcriber"])
+            .args(["serve", "--port", "0", "--idle-timeout", "3600"])
+            .args(args)
+            .envs(env.iter().copied())
             .arg("--repo")
             .arg(repo)
             .arg("--data-dir")
@@ -71,6 +83,30 @@ impl Host {
             base,
             http: reqwest::Client::new(),
             _data: data,
+        }
+    }
+
+    /// `POST /transcribe[?session=]` with a WAV: the text, or the error body.
+    pub async fn transcribe(&self, session: Option<&str>, wav: Vec<u8>) -> Result<String, Value> {
+        let path = match session {
+            Some(s) => format!("{}/transcribe?session={s}", self.base),
+            None => format!("{}/transcribe", self.base),
+        };
+        let res = self
+            .http
+            .post(path)
+            .bearer_auth(KEY)
+            .header("content-type", "audio/wav")
+            .body(wav)
+            .send()
+            .await
+            .expect("the host answers");
+        let ok = res.status().is_success();
+        let v: Value = res.json().await.unwrap_or_default();
+        if ok {
+            Ok(v["text"].as_str().unwrap_or_default().to_owned())
+        } else {
+            Err(v)
         }
     }
 
