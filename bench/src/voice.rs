@@ -8,7 +8,7 @@
 //! - Accuracy: word error rate over the twenty commands, with the session's repository words as
 //!   the model's prompt and without (the baseline).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -69,33 +69,6 @@ const FILES: [&str; 24] = [
     "src/ws/socket_revoked.rs",
 ];
 
-fn speak(dir: &Path, i: usize, text: &str) -> Vec<u8> {
-    let raw = dir.join(format!("raw-{i}.wav"));
-    let utt = dir.join(format!("utt-{i}.wav"));
-    let run = |c: &mut Command, what: &str| {
-        let ok = c.status().map(|s| s.success()).unwrap_or(false);
-        assert!(
-            ok,
-            "{what} failed (the voice bench needs flite and sox: apt install flite sox)"
-        );
-    };
-    run(
-        Command::new("flite")
-            .args(["-voice", "slt", "-t", text, "-o"])
-            .arg(&raw),
-        "flite",
-    );
-    run(
-        Command::new("sox")
-            .arg(&raw)
-            .args(["-r", "16000", "-c", "1", "-b", "16"])
-            .arg(&utt)
-            .args(["pad", "0.3", "0.3"]),
-        "sox",
-    );
-    std::fs::read(utt).unwrap()
-}
-
 fn words(s: &str) -> Vec<String> {
     s.to_lowercase()
         .split(|c: char| !c.is_ascii_alphanumeric())
@@ -138,7 +111,7 @@ pub fn run(quick: bool) {
     let clips: Vec<Vec<u8>> = COMMANDS[..n]
         .iter()
         .enumerate()
-        .map(|(i, t)| speak(tmp.path(), i, t))
+        .map(|(i, t)| arcbench_fixtures::speech_wav(tmp.path(), &format!("utt-{i}"), t))
         .collect();
 
     let repo = TestRepo::new();

@@ -13,29 +13,7 @@ use support::*;
 const SAID: &str = "Add rate limiting to the sessions endpoint";
 
 fn speech_wav(dir: &Path, text: &str) -> Vec<u8> {
-    let raw = dir.join("raw.wav");
-    let utt = dir.join("utt.wav");
-    let ok = |c: &mut Command, what: &str| {
-        let s = c
-            .status()
-            .unwrap_or_else(|e| panic!("{what} is needed for voice tests: {e}"));
-        assert!(s.success(), "{what} failed");
-    };
-    ok(
-        Command::new("flite")
-            .args(["-voice", "slt", "-t", text, "-o"])
-            .arg(&raw),
-        "flite",
-    );
-    ok(
-        Command::new("sox")
-            .arg(&raw)
-            .args(["-r", "16000", "-c", "1", "-b", "16"])
-            .arg(&utt)
-            .args(["pad", "0.3", "0.3"]),
-        "sox",
-    );
-    std::fs::read(utt).unwrap()
+    arcbench_fixtures::speech_wav(dir, "utt", text)
 }
 
 fn transcriber() -> PathBuf {
