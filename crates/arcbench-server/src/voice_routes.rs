@@ -26,6 +26,9 @@ impl From<SpeechError> for Failure {
     }
 }
 
+/// How much of an oversized upload is read before it is refused.
+const READ_BOUND: usize = 8 << 20;
+
 /// Transcribes a recording on this host (the audio never leaves it). The body is the WAV itself
 /// (`Content-Type: audio/wav`): 16 kHz, mono, 16-bit PCM, at most 60 s.
 #[utoipa::path(post, path = "/transcribe", params(("session" = Option<String>, Query, description = "a session whose file names steer the model's vocabulary")), request_body(content = Vec<u8>, content_type = "audio/wav"), responses((status = 200, body = Transcript), (status = 400, body = ApiError, description = "not a 16 kHz mono 16-bit WAV, empty, too short"), (status = 413, body = ApiError, description = "longer than 60 s"), (status = 422, body = ApiError, description = "no_speech: silence"), (status = 503, body = ApiError, description = "transcriber_unavailable: installing, failed or off"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
@@ -33,15 +36,15 @@ pub(crate) async fn transcribe(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: axum::body::Body,
 ) -> Answer<Transcript> {
-    // Over the host's body limit: say so as JSON like every other refusal.
-    let body = body.map_err(|e| match e.status().as_u16() {
-        413 => Failure::new(
+    // Read a too-large recording to its end (up to a bound) before refusing it: a client that
+    // sends its whole body before reading the answer then gets the 413, not a reset connection.
+    let body: Bytes = axum::body::to_bytes(body, READ_BOUND).await.map_err(|_| {
+        Failure::new(
             ErrorCode::PayloadTooLarge,
-            "the recording is too large: at most 60 s of 16 kHz mono audio",
-        ),
-        _ => Failure::new(ErrorCode::BadRequest, format!("reading the recording: {e}")),
+            "the recording is far too large: at most 60 s of 16 kHz mono audio",
+        )
     })?;
     let kind = headers
         .get(header::CONTENT_TYPE)
