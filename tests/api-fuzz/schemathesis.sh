@@ -13,8 +13,9 @@ git -C "$work/repo" add -A
 git -C "$work/repo" -c user.name=fuzz -c user.email=fuzz@example.invalid commit -qm init
 key="fuzz-key-0123456789abcdef"
 # No agent (--python points nowhere): prompts fail fast with a reason, which is valid behaviour.
+# No transcriber (it would install one): recordings are checked, then refused with a reason.
 ARCBENCH_API_KEY="$key" "$arcbench" serve --repo "$work/repo" --data-dir "$work/data" --port 0 \
-    --python /nonexistent/python >"$work/out" 2>"$work/err" &
+    --python /nonexistent/python --no-transcriber >"$work/out" 2>"$work/err" &
 host_pid=$!
 for _ in $(seq 100); do
     url="$(sed -n 's/^listening on //p' "$work/out" | head -n 1)"

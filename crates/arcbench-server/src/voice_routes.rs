@@ -30,8 +30,9 @@ impl From<SpeechError> for Failure {
 const READ_BOUND: usize = 8 << 20;
 
 /// Transcribes a recording on this host (the audio never leaves it). The body is the WAV itself
-/// (`Content-Type: audio/wav`): 16 kHz, mono, 16-bit PCM, at most 60 s.
-#[utoipa::path(post, path = "/transcribe", params(("session" = Option<String>, Query, description = "a session whose file names steer the model's vocabulary")), request_body(content = Vec<u8>, content_type = "audio/wav"), responses((status = 200, body = Transcript), (status = 400, body = ApiError, description = "not a 16 kHz mono 16-bit WAV, empty, too short"), (status = 413, body = ApiError, description = "longer than 60 s"), (status = 422, body = ApiError, description = "no_speech: silence"), (status = 503, body = ApiError, description = "transcriber_unavailable: installing, failed or off"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+/// (`Content-Type: audio/wav` or `application/octet-stream`): 16 kHz, mono, 16-bit PCM, at most
+/// 60 s.
+#[utoipa::path(post, path = "/transcribe", params(("session" = Option<String>, Query, description = "a session whose file names steer the model's vocabulary")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the WAV file (sent as audio/wav or application/octet-stream)"), responses((status = 200, body = Transcript), (status = 400, body = ApiError, description = "not a 16 kHz mono 16-bit WAV, empty, too short"), (status = 413, body = ApiError, description = "longer than 60 s"), (status = 422, body = ApiError, description = "no_speech: silence"), (status = 503, body = ApiError, description = "transcriber_unavailable: installing, failed or off"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
 pub(crate) async fn transcribe(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
