@@ -65,12 +65,7 @@ impl Listeners {
     /// The tailnet HTTPS URL by name, when the host serves one.
     pub fn https_url(&self) -> Option<String> {
         let t = self.tailnet.as_ref()?;
-        if t.new.is_empty() {
-            return None;
-        }
-        t.domain
-            .as_ref()
-            .map(|d| format!("https://{d}:{}", self.port))
+        listeners_https(t, self.port, !t.new.is_empty())
     }
 }
 
@@ -197,6 +192,7 @@ pub(crate) async fn run(
     app: Router,
     stop: watch::Receiver<bool>,
 ) {
+    let fixed_urls: Vec<String> = listeners.fixed.iter().map(|l| l.url.clone()).collect();
     for l in listeners.fixed {
         tokio::spawn(accept_loop(
             l,
@@ -212,6 +208,8 @@ pub(crate) async fn run(
     let port = listeners.port;
     let mut bound: HashMap<IpAddr, (watch::Sender<bool>, String)> = HashMap::new();
     let mut stop = stop;
+    // What was last recorded (status, lock file): written again only when it changes.
+    let mut recorded = (fixed_urls.clone(), listeners_https(&tailnet, port, false));
     loop {
         for (ip, l) in tailnet.new.drain() {
             let (tx, rx) = watch::channel(false);
@@ -223,22 +221,15 @@ pub(crate) async fn run(
         if let Some(domain) = &tailnet.domain {
             state.allowed_hosts.add(domain);
         }
-        let https = (!bound.is_empty())
-            .then(|| {
-                tailnet
-                    .domain
-                    .as_ref()
-                    .map(|d| format!("https://{d}:{port}"))
-            })
-            .flatten();
-        let mut urls: Vec<String> = host
-            .mesh_status()
-            .urls
-            .into_iter()
-            .filter(|u| u.starts_with("http://"))
-            .collect();
-        urls.extend(bound.values().map(|(_, u)| u.clone()));
-        host.record_urls(urls, https);
+        let mut urls = fixed_urls.clone();
+        let mut tailnet_urls: Vec<String> = bound.values().map(|(_, u)| u.clone()).collect();
+        tailnet_urls.sort();
+        urls.extend(tailnet_urls);
+        let now = (urls, listeners_https(&tailnet, port, !bound.is_empty()));
+        if now != recorded {
+            host.record_urls(now.0.clone(), now.1.clone());
+            recorded = now;
+        }
 
         tokio::select! {
             _ = tokio::time::sleep(host.config().mesh_poll) => {}
@@ -275,6 +266,13 @@ pub(crate) async fn run(
             }
         }
     }
+}
+
+/// The tailnet HTTPS URL by name, while a tailnet address is served.
+fn listeners_https(t: &Tailnet, port: u16, serving: bool) -> Option<String> {
+    serving
+        .then(|| t.domain.as_ref().map(|d| format!("https://{d}:{port}")))
+        .flatten()
 }
 
 async fn accept_loop(
