@@ -190,7 +190,7 @@ impl Host {
             config.stay_awake,
         ));
         let follower = awake::follow(&engine, keeper.clone());
-        let transcriber = start_transcriber(&config, &engine);
+        let transcriber = transcribe::start(&config, &engine);
         let ui_dir = paths::find_ui_dir(config.ui_dir.as_deref());
         if ui_dir.is_none() {
             tracing::warn!(
@@ -369,64 +369,6 @@ impl Host {
     }
 }
 
-/// The voice transcriber: off, a Python named by the user, or the managed runtime (made or
-/// repaired in the background like the agent's, its progress told by `transcriber.state`).
-fn start_transcriber(config: &HostConfig, engine: &Arc<Engine>) -> Arc<transcribe::Transcriber> {
-    use shared_protocol::TranscriberState;
-    let dir = config.data_dir.join("transcriber");
-    if !config.transcriber {
-        return transcribe::Transcriber::new(
-            TranscriberState::Off,
-            config.transcriber_model.clone(),
-            dir,
-        );
-    }
-    let t = transcribe::Transcriber::new(
-        TranscriberState::Installing,
-        config.transcriber_model.clone(),
-        dir,
-    );
-    if let Some(python) = &config.transcriber_python {
-        t.set_python(python.clone());
-        return t;
-    }
-    let runtime = provision::ManagedRuntime::new(provision::TRANSCRIBER, &config.data_dir);
-    let (engine, t2) = (engine.clone(), t.clone());
-    tokio::spawn(async move {
-        let tell = |s: shared_protocol::TranscriberStatus| {
-            if let Err(e) = engine.announce_transcriber(s) {
-                tracing::error!(%e, "recording the transcriber's state");
-            }
-        };
-        tell(t2.set(
-            TranscriberState::Installing,
-            Some(format!("checking {}", runtime.venv.display())),
-        ));
-        let mut last = Instant::now() - PROGRESS_EVERY;
-        let (e2, t3) = (engine.clone(), t2.clone());
-        let done = runtime
-            .provision(move |line| {
-                if last.elapsed() >= PROGRESS_EVERY {
-                    last = Instant::now();
-                    let s = t3.set(TranscriberState::Installing, Some(line.to_owned()));
-                    let _ = e2.announce_transcriber(s);
-                }
-            })
-            .await;
-        match done {
-            Ok(python) => {
-                tracing::info!("voice transcriber ready");
-                tell(t2.set_python(python));
-            }
-            Err(reason) => {
-                tracing::warn!(%reason, "the voice transcriber could not be set up");
-                tell(t2.set(TranscriberState::Failed, Some(reason)));
-            }
-        }
-    });
-    t
-}
-
 fn read(agent: &RwLock<AgentStatus>) -> AgentStatus {
     agent.read().unwrap_or_else(|p| p.into_inner()).clone()
 }
@@ -440,7 +382,7 @@ fn announce(engine: &Engine, agent: &RwLock<AgentStatus>, status: AgentStatus) {
 }
 
 /// Progress events at most this often (pip prints many lines).
-const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+pub(crate) const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 
 /// Installs the managed Aider, then lets the queued prompts run (or fail, saying why).
 async fn install_agent(

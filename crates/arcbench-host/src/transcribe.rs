@@ -10,7 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use arcbench_engine::Engine;
+
+use crate::{provision, HostConfig, PROGRESS_EVERY};
 
 use shared_protocol::{ErrorCode, TranscriberState, TranscriberStatus, Transcript};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
@@ -373,6 +377,60 @@ impl Transcriber {
             model: v["model"].as_str().unwrap_or(&self.model).to_owned(),
         })
     }
+}
+
+/// The voice transcriber: off, a Python named by the user, or the managed runtime (made or
+/// repaired in the background like the agent's, its progress told by `transcriber.state`).
+pub(crate) fn start(config: &HostConfig, engine: &Arc<Engine>) -> Arc<Transcriber> {
+    use shared_protocol::TranscriberState;
+    let dir = config.data_dir.join("transcriber");
+    if !config.transcriber {
+        return Transcriber::new(TranscriberState::Off, config.transcriber_model.clone(), dir);
+    }
+    let t = Transcriber::new(
+        TranscriberState::Installing,
+        config.transcriber_model.clone(),
+        dir,
+    );
+    if let Some(python) = &config.transcriber_python {
+        t.set_python(python.clone());
+        return t;
+    }
+    let runtime = provision::ManagedRuntime::new(provision::TRANSCRIBER, &config.data_dir);
+    let (engine, t2) = (engine.clone(), t.clone());
+    tokio::spawn(async move {
+        let tell = |s: shared_protocol::TranscriberStatus| {
+            if let Err(e) = engine.announce_transcriber(s) {
+                tracing::error!(%e, "recording the transcriber's state");
+            }
+        };
+        tell(t2.set(
+            TranscriberState::Installing,
+            Some(format!("checking {}", runtime.venv.display())),
+        ));
+        let mut last = Instant::now() - PROGRESS_EVERY;
+        let (e2, t3) = (engine.clone(), t2.clone());
+        let done = runtime
+            .provision(move |line| {
+                if last.elapsed() >= PROGRESS_EVERY {
+                    last = Instant::now();
+                    let s = t3.set(TranscriberState::Installing, Some(line.to_owned()));
+                    let _ = e2.announce_transcriber(s);
+                }
+            })
+            .await;
+        match done {
+            Ok(python) => {
+                tracing::info!("voice transcriber ready");
+                tell(t2.set_python(python));
+            }
+            Err(reason) => {
+                tracing::warn!(%reason, "the voice transcriber could not be set up");
+                tell(t2.set(TranscriberState::Failed, Some(reason)));
+            }
+        }
+    });
+    t
 }
 
 /// Renders `text` as speech (WAV) with espeak-ng, for pages without `speechSynthesis` voices.
