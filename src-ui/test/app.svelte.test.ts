@@ -2,8 +2,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Event, SessionSnapshot } from '../src/lib/bindings';
 import type { FetchLike } from '../src/lib/client/rest';
-import { AppStore } from '../src/lib/store/app.svelte';
-import { FakeNetwork, FakeSocket } from './fakes';
+import type { AppStore } from '../src/lib/store/app.svelte';
+import { storeWithFakes } from './fakes';
 import { prompt, session, snapshot, usage } from './fixtures';
 
 const usageReport = {
@@ -43,21 +43,7 @@ function fakeHost() {
 
 function setup() {
   const host = fakeHost();
-  const sockets: FakeSocket[] = [];
-  const app = new AppStore({
-    fetch: host.fetch,
-    openDb: () => Promise.reject(new Error('no IndexedDB in this test')),
-    socket: {
-      createSocket: (url) => {
-        const s = new FakeSocket(url);
-        sockets.push(s);
-        return s;
-      },
-      network: new FakeNetwork(),
-      random: () => 0.5,
-      backoff: { baseMs: 10, capMs: 50 },
-    },
-  });
+  const { app, sockets } = storeWithFakes(host.fetch);
   app.creds = { origin: 'http://host', key: 'k' };
   const last = () => sockets[sockets.length - 1]!;
   const send = (seq: number, body: Partial<Event>) => last().deliver(seq, { session_id: 's1', ...body });

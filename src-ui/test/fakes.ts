@@ -1,5 +1,7 @@
 import type { Event } from '../src/lib/bindings';
+import type { FetchLike } from '../src/lib/client/rest';
 import type { NetworkWatch, SocketLike } from '../src/lib/client/socket';
+import { AppStore } from '../src/lib/store/app.svelte';
 
 /** A WebSocket the test plays the host of. */
 export class FakeSocket implements SocketLike {
@@ -46,4 +48,28 @@ export class FakeNetwork implements NetworkWatch {
     this.online = online;
     this.listeners.forEach((l) => l(online));
   }
+}
+
+/**
+ * An AppStore talking to a fake host: `fetch` answers REST, every socket it opens is a
+ * [`FakeSocket`] the test plays the host of (`sockets`, newest `last()`), with no IndexedDB and
+ * fast, deterministic reconnects.
+ */
+export function storeWithFakes(fetch: FetchLike) {
+  const sockets: FakeSocket[] = [];
+  const app = new AppStore({
+    fetch,
+    openDb: () => Promise.reject(new Error('no IndexedDB in this test')),
+    socket: {
+      createSocket: (url) => {
+        const s = new FakeSocket(url);
+        sockets.push(s);
+        return s;
+      },
+      network: new FakeNetwork(),
+      random: () => 0.5,
+      backoff: { baseMs: 10, capMs: 50 },
+    },
+  });
+  return { app, sockets, last: () => sockets[sockets.length - 1]! };
 }

@@ -1,13 +1,12 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FetchLike } from '../src/lib/client/rest';
-import { AppStore } from '../src/lib/store/app.svelte';
 import { MicController, type MicDeps } from '../src/lib/voice/mic.svelte';
 import { VoiceError } from '../src/lib/voice/messages';
 import type { Capture, CaptureHandlers } from '../src/lib/voice/recorder';
 import type { TranscriberStatus } from '../src/lib/voice/types';
 import type { SpeechRecognitionCtor, SpeechRecognitionLike } from '../src/lib/voice/webSpeech';
-import { FakeNetwork, FakeSocket } from './fakes';
+import { storeWithFakes } from './fakes';
 import { prompt, session, snapshot } from './fixtures';
 
 const rect = { left: 300, top: 700, right: 344, bottom: 744 };
@@ -66,21 +65,7 @@ function fakeMic(seconds = 2) {
 
 async function setup(over: Partial<MicDeps> = {}) {
   const host = fakeHost();
-  const sockets: FakeSocket[] = [];
-  const app = new AppStore({
-    fetch: host.fetch,
-    openDb: () => Promise.reject(new Error('no IndexedDB in this test')),
-    socket: {
-      createSocket: (url) => {
-        const s = new FakeSocket(url);
-        sockets.push(s);
-        return s;
-      },
-      network: new FakeNetwork(),
-      random: () => 0.5,
-      backoff: { baseMs: 10, capMs: 50 },
-    },
-  });
+  const { app, sockets } = storeWithFakes(host.fetch);
   app.creds = { origin: 'http://host', key: 'k' };
   void app.start('s1');
   await vi.waitFor(() => expect(sockets).toHaveLength(1));

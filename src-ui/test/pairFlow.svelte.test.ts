@@ -5,8 +5,7 @@ import { loadCredentials } from '../src/lib/client/credentials';
 import { ApiFailure } from '../src/lib/client/errors';
 import { describePairingError } from '../src/lib/client/pairing';
 import type { FetchLike } from '../src/lib/client/rest';
-import { AppStore } from '../src/lib/store/app.svelte';
-import { FakeNetwork, FakeSocket } from './fakes';
+import { storeWithFakes } from './fakes';
 import { session } from './fixtures';
 
 const ORIGIN = 'http://host';
@@ -46,21 +45,7 @@ function fakeHost() {
 
 function setup() {
   const host = fakeHost();
-  const sockets: FakeSocket[] = [];
-  const app = new AppStore({
-    fetch: host.fetch,
-    openDb: () => Promise.reject(new Error('no IndexedDB in this test')),
-    socket: {
-      createSocket: (url) => {
-        const s = new FakeSocket(url);
-        sockets.push(s);
-        return s;
-      },
-      network: new FakeNetwork(),
-      random: () => 0.5,
-      backoff: { baseMs: 10, capMs: 50 },
-    },
-  });
+  const { app, sockets } = storeWithFakes(host.fetch);
   return { app, host, sockets, last: () => sockets[sockets.length - 1]! };
 }
 
