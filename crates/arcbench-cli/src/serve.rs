@@ -100,6 +100,9 @@ pub struct ServeArgs {
 impl From<ServeArgs> for Settings {
     fn from(a: ServeArgs) -> Settings {
         Settings {
+            // `serve` takes the key from ANTHROPIC_API_KEY or <data dir>/env (never a flag:
+            // flags show in `ps`).
+            anthropic_api_key: None,
             data_dir: a.data_dir,
             config: a.config,
             repos: a.repos,

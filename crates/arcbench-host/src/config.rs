@@ -34,8 +34,21 @@ pub const DEFAULT_CERT_REFRESH: Duration = Duration::from_secs(12 * 3600);
 pub const DEFAULT_API_BASE: &str = "https://api.anthropic.com";
 
 /// What a shell was told (flags, environment); `None`/empty leaves it to the file or the default.
+/// A secret that stays out of `Debug` output (configs are logged when start-up fails).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
+    /// The Anthropic API key, when the shell holds it (the desktop app, from the keychain).
+    /// Otherwise `ANTHROPIC_API_KEY`, then `<data dir>/env`.
+    pub anthropic_api_key: Option<Secret>,
     pub data_dir: Option<PathBuf>,
     pub config: Option<PathBuf>,
     pub repos: Vec<PathBuf>,
@@ -78,6 +91,8 @@ pub struct Settings {
 /// Everything a host runs with, every rule applied.
 #[derive(Debug, Clone)]
 pub struct HostConfig {
+    /// See [`Settings::anthropic_api_key`].
+    pub anthropic_api_key: Option<Secret>,
     pub data_dir: PathBuf,
     pub repos: Vec<PathBuf>,
     pub binds: Vec<IpAddr>,
@@ -117,6 +132,7 @@ impl HostConfig {
     /// set what they need (and for tests).
     pub fn new(data_dir: PathBuf, repos: Vec<PathBuf>) -> Self {
         HostConfig {
+            anthropic_api_key: None,
             data_dir,
             repos,
             binds: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
@@ -207,6 +223,7 @@ pub fn resolve(settings: Settings) -> Result<HostConfig, HostError> {
             .unwrap_or_else(|| PathBuf::from(arcbench_mesh::DEFAULT_SOCKET))
     });
     Ok(HostConfig {
+        anthropic_api_key: settings.anthropic_api_key,
         data_dir,
         repos,
         binds,

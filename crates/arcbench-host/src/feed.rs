@@ -43,6 +43,12 @@ impl EventFeed {
         }
     }
 
+    /// Whether the events handed out so far came from the log (history), not live: a shell
+    /// notifies only about live ones.
+    pub fn is_replaying(&self) -> bool {
+        self.replaying
+    }
+
     /// The seq of the last event handed out.
     pub fn last_seq(&self) -> u64 {
         self.last

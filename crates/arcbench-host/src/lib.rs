@@ -8,6 +8,7 @@ pub mod agent;
 mod awake;
 pub mod config;
 mod demo;
+pub mod env_file;
 mod feed;
 pub mod key;
 pub mod lock;
@@ -28,7 +29,7 @@ use shared_protocol::{
 };
 
 pub use arcbench_engine::Caller;
-pub use config::{resolve, HostConfig, Settings};
+pub use config::{resolve, HostConfig, Secret, Settings};
 pub use feed::{EventFeed, FeedEnd};
 pub use key::KeySource;
 pub use mesh::PeerRefusal;
@@ -54,6 +55,12 @@ pub enum HostError {
     Engine(#[from] EngineError),
     #[error(transparent)]
     Lock(#[from] lock::LockError),
+    /// An address could not be bound (the port is taken, the address is gone).
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 pub struct Host {
@@ -81,6 +88,19 @@ impl Drop for Host {
     fn drop(&mut self) {
         self.follower.abort();
     }
+}
+
+/// The Anthropic key, from the first place that has one: the shell (the desktop app's keychain),
+/// `ANTHROPIC_API_KEY`, then `<data dir>/env` (what a service reads at boot, when no keychain is
+/// unlocked yet).
+fn anthropic_key(config: &HostConfig) -> Option<String> {
+    config
+        .anthropic_api_key
+        .as_ref()
+        .map(|s| s.0.clone())
+        .or_else(|| std::env::var(env_file::ANTHROPIC_KEY).ok())
+        .filter(|k| !k.trim().is_empty())
+        .or_else(|| env_file::value(&env_file::path(&config.data_dir), env_file::ANTHROPIC_KEY))
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -127,7 +147,7 @@ impl Host {
             api_key: if demo.is_some() {
                 Some("demo-mode".into())
             } else {
-                std::env::var("ANTHROPIC_API_KEY").ok()
+                anthropic_key(&config)
             },
         };
         // A Python named by the user is used as it is; the managed venv is made or repaired by

@@ -93,7 +93,10 @@ pub async fn bind(host: &Host) -> Result<Listeners, HostError> {
     for ip in &config.binds {
         let l = bind_one(*ip, port, None)
             .await
-            .map_err(|e| HostError::Config(format!("cannot listen on {ip}:{port}: {e}")))?;
+            .map_err(|source| HostError::Listen {
+                addr: SocketAddr::new(*ip, port),
+                source,
+            })?;
         if port == 0 {
             port = l.tcp.local_addr().map(|a| a.port()).unwrap_or(0);
         }

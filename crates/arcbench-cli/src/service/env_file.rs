@@ -17,15 +17,7 @@ pub const TEMPLATE: &str = "\
 #ARCBENCH_MODEL=claude-sonnet-4-5
 ";
 
-/// The value of the first `NAME=value` line that sets `name` to something non-empty, without
-/// surrounding quotes. Comments (`#NAME=...`) and a missing or unreadable file set nothing.
-pub fn value(path: &Path, name: &str) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    text.lines().find_map(|l| {
-        let v = l.trim().strip_prefix(name)?.strip_prefix('=')?.trim();
-        (!v.is_empty()).then(|| v.trim_matches(|c| c == '"' || c == '\'').to_owned())
-    })
-}
+pub use arcbench_host::env_file::value;
 
 /// Creates the env file with [`TEMPLATE`] if missing; tightens it to 0600 if it is readable by
 /// others. Never writes a key into it. Returns what it did, for the user.

@@ -1,0 +1,814 @@
+//! The desktop app's host, shell-agnostic (no Tauri here): run the same host `arcbench serve`
+//! runs, in-process with its API server (so phones reach it while the app runs), or attach to
+//! the one already running on the data dir (the user's service), or wait for the first run's
+//! choices. Every change is published on a watch channel the shell (tray, window) follows.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arcbench_host::lock::{running_host, Holder};
+use arcbench_host::{Host, HostError, Secret, Settings};
+use serde::{Deserialize, Serialize};
+use shared_protocol::{Device, Event, PairingCode};
+use specta::Type;
+use tokio::sync::{broadcast, oneshot, watch, Mutex};
+
+use crate::activity::{Activity, Notice, TrayState};
+use crate::error::{AppError, Code};
+use crate::keychain::{self, KeyPlace};
+
+/// How the app reaches its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum HostMode {
+    /// First run: no repository chosen yet (or no key and no demo).
+    Setup,
+    Starting,
+    /// The host runs inside this app.
+    InProcess,
+    /// Another process (the service) runs the host on this data dir; the app uses it.
+    Attached,
+    /// The user paused the host: nothing listens, nothing runs.
+    Paused,
+    /// The host could not start; `error` says why and what to do.
+    Failed,
+}
+
+/// Where the window's client connects: the host's loopback address and a key for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct Connection {
+    pub origin: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct ApiKeyState {
+    /// Where the Anthropic key was found (`none`: not yet given).
+    pub place: KeyPlace,
+    /// Whether an OS keychain answered; without one the key can go to the private env file.
+    pub keychain_available: bool,
+    /// `<data dir>/env`, the file the key goes to without a keychain (and the service reads).
+    pub env_file: String,
+}
+
+/// Everything the window and the tray show about the app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct DesktopState {
+    pub mode: HostMode,
+    pub tray: TrayState,
+    /// One line for the tray's tooltip and the window's header.
+    pub summary: String,
+    pub error: Option<AppError>,
+    pub data_dir: String,
+    pub repos: Vec<String>,
+    pub demo: bool,
+    pub api_key: ApiKeyState,
+    pub autostart: bool,
+    pub connection: Option<Connection>,
+}
+
+/// The app's own choices, kept in `<data dir>/desktop.json` (the host's settings stay in its
+/// `config.toml`, shared with the service).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DesktopSettings {
+    #[serde(default)]
+    pub repos: Vec<PathBuf>,
+    #[serde(default)]
+    pub demo: bool,
+    /// The user paused the host; it stays paused across restarts of the app.
+    #[serde(default)]
+    pub paused: bool,
+}
+
+const SETTINGS_FILE: &str = "desktop.json";
+
+impl DesktopSettings {
+    pub fn load(data_dir: &Path) -> DesktopSettings {
+        std::fs::read(data_dir.join(SETTINGS_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    fn save(&self, data_dir: &Path) -> Result<(), AppError> {
+        let path = data_dir.join(SETTINGS_FILE);
+        let tmp = path.with_extension("json.tmp");
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(data_dir)?;
+            std::fs::write(&tmp, serde_json::to_vec_pretty(self).unwrap_or_default())?;
+            std::fs::rename(&tmp, &path)
+        };
+        write().map_err(|e| {
+            AppError::new(
+                Code::DataDir,
+                format!("cannot save {}: {e}", path.display()),
+            )
+        })
+    }
+}
+
+enum Running {
+    None,
+    InProcess {
+        host: Arc<Host>,
+        stop: oneshot::Sender<()>,
+        server: tokio::task::JoinHandle<()>,
+        follower: tokio::task::JoinHandle<()>,
+        connection: Connection,
+    },
+    Attached {
+        holder: Holder,
+        follower: tokio::task::JoinHandle<()>,
+        connection: Connection,
+    },
+}
+
+struct Inner {
+    settings: DesktopSettings,
+    running: Running,
+    mode: HostMode,
+    error: Option<AppError>,
+    autostart: bool,
+}
+
+/// What the shell gives the backend: how to find things that differ per platform and per test.
+#[derive(Clone)]
+pub struct Environment {
+    pub data_dir: PathBuf,
+    /// Settings every start begins from (environment variables, like `arcbench serve`'s).
+    pub base: Settings,
+    pub keychain: keychain::Keychain,
+}
+
+impl Environment {
+    /// The data dir and settings `arcbench serve` would use, from the same environment variables.
+    pub fn from_env() -> Environment {
+        let path = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        let text = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let data_dir = arcbench_host::paths::default_data_dir();
+        Environment {
+            base: Settings {
+                data_dir: Some(data_dir.clone()),
+                config: path("ARCBENCH_CONFIG"),
+                model: text("ARCBENCH_MODEL"),
+                weak_model: text("ARCBENCH_WEAK_MODEL"),
+                python: path("ARCBENCH_PYTHON"),
+                tailscale_socket: path("ARCBENCH_TAILSCALE_SOCKET"),
+                transcriber_python: path("ARCBENCH_TRANSCRIBER_PYTHON"),
+                ui_dir: path("ARCBENCH_UI_DIR"),
+                ..Settings::default()
+            },
+            data_dir,
+            keychain: keychain::Keychain::os(),
+        }
+    }
+}
+
+pub struct Backend {
+    env: Environment,
+    inner: Mutex<Inner>,
+    activity: std::sync::Mutex<Activity>,
+    state: watch::Sender<DesktopState>,
+    notices: broadcast::Sender<Notice>,
+}
+
+impl Backend {
+    pub fn new(env: Environment) -> Arc<Backend> {
+        let settings = DesktopSettings::load(&env.data_dir);
+        let inner = Inner {
+            settings,
+            running: Running::None,
+            mode: HostMode::Setup,
+            error: None,
+            autostart: false,
+        };
+        let first = DesktopState {
+            mode: HostMode::Setup,
+            tray: TrayState::Idle,
+            summary: String::new(),
+            error: None,
+            data_dir: env.data_dir.display().to_string(),
+            repos: Vec::new(),
+            demo: false,
+            api_key: ApiKeyState {
+                place: KeyPlace::None,
+                keychain_available: false,
+                env_file: arcbench_host::env_file::path(&env.data_dir)
+                    .display()
+                    .to_string(),
+            },
+            autostart: false,
+            connection: None,
+        };
+        Arc::new(Backend {
+            env,
+            inner: Mutex::new(inner),
+            activity: std::sync::Mutex::new(Activity::default()),
+            state: watch::channel(first).0,
+            notices: broadcast::channel(64).0,
+        })
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<DesktopState> {
+        self.state.subscribe()
+    }
+
+    pub fn notices(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
+    }
+
+    pub fn state(&self) -> DesktopState {
+        self.state.borrow().clone()
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.env.data_dir
+    }
+
+    /// At launch: attach to a running host, or start ours if the first run is done (and the
+    /// user did not pause it), or wait for the first run's choices.
+    pub async fn launch(self: &Arc<Self>) -> DesktopState {
+        let mut inner = self.inner.lock().await;
+        if let Some(holder) = running_host(&self.env.data_dir) {
+            self.attach(&mut inner, holder).await;
+        } else if inner.settings.paused {
+            inner.mode = HostMode::Paused;
+        } else if self.ready_to_start(&inner).await {
+            self.start_locked(&mut inner).await;
+        }
+        self.publish(&inner).await
+    }
+
+    /// The user's autostart setting, as the OS reports it (the shell owns the OS part).
+    pub async fn set_autostart_flag(&self, on: bool) -> DesktopState {
+        let mut inner = self.inner.lock().await;
+        inner.autostart = on;
+        self.publish(&inner).await
+    }
+
+    /// Adds a repository (first = the default). It must be a git repository with a commit.
+    pub async fn choose_repository(
+        self: &Arc<Self>,
+        path: String,
+    ) -> Result<DesktopState, AppError> {
+        let path = PathBuf::from(path.trim());
+        let repo = check_repository(&path)?;
+        let mut inner = self.inner.lock().await;
+        if !inner.settings.repos.contains(&repo) {
+            let mut settings = inner.settings.clone();
+            settings.repos.insert(0, repo);
+            settings.save(&self.env.data_dir)?;
+            inner.settings = settings;
+        }
+        Ok(self.publish(&inner).await)
+    }
+
+    pub async fn remove_repository(&self, path: String) -> Result<DesktopState, AppError> {
+        let mut inner = self.inner.lock().await;
+        let mut settings = inner.settings.clone();
+        let before = settings.repos.len();
+        settings.repos.retain(|r| r != Path::new(&path));
+        if settings.repos.len() == before {
+            return Err(AppError::new(
+                Code::NotFound,
+                format!("{path} is not one of the app's repositories"),
+            ));
+        }
+        settings.save(&self.env.data_dir)?;
+        inner.settings = settings;
+        Ok(self.publish(&inner).await)
+    }
+
+    /// Keeps the Anthropic key: in the keychain, or (when the user chose it, e.g. no keychain)
+    /// in the private env file the service also reads.
+    pub async fn save_api_key(
+        &self,
+        key: String,
+        place: KeyPlace,
+    ) -> Result<DesktopState, AppError> {
+        let key = key.trim().to_owned();
+        check_api_key(&key)?;
+        let keychain = self.env.keychain.clone();
+        let data_dir = self.env.data_dir.clone();
+        tokio::task::spawn_blocking(move || match place {
+            KeyPlace::Keychain => keychain.set(&key),
+            KeyPlace::EnvFile => std::fs::create_dir_all(&data_dir)
+                .and_then(|_| {
+                    arcbench_host::env_file::set(
+                        &arcbench_host::env_file::path(&data_dir),
+                        arcbench_host::env_file::ANTHROPIC_KEY,
+                        &key,
+                    )
+                })
+                .map_err(|e| {
+                    AppError::new(Code::DataDir, format!("cannot write the env file: {e}"))
+                }),
+            KeyPlace::Environment | KeyPlace::None => Err(AppError::new(
+                Code::BadRequest,
+                "a key can be saved to the keychain or the env file",
+            )),
+        })
+        .await
+        .map_err(|e| AppError::new(Code::Internal, e.to_string()))??;
+        let inner = self.inner.lock().await;
+        Ok(self.publish(&inner).await)
+    }
+
+    pub async fn set_demo(&self, on: bool) -> Result<DesktopState, AppError> {
+        let mut inner = self.inner.lock().await;
+        let mut settings = inner.settings.clone();
+        settings.demo = on;
+        settings.save(&self.env.data_dir)?;
+        inner.settings = settings;
+        Ok(self.publish(&inner).await)
+    }
+
+    /// Starts (or resumes) the in-process host; attaches instead if another one runs.
+    pub async fn start(self: &Arc<Self>) -> Result<DesktopState, AppError> {
+        let mut inner = self.inner.lock().await;
+        if matches!(
+            inner.running,
+            Running::InProcess { .. } | Running::Attached { .. }
+        ) {
+            return Ok(self.publish(&inner).await);
+        }
+        if inner.settings.repos.is_empty() {
+            return Err(AppError::new(
+                Code::SetupIncomplete,
+                "choose a repository first",
+            ));
+        }
+        if !inner.settings.demo && self.key_place().await == KeyPlace::None {
+            return Err(AppError::new(
+                Code::SetupIncomplete,
+                "enter your Anthropic API key, or pick the demo mode",
+            ));
+        }
+        if inner.settings.paused {
+            let mut settings = inner.settings.clone();
+            settings.paused = false;
+            settings.save(&self.env.data_dir)?;
+            inner.settings = settings;
+        }
+        if let Some(holder) = running_host(&self.env.data_dir) {
+            self.attach(&mut inner, holder).await;
+        } else {
+            self.start_locked(&mut inner).await;
+        }
+        let state = self.publish(&inner).await;
+        match &state.error {
+            Some(e) if state.mode == HostMode::Failed => Err(e.clone()),
+            _ => Ok(state),
+        }
+    }
+
+    /// Stops the in-process host (running prompts are recorded interrupted, like any shutdown)
+    /// and keeps it stopped until resumed. An attached service is not ours to stop.
+    pub async fn pause(&self) -> Result<DesktopState, AppError> {
+        let mut inner = self.inner.lock().await;
+        if let Running::Attached { holder, .. } = &inner.running {
+            return Err(AppError::new(
+                Code::Attached,
+                format!(
+                    "the host runs as a service ({holder}); stop it there (systemctl --user stop arcbench)"
+                ),
+            ));
+        }
+        let mut settings = inner.settings.clone();
+        settings.paused = true;
+        settings.save(&self.env.data_dir)?;
+        inner.settings = settings;
+        self.stop_locked(&mut inner).await;
+        inner.mode = HostMode::Paused;
+        Ok(self.publish(&inner).await)
+    }
+
+    /// Stops everything before the app exits.
+    pub async fn shutdown(&self) {
+        let mut inner = self.inner.lock().await;
+        self.stop_locked(&mut inner).await;
+    }
+
+    /// The host running in this app, for operations that call it directly.
+    pub async fn host(&self) -> Result<Arc<Host>, AppError> {
+        let inner = self.inner.lock().await;
+        match &inner.running {
+            Running::InProcess { host, .. } => Ok(host.clone()),
+            Running::Attached { holder, .. } => Err(AppError::new(
+                Code::Attached,
+                format!("the host runs as a service ({holder}); the window talks to it directly"),
+            )),
+            Running::None => Err(AppError::new(
+                Code::HostNotRunning,
+                "the host is not running (finish the set-up, or resume it)",
+            )),
+        }
+    }
+
+    pub async fn pairing_code(&self) -> Result<PairingCode, AppError> {
+        Ok(self.host().await?.pairing_code())
+    }
+
+    pub async fn devices(&self) -> Result<Vec<Device>, AppError> {
+        Ok(self.host().await?.devices().await?)
+    }
+
+    pub async fn revoke_device(&self, id: String) -> Result<Device, AppError> {
+        Ok(self.host().await?.revoke_device(id).await?)
+    }
+
+    /// A session's worktree folder (to open in the user's editor or file manager).
+    pub async fn worktree(&self, session_id: String) -> Result<PathBuf, AppError> {
+        let host = self.host().await?;
+        Ok(host.run(move |e| e.worktree_path(&session_id)).await?)
+    }
+
+    async fn ready_to_start(&self, inner: &Inner) -> bool {
+        !inner.settings.repos.is_empty()
+            && (inner.settings.demo || self.key_place().await != KeyPlace::None)
+    }
+
+    async fn key_place(&self) -> KeyPlace {
+        let keychain = self.env.keychain.clone();
+        let data_dir = self.env.data_dir.clone();
+        tokio::task::spawn_blocking(move || keychain::find(&keychain, &data_dir).0)
+            .await
+            .unwrap_or(KeyPlace::None)
+    }
+
+    async fn start_locked(self: &Arc<Self>, inner: &mut Inner) {
+        inner.mode = HostMode::Starting;
+        inner.error = None;
+        self.publish(inner).await;
+        match self.start_in_process(inner).await {
+            Ok(running) => {
+                inner.running = running;
+                inner.mode = HostMode::InProcess;
+            }
+            Err(e) => {
+                tracing::warn!(code = ?e.code, "the host did not start: {}", e.message);
+                inner.mode = HostMode::Failed;
+                inner.error = Some(e);
+            }
+        }
+    }
+
+    async fn start_in_process(self: &Arc<Self>, inner: &Inner) -> Result<Running, AppError> {
+        let keychain = self.env.keychain.clone();
+        let data_dir = self.env.data_dir.clone();
+        let (_, key) = tokio::task::spawn_blocking(move || keychain::find(&keychain, &data_dir))
+            .await
+            .map_err(|e| AppError::new(Code::Internal, e.to_string()))?;
+        let settings = Settings {
+            repos: inner.settings.repos.clone(),
+            demo: inner.settings.demo,
+            anthropic_api_key: key.map(Secret),
+            ..self.env.base.clone()
+        };
+        let config = arcbench_host::resolve(settings)?;
+        let host = Arc::new(Host::start(config).await?);
+        let listeners = match arcbench_server::bind(&host).await {
+            Ok(l) => l,
+            Err(e) => {
+                host.shutdown().await;
+                return Err(e.into());
+            }
+        };
+        let origin = listeners
+            .urls()
+            .into_iter()
+            .find(|u| u.starts_with("http://127.0.0.1") || u.starts_with("http://[::1]"))
+            .ok_or_else(|| {
+                AppError::new(
+                    Code::Config,
+                    "the host listens on no loopback address, so this window cannot reach it; \
+                     add 127.0.0.1 to bind in config.toml",
+                )
+            })?;
+        let connection = Connection {
+            origin,
+            key: host.api_key().to_owned(),
+        };
+        let (stop, stopped) = oneshot::channel();
+        let server = tokio::spawn(arcbench_server::serve(host.clone(), listeners, async {
+            let _ = stopped.await;
+        }));
+        *self.activity.lock().expect("activity") = Activity::default();
+        let follower = tokio::spawn(follow_in_process(self.clone(), host.clone()));
+        Ok(Running::InProcess {
+            host,
+            stop,
+            server,
+            follower,
+            connection,
+        })
+    }
+
+    async fn attach(self: &Arc<Self>, inner: &mut Inner, holder: Holder) {
+        // A host that has just started may not have written its addresses yet.
+        let mut holder = holder;
+        for _ in 0..50 {
+            if !holder.urls.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            match running_host(&self.env.data_dir) {
+                Some(h) => holder = h,
+                None => break,
+            }
+        }
+        let origin = holder
+            .urls
+            .iter()
+            .find(|u| u.starts_with("http://127.0.0.1") || u.starts_with("http://[::1]"))
+            .cloned();
+        let key = arcbench_host::key::load_or_create(&self.env.data_dir).map(|(k, _)| k);
+        match (origin, key) {
+            (Some(origin), Ok(key)) => {
+                let connection = Connection { origin, key };
+                *self.activity.lock().expect("activity") = Activity::default();
+                let follower = tokio::spawn(follow_attached(self.clone(), connection.clone()));
+                inner.running = Running::Attached {
+                    holder,
+                    follower,
+                    connection,
+                };
+                inner.mode = HostMode::Attached;
+                inner.error = None;
+            }
+            (None, _) => {
+                inner.mode = HostMode::Failed;
+                inner.error = Some(AppError::new(
+                    Code::DataDirBusy,
+                    format!(
+                        "another ArcBench host runs on {} ({holder}) but serves no loopback \
+                         address this window could use",
+                        self.env.data_dir.display()
+                    ),
+                ));
+            }
+            (_, Err(e)) => {
+                inner.mode = HostMode::Failed;
+                inner.error = Some(AppError::new(
+                    Code::DataDir,
+                    format!("cannot read the running host's key: {e}"),
+                ));
+            }
+        }
+    }
+
+    async fn stop_locked(&self, inner: &mut Inner) {
+        match std::mem::replace(&mut inner.running, Running::None) {
+            Running::InProcess {
+                host,
+                stop,
+                server,
+                follower,
+                ..
+            } => {
+                follower.abort();
+                let _ = stop.send(());
+                let _ = server.await;
+                host.shutdown().await;
+                drop(host);
+            }
+            Running::Attached { follower, .. } => follower.abort(),
+            Running::None => {}
+        }
+        *self.activity.lock().expect("activity") = Activity::default();
+    }
+
+    /// Folds a host event into the tray state; live ones may become a notice.
+    fn observe(&self, event: &Event, live: bool) {
+        let notice = self.activity.lock().expect("activity").apply(event);
+        if let (Some(n), true) = (notice, live) {
+            let _ = self.notices.send(n);
+        }
+        let tray = self.tray_now();
+        self.state.send_if_modified(|s| {
+            if s.tray != tray && !matches!(s.mode, HostMode::Paused | HostMode::Setup) {
+                s.tray = tray;
+                s.summary = summary(s.mode, tray, &s.error);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    fn tray_now(&self) -> TrayState {
+        self.activity.lock().expect("activity").tray()
+    }
+
+    async fn publish(&self, inner: &Inner) -> DesktopState {
+        let keychain = self.env.keychain.clone();
+        let data_dir = self.env.data_dir.clone();
+        let (place, available) = tokio::task::spawn_blocking(move || {
+            (keychain::find(&keychain, &data_dir).0, keychain.available())
+        })
+        .await
+        .unwrap_or((KeyPlace::None, false));
+        let tray = match inner.mode {
+            HostMode::Paused => TrayState::Paused,
+            HostMode::InProcess | HostMode::Attached => self.tray_now(),
+            _ => TrayState::Idle,
+        };
+        let state = DesktopState {
+            mode: inner.mode,
+            tray,
+            summary: summary(inner.mode, tray, &inner.error),
+            error: inner.error.clone(),
+            data_dir: self.env.data_dir.display().to_string(),
+            repos: inner
+                .settings
+                .repos
+                .iter()
+                .map(|r| r.display().to_string())
+                .collect(),
+            demo: inner.settings.demo,
+            api_key: ApiKeyState {
+                place,
+                keychain_available: available,
+                env_file: arcbench_host::env_file::path(&self.env.data_dir)
+                    .display()
+                    .to_string(),
+            },
+            autostart: inner.autostart,
+            connection: match &inner.running {
+                Running::InProcess { connection, .. } | Running::Attached { connection, .. } => {
+                    Some(connection.clone())
+                }
+                Running::None => None,
+            },
+        };
+        self.state.send_replace(state.clone());
+        state
+    }
+}
+
+fn summary(mode: HostMode, tray: TrayState, error: &Option<AppError>) -> String {
+    match mode {
+        HostMode::Setup => "Set-up: choose a repository and a key (or the demo)".into(),
+        HostMode::Starting => "Starting the host…".into(),
+        HostMode::InProcess => format!("Host running in this app · {}", tray.label()),
+        HostMode::Attached => format!("Attached to the ArcBench service · {}", tray.label()),
+        HostMode::Paused => "Paused: the host is stopped".into(),
+        HostMode::Failed => format!(
+            "The host did not start: {}",
+            error
+                .as_ref()
+                .map(|e| e.message.as_str())
+                .unwrap_or("unknown")
+        ),
+    }
+}
+
+/// Follows the in-process host's events (history first: the tray is right from the start).
+async fn follow_in_process(backend: Arc<Backend>, host: Arc<Host>) {
+    let Ok(mut feed) = host.feed(0).await else {
+        return;
+    };
+    while let Ok(event) = feed.next().await {
+        backend.observe(&event, !feed.is_replaying());
+    }
+}
+
+/// Follows an attached host's events through its API (`GET /events?since=`), once a second.
+async fn follow_attached(backend: Arc<Backend>, connection: Connection) {
+    #[derive(Deserialize)]
+    struct Page {
+        events: Vec<Event>,
+    }
+    let client = reqwest::Client::new();
+    let mut since = 0u64;
+    let mut caught_up = false;
+    loop {
+        let page = client
+            .get(format!("{}/events?since={since}", connection.origin))
+            .bearer_auth(&connection.key)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await;
+        match page {
+            Ok(r) if r.status().is_success() => match r.json::<Page>().await {
+                Ok(page) => {
+                    let full = page.events.len() as u32 >= arcbench_host::EVENTS_PAGE;
+                    for e in &page.events {
+                        since = since.max(e.seq);
+                        backend.observe(e, caught_up);
+                    }
+                    if !full {
+                        caught_up = true;
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+                Err(_) => tokio::time::sleep(Duration::from_secs(2)).await,
+            },
+            _ => tokio::time::sleep(Duration::from_secs(2)).await,
+        }
+    }
+}
+
+/// The repository a user picked, checked before anything is saved: a folder, a git work tree
+/// (not bare), with at least one commit (sessions branch from HEAD).
+pub fn check_repository(path: &Path) -> Result<PathBuf, AppError> {
+    if path.as_os_str().is_empty() {
+        return Err(AppError::new(Code::NotAGitRepo, "choose a folder"));
+    }
+    let dir = path.canonicalize().map_err(|e| {
+        AppError::new(
+            Code::NotAGitRepo,
+            format!("{} cannot be opened: {e}", path.display()),
+        )
+    })?;
+    if !dir.is_dir() {
+        return Err(AppError::new(
+            Code::NotAGitRepo,
+            format!("{} is not a folder", dir.display()),
+        ));
+    }
+    let repo = git2::Repository::discover(&dir).map_err(|_| {
+        AppError::new(
+            Code::NotAGitRepo,
+            format!(
+                "{} is not a git repository: pick the folder that holds your project's .git \
+                 (or run `git init` and make a first commit there)",
+                dir.display()
+            ),
+        )
+    })?;
+    if repo.is_bare() {
+        return Err(AppError::new(
+            Code::NotAGitRepo,
+            format!("{} is a bare repository: pick a checkout", dir.display()),
+        ));
+    }
+    if repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .is_none()
+    {
+        return Err(AppError::new(
+            Code::NotAGitRepo,
+            format!(
+                "{} has no commit yet: sessions start from one, so make a first commit",
+                dir.display()
+            ),
+        ));
+    }
+    let top = repo
+        .workdir()
+        .map(Path::to_path_buf)
+        .unwrap_or(dir)
+        .canonicalize()
+        .map_err(|e| AppError::new(Code::NotAGitRepo, e.to_string()))?;
+    Ok(top)
+}
+
+/// A plausible Anthropic key: one line, no spaces, not absurdly short or long. Its validity is
+/// the API's to judge; this catches pasting the wrong thing.
+pub fn check_api_key(key: &str) -> Result<(), AppError> {
+    if key.is_empty() {
+        return Err(AppError::new(
+            Code::InvalidApiKey,
+            "enter your Anthropic API key",
+        ));
+    }
+    if key.len() < 20 || key.len() > 300 || key.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(AppError::new(
+            Code::InvalidApiKey,
+            "that does not look like an Anthropic API key (they start with sk-ant- and have no spaces)",
+        ));
+    }
+    Ok(())
+}
+
+impl From<HostError> for AppError {
+    fn from(e: HostError) -> AppError {
+        let code = match &e {
+            HostError::Listen { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {
+                Code::PortTaken
+            }
+            HostError::Listen { .. } => Code::Listen,
+            HostError::Lock(_) => Code::DataDirBusy,
+            HostError::Config(_) => Code::Config,
+            HostError::DataDir { .. } | HostError::Key(_) => Code::DataDir,
+            HostError::Demo(_) | HostError::Engine(_) => Code::HostFailed,
+        };
+        let mut message = e.to_string();
+        if code == Code::PortTaken {
+            message.push_str(
+                ": another program uses that port. Set `port = ...` in config.toml in the data \
+                 dir (or stop the other program), then resume the host",
+            );
+        }
+        AppError::new(code, message)
+    }
+}

@@ -1,0 +1,194 @@
+//! Tauri commands: thin adapters over [`Backend`] and, through it, the host's own functions (the
+//! same ones the HTTP routes call: `Host::pairing_code`, `Host::devices`, `Host::revoke_device`).
+//! Typed with tauri-specta; the TypeScript bindings are generated and checked by a test.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use shared_protocol::{Device, PairingCode};
+use specta::Type;
+use tauri::{AppHandle, Runtime, State};
+
+use crate::backend::{Backend, DesktopState};
+use crate::error::{AppError, Code};
+use crate::keychain::KeyPlace;
+
+type Shared<'a> = State<'a, Arc<Backend>>;
+
+/// The app's state changed (mode, tray, settings, connection).
+#[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
+pub struct DesktopChanged(pub DesktopState);
+
+/// Show this session (a notification or the tray asked for it).
+#[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
+pub struct OpenSession {
+    pub session_id: String,
+}
+
+/// Show the pairing screen (the tray's "Pair a device…").
+#[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
+pub struct ShowPairing;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_state(backend: Shared<'_>) -> Result<DesktopState, AppError> {
+    Ok(backend.state())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn choose_repository(
+    backend: Shared<'_>,
+    path: String,
+) -> Result<DesktopState, AppError> {
+    let backend: Arc<Backend> = backend.inner().clone();
+    backend.choose_repository(path).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_repository(
+    backend: Shared<'_>,
+    path: String,
+) -> Result<DesktopState, AppError> {
+    backend.remove_repository(path).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_api_key(
+    backend: Shared<'_>,
+    key: String,
+    place: KeyPlace,
+) -> Result<DesktopState, AppError> {
+    backend.save_api_key(key, place).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_demo(backend: Shared<'_>, on: bool) -> Result<DesktopState, AppError> {
+    backend.set_demo(on).await
+}
+
+/// Finishes the first run, or resumes a paused host.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_host(backend: Shared<'_>) -> Result<DesktopState, AppError> {
+    let backend: Arc<Backend> = backend.inner().clone();
+    backend.start().await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn pause_host(backend: Shared<'_>) -> Result<DesktopState, AppError> {
+    backend.pause().await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_autostart<R: Runtime>(
+    app: AppHandle<R>,
+    backend: Shared<'_>,
+    on: bool,
+) -> Result<DesktopState, AppError> {
+    crate::platform::set_autostart(&app, on)?;
+    Ok(backend.set_autostart_flag(on).await)
+}
+
+/// Opens a session's worktree in the user's file manager (or the editor the OS picks).
+#[tauri::command]
+#[specta::specta]
+pub async fn open_worktree<R: Runtime>(
+    app: AppHandle<R>,
+    backend: Shared<'_>,
+    session_id: String,
+) -> Result<(), AppError> {
+    let dir = backend.worktree(session_id).await?;
+    crate::platform::open_folder(&app, &dir)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn pairing_code(backend: Shared<'_>) -> Result<PairingCode, AppError> {
+    backend.pairing_code().await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_devices(backend: Shared<'_>) -> Result<Vec<Device>, AppError> {
+    backend.devices().await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn revoke_device(backend: Shared<'_>, id: String) -> Result<Device, AppError> {
+    if id.trim().is_empty() {
+        return Err(AppError::new(Code::BadRequest, "which device?"));
+    }
+    backend.revoke_device(id).await
+}
+
+/// The tauri-specta builder for runtime `$r` (a macro: `collect_commands!` cannot name an outer
+/// generic runtime).
+#[macro_export]
+macro_rules! specta_builder {
+    ($r:ty) => {
+        tauri_specta::Builder::<$r>::new()
+            .commands(tauri_specta::collect_commands![
+                $crate::commands::get_state,
+                $crate::commands::choose_repository,
+                $crate::commands::remove_repository,
+                $crate::commands::save_api_key,
+                $crate::commands::set_demo,
+                $crate::commands::start_host,
+                $crate::commands::pause_host,
+                $crate::commands::set_autostart::<$r>,
+                $crate::commands::open_worktree::<$r>,
+                $crate::commands::pairing_code,
+                $crate::commands::list_devices,
+                $crate::commands::revoke_device,
+            ])
+            .events(tauri_specta::collect_events![
+                $crate::commands::DesktopChanged,
+                $crate::commands::OpenSession,
+                $crate::commands::ShowPairing,
+            ])
+    };
+}
+
+/// Where the generated bindings live, and their header.
+pub const BINDINGS: &str = "../src-ui/src/lib/desktop/bindings.ts";
+
+pub fn typescript() -> specta_typescript::Typescript {
+    specta_typescript::Typescript::default().header(
+        "// Generated from src-tauri's commands (tauri-specta). Do not edit by hand:\n\
+         // UPDATE_BINDINGS=1 cargo test -p arcbench-desktop --lib bindings\n",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    #[test]
+    fn bindings_are_current() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(super::BINDINGS);
+        let dir = tempfile::tempdir().unwrap();
+        let fresh_path = dir.path().join("bindings.ts");
+        crate::specta_builder!(tauri::Wry)
+            .export(super::typescript(), &fresh_path)
+            .expect("commands export to TypeScript");
+        let fresh = std::fs::read_to_string(&fresh_path).unwrap();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &fresh).unwrap();
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "{} is stale: run `UPDATE_BINDINGS=1 cargo test -p arcbench-desktop --lib bindings`",
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! The ArcBench desktop app: a Tauri 2 tray app around the same host `arcbench serve` runs.
+//! It runs the host in-process (API server included, so phones reach it while the app runs) or
+//! attaches to the one already running on its data dir (the user's service), shows the
+//! dashboard (src-ui's desktop layout) and tells the user, by tray icon and notification, when
+//! a turn finishes, changes wait for review or a budget warns.
+
+pub mod activity;
+pub mod backend;
+pub mod commands;
+pub mod error;
+pub mod keychain;
+mod platform;
+mod tray;
+
+use std::sync::Arc;
+
+use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use tauri_specta::Event as _;
+
+use backend::{Backend, Environment, HostMode};
+use commands::{DesktopChanged, ShowPairing};
+
+pub const MAIN_WINDOW: &str = "main";
+
+/// Started by the OS at login: stay in the tray, no window.
+const HIDDEN_FLAG: &str = "--hidden";
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tao=warn,wry=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let backend = Backend::new(Environment::from_env());
+    let specta = specta_builder!(tauri::Wry);
+    let hidden = std::env::args().any(|a| a == HIDDEN_FLAG);
+    let app = tauri::Builder::default()
+        // First: a second launch hands over to the running app (which shows its window) and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            show_main(app);
+        }))
+        .plugin(tauri_plugin_store::Builder::default().build())
+        .plugin(tauri_plugin_shell::init())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![HIDDEN_FLAG]),
+        ))
+        .manage(backend.clone())
+        .invoke_handler(specta.invoke_handler())
+        .setup(move |app| {
+            specta.mount_events(app);
+            let handle = app.handle().clone();
+            let items = tray::create(&handle)?;
+            if !hidden {
+                show_main(&handle);
+            }
+            let backend = backend.clone();
+            tauri::async_runtime::spawn(async move {
+                backend
+                    .set_autostart_flag(platform::autostart_enabled(&handle))
+                    .await;
+                let mut states = backend.subscribe();
+                let mut notices = backend.notices();
+                let follow = handle.clone();
+                tauri::async_runtime::spawn(async move {
+                    while let Ok(n) = notices.recv().await {
+                        platform::notify(&follow, &n);
+                    }
+                });
+                let launched = backend.launch().await;
+                tray::update(&handle, &items, &launched);
+                let _ = DesktopChanged(launched).emit(&handle);
+                while states.changed().await.is_ok() {
+                    let state = states.borrow_and_update().clone();
+                    tray::update(&handle, &items, &state);
+                    let _ = DesktopChanged(state).emit(&handle);
+                }
+            });
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the dashboard keeps the app (and the host) running in the tray.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                if window.label() == MAIN_WINDOW {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
+        .build(tauri::generate_context!())
+        .expect("the desktop app could not be built");
+    app.run(|app, event| {
+        if let tauri::RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
+            // The last window closing is not a reason to stop the host: only "Quit" is.
+            api.prevent_exit();
+        } else if let tauri::RunEvent::Exit = event {
+            let backend = app.state::<Arc<Backend>>().inner().clone();
+            tauri::async_runtime::block_on(backend.shutdown());
+        }
+    });
+}
+
+/// Shows (creating it if needed) and focuses the dashboard.
+pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(w) = app.get_webview_window(MAIN_WINDOW) {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+        return;
+    }
+    let built = WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App("index.html".into()))
+        .title("ArcBench")
+        .inner_size(1200.0, 820.0)
+        .min_inner_size(420.0, 560.0)
+        .build();
+    if let Err(e) = built {
+        tracing::error!("cannot open the dashboard window: {e}");
+    }
+}
+
+pub(crate) fn on_tray_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
+    match id {
+        "open" => show_main(app),
+        "pair" => {
+            show_main(app);
+            let _ = ShowPairing.emit(app);
+        }
+        "pause" => {
+            let backend = app.state::<Arc<Backend>>().inner().clone();
+            tauri::async_runtime::spawn(async move {
+                let result = match backend.state().mode {
+                    HostMode::InProcess => backend.pause().await,
+                    _ => backend.start().await,
+                };
+                if let Err(e) = result {
+                    tracing::warn!("{}", e.message);
+                }
+            });
+        }
+        "quit" => {
+            let app = app.clone();
+            let backend = app.state::<Arc<Backend>>().inner().clone();
+            tauri::async_runtime::spawn(async move {
+                backend.shutdown().await;
+                app.exit(0);
+            });
+        }
+        _ => {}
+    }
+}

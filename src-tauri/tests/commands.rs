@@ -1,0 +1,338 @@
+//! The desktop app's commands through Tauri's mock runtime (no display): the first run, bad
+//! input at each step, the host started in-process and reached over its own API, pause and
+//! resume, attaching to a host that already runs on the data dir, a taken port, no keychain.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use arcbench_desktop::backend::{Backend, Environment};
+use arcbench_desktop::keychain::Keychain;
+use arcbench_fixtures::{aider_python, TestRepo};
+use arcbench_host::Settings;
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+
+struct Desk {
+    _app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    backend: Arc<Backend>,
+}
+
+/// A host config in `data_dir`: any free port, no tailnet, no transcriber, no sleep inhibitor.
+fn env(data_dir: &Path, keychain: Keychain, port: u16) -> Environment {
+    let config = data_dir.join("config.toml");
+    std::fs::create_dir_all(data_dir).unwrap();
+    std::fs::write(
+        &config,
+        format!("port = {port}\nno_tailscale = true\ntranscriber = false\nstay_awake = false\n"),
+    )
+    .unwrap();
+    Environment {
+        data_dir: data_dir.to_path_buf(),
+        base: Settings {
+            data_dir: Some(data_dir.to_path_buf()),
+            config: Some(config),
+            python: Some(aider_python()),
+            ..Settings::default()
+        },
+        keychain,
+    }
+}
+
+fn desk(env: Environment) -> Desk {
+    let backend = Backend::new(env);
+    let specta = arcbench_desktop::specta_builder!(MockRuntime);
+    let app = mock_builder()
+        .manage(backend.clone())
+        .invoke_handler(specta.invoke_handler())
+        .build(mock_context(noop_assets()))
+        .expect("mock app");
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("mock window");
+    Desk {
+        _app: app,
+        window,
+        backend,
+    }
+}
+
+impl Desk {
+    /// Calls a command as the page would; `Ok(data)` or `Err({code, message})`.
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        let answer = get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: tauri::test::INVOKE_KEY.to_string(),
+            },
+        );
+        match answer {
+            Ok(body) => Ok(body.deserialize::<Value>().unwrap()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn code(&self, cmd: &str, args: Value) -> String {
+        let err = self.call(cmd, args).expect_err(cmd);
+        assert!(
+            err["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{err}"
+        );
+        err["code"].as_str().unwrap().to_owned()
+    }
+}
+
+fn memory_keychain() -> Keychain {
+    Keychain::Memory(Arc::new(Mutex::new(None)))
+}
+
+fn status(origin: &str, key: &str) -> Value {
+    let out = std::process::Command::new("curl")
+        .args(["-sf", "-H", &format!("Authorization: Bearer {key}")])
+        .arg(format!("{origin}/status"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "GET {origin}/status failed");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn first_run_with_the_demo_then_pause_and_resume() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = TestRepo::new();
+    let d = desk(env(data.path(), memory_keychain(), 0));
+
+    let state = d.call("get_state", json!({})).unwrap();
+    assert_eq!(state["mode"], "setup");
+    assert_eq!(state["connection"], Value::Null);
+
+    // Bad input changes nothing.
+    let plain = tempfile::tempdir().unwrap();
+    assert_eq!(
+        d.code("choose_repository", json!({"path": plain.path()})),
+        "not_a_git_repo"
+    );
+    assert_eq!(
+        d.code("choose_repository", json!({"path": "/no/such/folder"})),
+        "not_a_git_repo"
+    );
+    let empty = TestRepo::empty();
+    assert_eq!(
+        d.code("choose_repository", json!({"path": empty.path})),
+        "not_a_git_repo"
+    );
+    assert_eq!(d.code("start_host", json!({})), "setup_incomplete");
+
+    let state = d
+        .call("choose_repository", json!({"path": repo.path.join("src")}))
+        .unwrap();
+    let top = repo.path.canonicalize().unwrap();
+    assert_eq!(state["repos"], json!([top.display().to_string()]));
+    // Still no key and no demo.
+    assert_eq!(d.code("start_host", json!({})), "setup_incomplete");
+    assert_eq!(
+        d.code(
+            "save_api_key",
+            json!({"key": "not a key", "place": "keychain"})
+        ),
+        "invalid_api_key"
+    );
+    d.call("set_demo", json!({"on": true})).unwrap();
+    assert!(data.path().join("desktop.json").exists());
+
+    let state = d.call("start_host", json!({})).unwrap();
+    assert_eq!(state["mode"], "in_process", "{state}");
+    let origin = state["connection"]["origin"].as_str().unwrap().to_owned();
+    let key = state["connection"]["key"].as_str().unwrap().to_owned();
+    assert!(origin.starts_with("http://127.0.0.1:"), "{origin}");
+    let s = status(&origin, &key);
+    assert_eq!(s["demo"], true);
+    assert_eq!(s["repos"].as_array().unwrap().len(), 1);
+
+    // The host's own pairing and device functions, the same the HTTP routes call.
+    let code = d.call("pairing_code", json!({})).unwrap();
+    let shown = code["code"].as_str().unwrap();
+    assert_eq!(shown.replace('-', "").len(), 12, "{shown}");
+    assert!(code["qr_svg"].as_str().unwrap().starts_with("<?xml"));
+    assert!(code["links"][0]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("#/pair?code={shown}")));
+    assert_eq!(d.call("list_devices", json!({})).unwrap(), json!([]));
+    assert_eq!(d.code("revoke_device", json!({"id": "nope"})), "not_found");
+    assert_eq!(
+        d.code("open_worktree", json!({"sessionId": "nope"})),
+        "not_found"
+    );
+
+    let state = d.call("pause_host", json!({})).unwrap();
+    assert_eq!(state["mode"], "paused");
+    assert_eq!(state["tray"], "paused");
+    assert_eq!(state["connection"], Value::Null);
+    assert!(
+        std::net::TcpStream::connect(origin.trim_start_matches("http://")).is_err(),
+        "a paused host listens nowhere"
+    );
+    assert_eq!(d.code("pairing_code", json!({})), "host_not_running");
+
+    // Paused survives a restart of the app; resuming starts the host again.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    drop(d);
+    let again = desk(env(data.path(), memory_keychain(), 0));
+    let state = rt.block_on(again.backend.launch());
+    assert_eq!(state.mode, arcbench_desktop::backend::HostMode::Paused);
+    let state = again.call("start_host", json!({})).unwrap();
+    assert_eq!(state["mode"], "in_process", "{state}");
+    let origin = state["connection"]["origin"].as_str().unwrap();
+    assert_eq!(
+        status(origin, state["connection"]["key"].as_str().unwrap())["demo"],
+        true
+    );
+    rt.block_on(again.backend.shutdown());
+}
+
+#[test]
+fn a_host_already_running_on_the_data_dir_is_attached_to_not_duplicated() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = TestRepo::new();
+    let environment = env(data.path(), memory_keychain(), 0);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // The "service": the same host `arcbench serve` runs.
+    let (service, origin) = rt.block_on(async {
+        let config = arcbench_host::resolve(Settings {
+            repos: vec![repo.path.clone()],
+            demo: true,
+            ..environment.base.clone()
+        })
+        .unwrap();
+        let host = Arc::new(arcbench_host::Host::start(config).await.unwrap());
+        let listeners = arcbench_server::bind(&host).await.unwrap();
+        let origin = listeners.urls()[0].clone();
+        tokio::spawn(arcbench_server::serve(
+            host.clone(),
+            listeners,
+            std::future::pending(),
+        ));
+        (host, origin)
+    });
+    let d = desk(environment);
+    let state = rt.block_on(d.backend.launch());
+    assert_eq!(
+        state.mode,
+        arcbench_desktop::backend::HostMode::Attached,
+        "{state:?}"
+    );
+    let connection = state.connection.unwrap();
+    assert_eq!(connection.origin, origin);
+    assert_eq!(connection.key, service.api_key());
+    assert_eq!(status(&connection.origin, &connection.key)["demo"], true);
+    // The service is the user's to stop.
+    assert_eq!(d.code("pause_host", json!({})), "attached");
+    drop(d);
+    rt.block_on(service.shutdown());
+}
+
+#[test]
+fn a_taken_port_is_a_clear_error_and_the_app_keeps_working() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = TestRepo::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let d = desk(env(data.path(), memory_keychain(), port));
+    d.call("choose_repository", json!({"path": repo.path}))
+        .unwrap();
+    d.call("set_demo", json!({"on": true})).unwrap();
+    assert_eq!(d.code("start_host", json!({})), "port_taken");
+    let state = d.call("get_state", json!({})).unwrap();
+    assert_eq!(state["mode"], "failed");
+    assert_eq!(state["error"]["code"], "port_taken");
+    assert!(
+        state["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&port.to_string()),
+        "{state}"
+    );
+    // The data dir's lock went with the failed host: freeing the port and retrying works.
+    drop(taken);
+    let state = d.call("start_host", json!({})).unwrap();
+    assert_eq!(state["mode"], "in_process", "{state}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(d.backend.shutdown());
+}
+
+#[test]
+fn without_a_keychain_the_key_goes_to_the_private_env_file_on_request() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().unwrap();
+    let d = desk(env(data.path(), Keychain::Unavailable, 0));
+    let key = "sk-ant-api03-0123456789abcdefghij";
+    assert_eq!(
+        d.code("save_api_key", json!({"key": key, "place": "keychain"})),
+        "keychain_unavailable"
+    );
+    assert!(
+        !data.path().join("env").exists(),
+        "nothing written half-way"
+    );
+    let state = d
+        .call("save_api_key", json!({"key": key, "place": "env_file"}))
+        .unwrap();
+    assert_eq!(state["api_key"]["place"], "env_file");
+    assert_eq!(state["api_key"]["keychain_available"], false);
+    let file = data.path().join("env");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        arcbench_host::env_file::value(&file, "ANTHROPIC_API_KEY").as_deref(),
+        Some(key)
+    );
+}
+
+#[test]
+fn the_keychain_holds_the_key_and_no_file_does() {
+    let data = tempfile::tempdir().unwrap();
+    let keychain = memory_keychain();
+    let d = desk(env(data.path(), keychain.clone(), 0));
+    let key = "sk-ant-api03-abcdefghij0123456789";
+    let state = d
+        .call(
+            "save_api_key",
+            json!({"key": format!("  {key}\n"), "place": "keychain"}),
+        )
+        .unwrap();
+    assert_eq!(state["api_key"]["place"], "keychain");
+    assert_eq!(keychain.get().unwrap().as_deref(), Some(key));
+    for entry in walk(data.path()) {
+        let text = std::fs::read(&entry).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&text).contains(key),
+            "{} holds the key",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
