@@ -42,6 +42,13 @@ ensure_rust() {
 # spoken read-back; flite, sox: the voice tests' speech.
 BASE_APT=(git build-essential pkg-config ca-certificates iproute2 curl openssl dbus-daemon espeak-ng flite sox)
 
+# What building the desktop app (Tauri 2: WebKitGTK, GTK 3, the tray's appindicator) needs. The
+# tray library is loaded at run time, so the app needs it installed too.
+DESKTOP_APT=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev)
+# What testing it in a real window needs: a virtual display, WebKit's WebDriver, a tray host,
+# screenshots (ImageMagick's import), xdotool to open the tray's menu.
+DESKTOP_TEST_APT=(xvfb xauth webkit2gtk-driver x11-utils xdotool trayer imagemagick)
+
 # ---- Web UI (src-ui) ------------------------------------------------------------------------
 # ensure_node: Node.js >= 20.19 with npm (Vite 8 needs it). Installs Debian's packages if node is
 # missing; an older node is reported, not replaced.
@@ -67,4 +74,12 @@ build_ui() {
     fi
     log "npm run build (src-ui)"
     (cd "$ui" && npm run --silent build)
+}
+
+# build_app_ui: the desktop window's build of src-ui (src-ui/dist-app, embedded into the app by
+# `cargo build`, so it must exist before the desktop crate compiles).
+build_app_ui() {
+    local ui="$1/src-ui"
+    log "npm run build:app (src-ui → dist-app, for the desktop app)"
+    (cd "$ui" && npm run --silent build:app)
 }

@@ -9,7 +9,7 @@ cd "$root"
 # shellcheck source=scripts/lib.sh
 source "$here/lib.sh"
 
-ensure_apt "${BASE_APT[@]}"
+ensure_apt "${BASE_APT[@]}" "${DESKTOP_APT[@]}" "${DESKTOP_TEST_APT[@]}" chromium
 ensure_rust
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Where cargo puts binaries (honours CARGO_TARGET_DIR, like cargo itself).
@@ -25,6 +25,14 @@ export ARCBENCH_TRANSCRIBER_PYTHON
 
 log "icons: generated from icons/source.svg and current"
 bash "$here/test-icons.sh"
+
+# The desktop crate embeds the UI's app build, so the UI is installed and built before cargo.
+log "web UI: node"
+ensure_node
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+log "npm ci (src-ui)"
+(cd src-ui && npm ci --no-audit --no-fund --loglevel=error)
+build_app_ui "$root"
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
@@ -63,12 +71,6 @@ cargo build --quiet --bin arcbench
 # ---- Web UI (src-ui): type checks, lint, unit tests, build, end-to-end ---------------------
 # The e2e run drives Debian's Chromium (never a downloaded browser) against the real host binary,
 # real Aider and the fake-claude binary built above; screenshots land in target/e2e-artifacts/.
-log "web UI: chromium and node"
-ensure_apt chromium
-ensure_node
-export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-log "npm ci (src-ui)"
-(cd src-ui && npm ci --no-audit --no-fund --loglevel=error)
 log "web UI: svelte-check + tsc"
 (cd src-ui && npm run --silent check)
 log "web UI: eslint"
@@ -80,3 +82,12 @@ log "web UI: build (entry size budget)"
 log "web UI: end-to-end (playwright-core + /usr/bin/chromium)"
 cargo build --quiet --bin arcbench -p arcbench-cli
 (cd src-ui && ARCBENCH_E2E_NO_BUILD=1 npm run --silent e2e)
+
+# ---- The desktop app in a real window -------------------------------------------------------
+# Xvfb + tauri-driver + WebKitWebDriver; a phone-sized Chromium on the same host at once.
+log "desktop app: tauri-driver"
+[[ -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]] || cargo install --quiet tauri-driver --version '^2' --locked
+log "desktop app: build"
+cargo build --quiet -p arcbench-desktop
+log "desktop app: end-to-end in a real window (Xvfb, tauri-driver)"
+(cd src-ui && node --test --test-concurrency=1 ../tests/e2e/desktop.test.mjs)

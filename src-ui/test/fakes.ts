@@ -1,7 +1,7 @@
 import type { Event } from '../src/lib/bindings';
 import type { FetchLike } from '../src/lib/client/rest';
 import type { NetworkWatch, SocketLike } from '../src/lib/client/socket';
-import { AppStore } from '../src/lib/store/app.svelte';
+import { AppStore, type AppOptions } from '../src/lib/store/app.svelte';
 
 /** A WebSocket the test plays the host of. */
 export class FakeSocket implements SocketLike {
@@ -53,11 +53,12 @@ export class FakeNetwork implements NetworkWatch {
 /**
  * An AppStore talking to a fake host: `fetch` answers REST, every socket it opens is a
  * [`FakeSocket`] the test plays the host of (`sockets`, newest `last()`), with no IndexedDB and
- * fast, deterministic reconnects.
+ * fast, deterministic reconnects. `options`: more of the store's options (its credentials).
  */
-export function storeWithFakes(fetch: FetchLike) {
+export function storeWithFakes(fetch: FetchLike, options: Pick<AppOptions, 'credentials'> = {}) {
   const sockets: FakeSocket[] = [];
   const app = new AppStore({
+    ...options,
     fetch,
     openDb: () => Promise.reject(new Error('no IndexedDB in this test')),
     socket: {

@@ -3,6 +3,17 @@ export type ThemeChoice = 'system' | 'light' | 'dark';
 
 const KEY = 'arcbench.theme';
 
+/** A second place the choice is kept (the desktop app's preferences file), set once at start-up. */
+let alsoSave: ((choice: ThemeChoice) => void) | null = null;
+
+export function saveThemeAlsoTo(save: ((choice: ThemeChoice) => void) | null): void {
+  alsoSave = save;
+}
+
+export function isThemeChoice(v: unknown): v is ThemeChoice {
+  return v === 'system' || v === 'light' || v === 'dark';
+}
+
 export function loadTheme(): ThemeChoice {
   try {
     const v = localStorage.getItem(KEY);
@@ -22,4 +33,5 @@ export function applyTheme(choice: ThemeChoice): void {
   } catch {
     // a theme that does not stick is no reason to fail
   }
+  alsoSave?.(choice);
 }

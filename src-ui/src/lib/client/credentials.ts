@@ -6,7 +6,8 @@ import type { HostCredentials } from './rest';
  *   a flash; IndexedDB would make every start wait on an async open first.
  * - It is per-origin like IndexedDB and no less safe: any script able to read one can read the
  *   other, so the real protections are the CSP, same-origin serving and sanitised Markdown.
- * - The Tauri apps swap this for their store plugin behind the same two functions.
+ * - The desktop app keeps none: its window gets the credentials of the host it runs from the app
+ *   at every start (`givenCredentials`), so nothing here outlives the app's own settings.
  * The key is this device's own (from `POST /pair`), revocable on the host without touching any
  * other device; `deviceId` names it in the host's device list. The host's master key never comes
  * here unless someone pastes it by hand.
@@ -47,4 +48,35 @@ export function saveCredentials(creds: HostCredentials, storage: Storage | null 
 
 export function forgetCredentials(storage: Storage | null = defaultStorage()): void {
   storage?.removeItem(STORAGE_KEY);
+}
+
+/**
+ * Where an AppStore finds its host's credentials and keeps the ones pairing gave it: this
+ * device's localStorage in the browser, or (the desktop app) only memory.
+ */
+export interface CredentialStore {
+  load(): HostCredentials | null;
+  save(creds: HostCredentials): void;
+  forget(): void;
+}
+
+/** This device's localStorage (the phone and the browser). */
+export const deviceCredentials: CredentialStore = {
+  load: () => loadCredentials(),
+  save: (creds) => saveCredentials(creds),
+  forget: () => forgetCredentials(),
+};
+
+/**
+ * Credentials handed over for this run only and never written anywhere: the desktop app gets its
+ * host's loopback address and key from the app at every start. Pairing the window elsewhere
+ * lasts until the window reloads; forgetting drops them for this run.
+ */
+export function givenCredentials(creds: HostCredentials): CredentialStore {
+  let current: HostCredentials | null = creds;
+  return {
+    load: () => current,
+    save: (c) => (current = c),
+    forget: () => (current = null),
+  };
 }

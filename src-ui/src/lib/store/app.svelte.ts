@@ -1,5 +1,5 @@
 import type { AgentStatus, Event, Status, TranscriberStatus } from '../bindings';
-import { forgetCredentials, loadCredentials, saveCredentials } from '../client/credentials';
+import { deviceCredentials, type CredentialStore } from '../client/credentials';
 import { describeError, isCode, NetworkFailure } from '../client/errors';
 import { PairingError, type PairingRequest } from '../client/pairing';
 import { ArcbenchApi, redeemPairingCode, type FetchLike, type HostCredentials } from '../client/rest';
@@ -23,6 +23,8 @@ import { VoiceStore } from './voice.svelte';
 import { transcriberOf } from '../voice/types';
 
 export interface AppOptions {
+  /** Where the host's credentials come from and pairing keeps them (default: this device's localStorage). */
+  credentials?: CredentialStore;
   /** How the app starts and resyncs (default: from snapshots). */
   strategy?: StartStrategy;
   /** For tests: the network and storage under the stores. */
@@ -62,6 +64,7 @@ export class AppStore implements SyncTarget {
 
   #api: ArcbenchApi | null = null;
   readonly #opts: AppOptions;
+  readonly #credentials: CredentialStore;
   readonly #strategy: StartStrategy;
   #db: Promise<IDBDatabase> | null = null;
   #device: Promise<Snapshots | null> = Promise.resolve(null);
@@ -72,7 +75,8 @@ export class AppStore implements SyncTarget {
   constructor(options: AppOptions = {}) {
     this.#opts = options;
     this.#strategy = options.strategy ?? snapshotStart;
-    this.creds = loadCredentials();
+    this.#credentials = options.credentials ?? deviceCredentials;
+    this.creds = this.#credentials.load();
     const deps = { api: () => this.api, actions: this.actions, toasts: this.toasts };
     this.details = new SessionDetails(
       (id) => this.#strategy.load(this, id),
@@ -192,7 +196,7 @@ export class AppStore implements SyncTarget {
         throw e;
       }
     }
-    saveCredentials(creds);
+    this.#credentials.save(creds);
     this.revoked = null;
     this.creds = creds;
     await this.start();
@@ -201,7 +205,7 @@ export class AppStore implements SyncTarget {
   /** Forgets the host on this device (the key stays valid on the host). */
   unpair(): void {
     this.stop();
-    forgetCredentials();
+    this.#credentials.forget();
     this.creds = null;
     this.#api = null;
     this.status = null;

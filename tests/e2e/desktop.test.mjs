@@ -1,0 +1,184 @@
+// The desktop app in a real window: Xvfb, tauri-driver + WebKitWebDriver driving the app's
+// WebKitGTK webview, the app's in-process host (demo mode: its local stand-in answers, real
+// Aider and git do the rest), and at the same time a phone-sized Chromium paired with the same
+// host. First run → session → prompt → approve a hunk → apply → the commit is in the repository
+// (checked with git). Then the tray under `trayer`, its menu opened, screenshotted.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { ARTIFACTS, ROOT, aiderPython, cleanup, fixtureRepo, launchBrowser, log, phoneContext, shot, tempDir } from './harness.mjs';
+import { WebDriver } from './webdriver.mjs';
+
+const target = process.env.CARGO_TARGET_DIR ? resolve(ROOT, process.env.CARGO_TARGET_DIR) : join(ROOT, 'target');
+const APP = join(target, 'debug', 'arcbench-desktop');
+const DRIVER = process.env.TAURI_DRIVER || join(process.env.CARGO_HOME || join(process.env.HOME, '.cargo'), 'bin', 'tauri-driver');
+
+const freePort = () =>
+  new Promise((r) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => r(port));
+    });
+  });
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** @type {import('node:child_process').ChildProcess[]} */
+const procs = [];
+function run(cmd, args, env) {
+  const p = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', process.env.ARCBENCH_E2E_VERBOSE ? 'inherit' : 'ignore'], detached: true });
+  procs.push(p);
+  return p;
+}
+
+async function waitFor(what, fn, timeout = 30_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeout} ms`);
+    await sleep(200);
+  }
+}
+
+const git = (repo, ...args) => spawnSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).stdout.trim();
+const state = {};
+
+describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
+  before(async () => {
+    for (const p of [APP, DRIVER, '/usr/bin/Xvfb', '/usr/bin/WebKitWebDriver']) {
+      if (!existsSync(p)) throw new Error(`${p} is missing (scripts/test-all.sh installs and builds it)`);
+    }
+    state.display = `:${90 + (process.pid % 9)}`;
+    run('/usr/bin/Xvfb', [state.display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp']);
+    await waitFor('Xvfb', async () => spawnSync('xdpyinfo', ['-display', state.display]).status === 0);
+    state.repo = fixtureRepo();
+    state.data = tempDir('desktop-data');
+    const home = tempDir('desktop-home');
+    writeFileSync(join(state.data, 'config.toml'), 'port = 0\nno_tailscale = true\ntranscriber = false\nstay_awake = false\n');
+    state.env = {
+      ...process.env,
+      DISPLAY: state.display,
+      // No session bus: no at-spi or dbus processes outliving the app; no keychain (the demo needs none).
+      DBUS_SESSION_BUS_ADDRESS: 'disabled:',
+      ARCBENCH_KEYCHAIN: 'none',
+      XDG_DATA_HOME: join(home, 'data'),
+      XDG_CONFIG_HOME: join(home, 'config'),
+      ARCBENCH_DATA_DIR: state.data,
+      ARCBENCH_PYTHON: aiderPython(),
+      ARCBENCH_UI_DIR: join(ROOT, 'src-ui', 'dist'),
+      WEBKIT_DISABLE_COMPOSITING_MODE: '1',
+    };
+    // A tray host first, so the app's icon has somewhere to show.
+    run('trayer', ['--edge', 'top', '--align', 'right', '--widthtype', 'pixel', '--width', '120', '--height', '32', '--transparent', 'false', '--tint', '0x303030'], state.env);
+    const port = await freePort();
+    run(DRIVER, ['--port', String(port), '--native-port', String(await freePort())], state.env);
+    state.wd = new WebDriver(`http://127.0.0.1:${port}`);
+    await waitFor('tauri-driver', async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok);
+    await state.wd.start(APP);
+  });
+
+  after(async () => {
+    await state.wd?.quit();
+    await sleep(500);
+    for (const p of procs.reverse()) {
+      try {
+        process.kill(-p.pid, 'SIGTERM');
+      } catch {
+        // gone already
+      }
+    }
+    await cleanup();
+  });
+
+  async function windowShot(name) {
+    writeFileSync(join(ARTIFACTS, `desktop-${name}.png`), await state.wd.screenshot());
+  }
+
+  it('first run with the demo, a prompt, a hunk approved and applied; a phone sees the same', { timeout: 6 * 60_000 }, async () => {
+    const { wd, repo, data } = state;
+    try {
+      await wd.find('[data-testid=desktop-setup]', 60_000);
+      await windowShot('01-first-run');
+      // A folder that is no repository: a clear message, nothing saved.
+      await wd.type('[data-testid=repo-path]', tempDir('not-a-repo'));
+      await wd.click('[data-testid=repo-add]');
+      await wd.waitText('[data-testid=setup-error]', /not a git repository/);
+      await wd.type('[data-testid=repo-path]', repo);
+      await wd.click('[data-testid=repo-add]');
+      await wd.waitText('[data-testid=desktop-setup]', new RegExp(repo.split('/').pop()));
+      await wd.click('[data-testid=demo-toggle]');
+      await wd.click('[data-testid=start-host]');
+
+      // The dashboard, over the in-process host.
+      await wd.click('[data-testid=new-session]', 90_000);
+      await wd.type('#ns-title', 'Desktop demo');
+      await wd.click('[data-testid=create-session]');
+      await wd.find('[data-testid=prompt-input]');
+      const url = await wd.execute('return location.href');
+      const sessionId = /#\/s\/([^/]+)/.exec(url)?.[1];
+      assert.ok(sessionId, `on a session page: ${url}`);
+      await windowShot('02-session');
+
+      // The phone, paired with a single-use code from the same host.
+      const holder = JSON.parse(readFileSync(join(data, 'host.lock'), 'utf8'));
+      const origin = holder.urls.find((u) => u.startsWith('http://127.0.0.1'));
+      const master = readFileSync(join(data, 'api-key'), 'utf8').trim();
+      const code = await (await fetch(`${origin}/pairing-codes`, { method: 'POST', headers: { Authorization: `Bearer ${master}`, 'Content-Type': 'application/json' }, body: '{}' })).json();
+      const browser = await launchBrowser();
+      const phone = await (await phoneContext(browser)).newPage();
+      await phone.goto(`${origin}/app/#/pair?code=${encodeURIComponent(code.code)}`);
+      await phone.locator('#device-name').fill('e2e phone');
+      await phone.getByRole('button', { name: 'Pair this device' }).click();
+      await phone.getByRole('heading', { name: 'Sessions' }).waitFor();
+      await phone.goto(`${origin}/app/#/s/${sessionId}`);
+      await phone.locator('[data-testid=prompt-input]').waitFor();
+
+      await wd.type('[data-testid=prompt-input]', 'Write a note about the desktop app');
+      await wd.click('[data-testid=send-prompt]');
+      await wd.find('[data-testid=prompt-card][data-state=done]', 120_000);
+      // The phone saw the same turn through its own WebSocket.
+      await phone.locator('[data-testid=prompt-card][data-state=done]').waitFor({ timeout: 30_000 });
+      await shot(phone, 'desktop-phone-same-session');
+
+      // The window is wide: conversation and changes side by side, no tabs.
+      await wd.click('[data-testid=hunk] [data-testid=approve-hunk]', 30_000);
+      await wd.find('[data-testid=hunk][data-state=approved]');
+      await phone.locator('[data-testid=tab-changes]').tap();
+      await phone.locator('[data-testid=hunk][data-state=approved]').waitFor({ timeout: 30_000 });
+      await windowShot('03-approved');
+      await wd.click('[data-testid=apply]');
+      await wd.type('dialog[open] input', 'desktop: the note');
+      await wd.click('dialog[open] [data-testid=confirm]');
+      await wd.find('[data-testid=commit]', 60_000);
+      await windowShot('04-applied');
+      assert.equal(git(repo, 'log', '-1', '--format=%s', `session/${sessionId}`), 'desktop: the note');
+      assert.equal(git(repo, 'status', '--porcelain'), '', 'the user checkout is untouched');
+    } catch (e) {
+      await windowShot('FAILED').catch(() => undefined);
+      throw e;
+    }
+  });
+
+  it('the tray shows the app and opens its menu', { timeout: 60_000 }, async () => {
+    const { display } = state;
+    const root = (name) => spawnSync('/usr/bin/import', ['-display', display, '-window', 'root', join(ARTIFACTS, name)]);
+    const tray = spawnSync('xdotool', ['search', '--onlyvisible', '--class', 'trayer'], { env: state.env, encoding: 'utf8' }).stdout.trim().split('\n')[0];
+    assert.ok(tray, 'trayer runs');
+    const geometry = spawnSync('xdotool', ['getwindowgeometry', '--shell', tray], { env: state.env, encoding: 'utf8' }).stdout;
+    const g = Object.fromEntries(geometry.trim().split('\n').map((l) => l.split('=')));
+    const visible = () => spawnSync('xdotool', ['search', '--onlyvisible', '--name', ''], { env: state.env, encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    const before = new Set(visible());
+    root('desktop-tray.png');
+    // The app's icon is the only one in the tray, packed to its right end.
+    spawnSync('xdotool', ['mousemove', String(Number(g.X) + Number(g.WIDTH) - 16), String(Number(g.Y) + Number(g.HEIGHT) / 2), 'click', '1'], { env: state.env });
+    const menu = await waitFor('the tray menu', async () => visible().find((w) => !before.has(w)), 10_000);
+    log(`tray menu window ${menu}`);
+    assert.equal(root('desktop-tray-menu.png').status, 0, 'screenshot of the tray menu');
+    log(`tray screenshots in ${ARTIFACTS}`);
+  });
+});
