@@ -9,7 +9,8 @@
 # versions is made here when missing (bench/out/anchor-venv); it needs the Aider venv too. The ui
 # group (time to interactive of the remote in Debian's Chromium, 4x CPU throttling beside
 # unthrottled) needs node and chromium, which scripts/test-all.sh installs. The voice group needs
-# the transcriber venv (scripts/setup-transcriber.sh), flite and sox.
+# the transcriber venv (scripts/setup-transcriber.sh), flite and sox. The desktop group builds the
+# release desktop app and measures it under Xvfb beside the release `arcbench serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -59,4 +60,14 @@ if want ui; then
     runs=7
     [[ ${#quick[@]} -gt 0 ]] && runs=3
     (cd src-ui && node bench/tti.mjs --runs "$runs")
+fi
+if want desktop; then
+    ensure_apt "${DESKTOP_APT[@]}" "${DESKTOP_TEST_APT[@]}"
+    build_ui "$root"
+    build_app_ui "$root"
+    cargo build --quiet --release -p arcbench-desktop
+    runs=5
+    idle=60
+    [[ ${#quick[@]} -gt 0 ]] && runs=2 && idle=5
+    node bench/desktop/desktop.mjs --runs "$runs" --idle "$idle"
 fi

@@ -1,7 +1,7 @@
 # Shared helpers for ArcBench's scripts: install only what is missing, say what is happening.
 # Sourced, not run.
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+log() { printf '\033[1m==> [%4ds] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 APT_UPDATED=0

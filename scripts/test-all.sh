@@ -14,6 +14,16 @@ ensure_rust
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Where cargo puts binaries (honours CARGO_TARGET_DIR, like cargo itself).
 target="${CARGO_TARGET_DIR:-$root/target}"
+mkdir -p "$target"
+
+# tauri-driver (the desktop e2e's WebDriver bridge) installs in the background meanwhile: the
+# venv and npm steps below mostly wait on downloads, so its compile costs little wall time.
+driver_pid=""
+if [[ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]]; then
+    log "installing tauri-driver in the background"
+    cargo install --quiet tauri-driver --version '^2' --locked >"$target/tauri-driver-install.log" 2>&1 &
+    driver_pid=$!
+fi
 
 log "Aider venv (pinned aider-chat)"
 ARCBENCH_PYTHON="$("$here/setup-aider.sh" | tail -n 1)"
@@ -84,10 +94,14 @@ cargo build --quiet --bin arcbench -p arcbench-cli
 (cd src-ui && ARCBENCH_E2E_NO_BUILD=1 npm run --silent e2e)
 
 # ---- The desktop app in a real window -------------------------------------------------------
-# Xvfb + tauri-driver + WebKitWebDriver; a phone-sized Chromium on the same host at once.
+# Xvfb + tauri-driver + WebKitWebDriver; a phone-sized Chromium on the same host at once. The
+# binary is the one `cargo test` built (the desktop crate's integration tests need it): a
+# separate `cargo build` would compile Tauri a second time, without the test feature only.
 log "desktop app: tauri-driver"
-[[ -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]] || cargo install --quiet tauri-driver --version '^2' --locked
-log "desktop app: build"
-cargo build --quiet -p arcbench-desktop
+if [[ -n "$driver_pid" ]] && ! wait "$driver_pid"; then
+    cat "$target/tauri-driver-install.log" >&2
+    die "installing tauri-driver failed"
+fi
+[[ -x "$target/debug/arcbench-desktop" ]] || cargo build --quiet -p arcbench-desktop
 log "desktop app: end-to-end in a real window (Xvfb, tauri-driver)"
 (cd src-ui && node --test --test-concurrency=1 ../tests/e2e/desktop.test.mjs)

@@ -96,6 +96,26 @@ export class WebDriver {
     }
   }
 
+  /** Focuses `css` and holds `key` down on it (until `release(key)`). */
+  async hold(css, key) {
+    const id = await this.find(css);
+    await this.execute('arguments[0].focus()', [{ [ELEMENT]: id }]);
+    await this.cmd('POST', this.s('/actions'), {
+      actions: [{ type: 'key', id: 'keyboard', actions: [{ type: 'keyDown', value: key }] }],
+    });
+  }
+
+  async release(key) {
+    await this.cmd('POST', this.s('/actions'), {
+      actions: [{ type: 'key', id: 'keyboard', actions: [{ type: 'keyUp', value: key }] }],
+    });
+  }
+
+  async attribute(css, name) {
+    const id = await this.find(css);
+    return this.cmd('GET', this.s(`/element/${id}/attribute/${name}`));
+  }
+
   execute(script, args = []) {
     return this.cmd('POST', this.s('/execute/sync'), { script, args });
   }
