@@ -17,6 +17,10 @@ import { router } from '../src/lib/router.svelte';
 import { storeWithFakes } from './fakes';
 import { session, snapshot, usage } from './fixtures';
 
+// Screens are lazy chunks (dynamic imports): on a busy machine (CI runs builds beside the
+// tests) one can take longer than vi.waitFor's default second to load.
+const LAZY = { timeout: 15_000 };
+
 const ORIGIN = 'http://127.0.0.1:48123';
 const KEY = 'desktop-window-key';
 
@@ -145,7 +149,7 @@ describe('DesktopStore', () => {
     expect(desktop.state?.mode).toBe('setup');
 
     await app.change(desktopState({ mode: 'starting' }));
-    await vi.waitFor(() => expect(desktop.state?.mode).toBe('starting'));
+    await vi.waitFor(() => expect(desktop.state?.mode).toBe('starting'), LAZY);
 
     app.refuse.save_api_key = { code: 'invalid_api_key', message: 'That is not an Anthropic API key (they start with sk-ant-).' };
     const refused = await desktop.saveApiKey('  nonsense ', 'keychain').catch((e: unknown) => e);
@@ -194,13 +198,13 @@ describe('DesktopShell: the window’s start-up', () => {
     const t = shellOver();
     await t.shell.start();
     await app.change(running());
-    await vi.waitFor(() => expect(t.shell.view).toBe('dashboard'));
+    await vi.waitFor(() => expect(t.shell.view).toBe('dashboard'), LAZY);
     expect(t.made).toEqual([{ origin: ORIGIN, key: KEY, deviceId: null }]);
     const store = t.apps[0]!;
     expect(store.creds).toEqual({ origin: ORIGIN, key: KEY, deviceId: null });
     expect(store.start).toHaveBeenCalledTimes(1);
     // The same REST client the phone uses, against the loopback host, with the app's key.
-    await vi.waitFor(() => expect(t.host.seen.some((r) => r.url === `${ORIGIN}/sessions`)).toBe(true));
+    await vi.waitFor(() => expect(t.host.seen.some((r) => r.url === `${ORIGIN}/sessions`)).toBe(true), LAZY);
     expect(t.host.seen.every((r) => r.auth === `Bearer ${KEY}`)).toBe(true);
     // Never written to this webview's storage: the app hands them over at every start.
     expect(localStorage.length).toBe(0);
@@ -214,16 +218,16 @@ describe('DesktopShell: the window’s start-up', () => {
     const first = t.apps[0]!;
 
     await app.change(running({ mode: 'paused', tray: 'paused', connection: null }));
-    await vi.waitFor(() => expect(t.shell.view).toBe('home'));
+    await vi.waitFor(() => expect(t.shell.view).toBe('home'), LAZY);
     expect(first.stop).toHaveBeenCalled();
 
     await app.change(running());
-    await vi.waitFor(() => expect(t.shell.view).toBe('dashboard'));
+    await vi.waitFor(() => expect(t.shell.view).toBe('dashboard'), LAZY);
     expect(t.apps).toHaveLength(1);
     expect(first.start).toHaveBeenCalledTimes(2);
 
     await app.change(running({ connection: { origin: 'http://127.0.0.1:50000', key: 'another-key' } }));
-    await vi.waitFor(() => expect(t.apps).toHaveLength(2));
+    await vi.waitFor(() => expect(t.apps).toHaveLength(2), LAZY);
     expect(t.made[1]).toEqual({ origin: 'http://127.0.0.1:50000', key: 'another-key', deviceId: null });
     expect(t.shell.app).toBe(t.apps[1]);
   });
@@ -234,7 +238,7 @@ describe('DesktopShell: the window’s start-up', () => {
     const off = await followNavigation((hash) => went.push(hash));
     await emit('show-pairing', null);
     await emit('open-session', { session_id: 's 1' });
-    await vi.waitFor(() => expect(went).toEqual(['#/pair', '#/s/s%201']));
+    await vi.waitFor(() => expect(went).toEqual(['#/pair', '#/s/s%201']), LAZY);
     off();
   });
 });
@@ -272,14 +276,14 @@ describe('the desktop set-up / status screen', () => {
     t.app.refuse.choose_repository = { code: 'not_a_git_repo', message: '/tmp/notes is not a git repository (git init, then commit once).' };
     type('repo-path', '/tmp/notes');
     click('repo-add');
-    await vi.waitFor(() => expect(errorFor('repo')?.textContent).toMatch(/not a git repository/));
+    await vi.waitFor(() => expect(errorFor('repo')?.textContent).toMatch(/not a git repository/), LAZY);
     expect(errorFor('repo')?.dataset.code).toBe('not_a_git_repo');
     expect((byTestId('repo-path') as HTMLInputElement).value).toBe('/tmp/notes');
     delete t.app.refuse.choose_repository;
 
     click('repo-choose');
-    await vi.waitFor(() => expect(t.app.calls.filter((c) => c.cmd === 'choose_repository').at(-1)?.args).toEqual({ path: '/home/me/picked' }));
-    await vi.waitFor(() => expect(byTestId('repo-list')?.textContent).toContain('/home/me/picked'));
+    await vi.waitFor(() => expect(t.app.calls.filter((c) => c.cmd === 'choose_repository').at(-1)?.args).toEqual({ path: '/home/me/picked' }), LAZY);
+    await vi.waitFor(() => expect(byTestId('repo-list')?.textContent).toContain('/home/me/picked'), LAZY);
     unmount(t.component);
   });
 
@@ -288,21 +292,21 @@ describe('the desktop set-up / status screen', () => {
     t.app.refuse.save_api_key = { code: 'invalid_api_key', message: 'That is not an Anthropic API key (they start with sk-ant-).' };
     type('api-key', 'hello');
     click('api-key-save');
-    await vi.waitFor(() => expect(errorFor('api-key')?.textContent).toBe('That is not an Anthropic API key (they start with sk-ant-).'));
+    await vi.waitFor(() => expect(errorFor('api-key')?.textContent).toBe('That is not an Anthropic API key (they start with sk-ant-).'), LAZY);
     expect(document.querySelectorAll('[data-testid=setup-error]')).toHaveLength(1);
 
     // The next try goes through; the error goes, the field is emptied.
     delete t.app.refuse.save_api_key;
     type('api-key', 'sk-ant-api03-good');
     click('api-key-save');
-    await vi.waitFor(() => expect(errorFor('api-key')).toBeNull());
+    await vi.waitFor(() => expect(errorFor('api-key')).toBeNull(), LAZY);
     expect((byTestId('api-key') as HTMLInputElement).value).toBe('');
     expect(t.app.calls.filter((c) => c.cmd === 'save_api_key').at(-1)?.args).toEqual({ key: 'sk-ant-api03-good', place: 'keychain' });
 
     // Start refused: its message beside Start.
     t.app.refuse.start_host = { code: 'port_taken', message: 'Port 8000 is used by another program.' };
     click('start-host');
-    await vi.waitFor(() => expect(errorFor('start-host')?.textContent).toBe('Port 8000 is used by another program.'));
+    await vi.waitFor(() => expect(errorFor('start-host')?.textContent).toBe('Port 8000 is used by another program.'), LAZY);
     unmount(t.component);
   });
 
@@ -313,19 +317,19 @@ describe('the desktop set-up / status screen', () => {
     expect(byTestId('api-key-env-file')?.textContent).toContain('/home/me/.local/share/arcbench/env');
     type('api-key', 'sk-ant-api03-good');
     click('api-key-env-file');
-    await vi.waitFor(() => expect(t.app.calls.find((c) => c.cmd === 'save_api_key')?.args).toEqual({ key: 'sk-ant-api03-good', place: 'env_file' }));
+    await vi.waitFor(() => expect(t.app.calls.find((c) => c.cmd === 'save_api_key')?.args).toEqual({ key: 'sk-ant-api03-good', place: 'env_file' }), LAZY);
     unmount(t.component);
   });
 
   it('shows Paused with Resume when the app says so, and resumes', async () => {
     const t = await screen(running());
     await t.app.change(running({ mode: 'paused', tray: 'paused', summary: 'Paused', connection: null }));
-    await vi.waitFor(() => expect(byTestId('desktop-status')?.dataset.mode).toBe('paused'));
+    await vi.waitFor(() => expect(byTestId('desktop-status')?.dataset.mode).toBe('paused'), LAZY);
     expect(byTestId('desktop-status')?.textContent).toContain('Paused');
     expect(byTestId('desktop-setup')).toBeNull();
     click('resume-host');
-    await vi.waitFor(() => expect(t.app.calls.some((c) => c.cmd === 'start_host')).toBe(true));
-    await vi.waitFor(() => expect(t.shell.view).toBe('dashboard'));
+    await vi.waitFor(() => expect(t.app.calls.some((c) => c.cmd === 'start_host')).toBe(true), LAZY);
+    await vi.waitFor(() => expect(t.shell.view).toBe('dashboard'), LAZY);
     unmount(t.component);
   });
 
@@ -338,7 +342,7 @@ describe('the desktop set-up / status screen', () => {
 });
 
 describe('the dashboard in the desktop window', () => {
-  it('has the desktop pieces: agent install, settings, pairing by the app, Open worktree', async () => {
+  it('has the desktop pieces: agent install, settings, pairing by the app, Open worktree', { timeout: 60_000 }, async () => {
     const app = fakeDesktop(running());
     const t = shellOver();
     await t.shell.start();
@@ -348,23 +352,23 @@ describe('the dashboard in the desktop window', () => {
     expect(byTestId('desktop-setup')).toBeNull();
     expect(document.querySelector('.topbar')).not.toBeNull();
     // The host's agent is installing: said on every screen, with the host's progress line.
-    await vi.waitFor(() => expect(byTestId('agent-state')?.dataset.state).toBe('installing'));
+    await vi.waitFor(() => expect(byTestId('agent-state')?.dataset.state).toBe('installing'), LAZY);
     expect(byTestId('agent-state')?.textContent).toContain('Collecting aider-chat');
 
     router.replace('#/settings');
-    await vi.waitFor(() => expect(byTestId('desktop-settings')).not.toBeNull());
+    await vi.waitFor(() => expect(byTestId('desktop-settings')).not.toBeNull(), LAZY);
     expect(byTestId('pause-host')).not.toBeNull();
     expect(byTestId('autostart-toggle')).not.toBeNull();
     expect(document.body.textContent).not.toContain('Forget this host');
 
     router.replace('#/pair');
-    await vi.waitFor(() => expect(byTestId('desktop-pair-code')?.textContent).toBe('7KQ3-M9XD-2HVB'));
+    await vi.waitFor(() => expect(byTestId('desktop-pair-code')?.textContent).toBe('7KQ3-M9XD-2HVB'), LAZY);
     expect(byTestId('desktop-pair')?.querySelector('img.qr')).not.toBeNull();
 
     router.replace('#/s/s1');
-    await vi.waitFor(() => expect(byTestId('open-worktree')).not.toBeNull());
+    await vi.waitFor(() => expect(byTestId('open-worktree')).not.toBeNull(), LAZY);
     byTestId('open-worktree')!.click();
-    await vi.waitFor(() => expect(app.calls.find((c) => c.cmd === 'open_worktree')?.args).toEqual({ sessionId: 's1' }));
+    await vi.waitFor(() => expect(app.calls.find((c) => c.cmd === 'open_worktree')?.args).toEqual({ sessionId: 's1' }), LAZY);
 
     unmount(component);
     router.replace('#/');
