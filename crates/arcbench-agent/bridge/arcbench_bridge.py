@@ -379,6 +379,15 @@ class Bridge:
     def emit(self, event, **fields):
         self.ch.emit(event, **fields)
 
+    def protocol_error(self, line, pid=None):
+        """A bad command: about that command (its id when it named one), never about the prompt
+        that happens to be running, whose id a plain log would borrow — even in the instant
+        between that prompt's terminal event and its end."""
+        fields = {"level": "error", "line": str(line)}
+        if pid is not None:
+            fields = {"id": pid, **fields}
+        self.emit("log", **fields)
+
     def log(self, level, line, pid=None):
         fields = {"level": level, "line": str(line)}
         if pid is None and self.current is not None:
@@ -925,10 +934,10 @@ class Bridge:
         try:
             cmd = json.loads(line)
         except ValueError as err:
-            self.log("error", f"protocol error: not JSON ({err}): {line.strip()[:200]}")
+            self.protocol_error(f"protocol error: not JSON ({err}): {line.strip()[:200]}")
             return
         if not isinstance(cmd, dict):
-            self.log("error", f"protocol error: expected a JSON object: {line.strip()[:200]}")
+            self.protocol_error(f"protocol error: expected a JSON object: {line.strip()[:200]}")
             return
         op = cmd.get("op")
         pid = cmd.get("id")
@@ -937,7 +946,7 @@ class Bridge:
             self.accept_prompt(cmd, pid)
         elif op == "cancel":
             if pid is not None and not isinstance(pid, str):
-                self.log("error", "protocol error: cancel id must be a string")
+                self.protocol_error("protocol error: cancel id must be a string")
                 return
             self.request_cancel(pid)
         elif op == "restore":
@@ -945,21 +954,21 @@ class Bridge:
         elif op == "shutdown":
             self.shutdown()
         else:
-            self.log("error", f"protocol error: unknown op {op!r}", idf)
+            self.protocol_error(f"protocol error: unknown op {op!r}", idf)
 
     def accept_prompt(self, cmd, pid):
         text = cmd.get("text")
         files = cmd.get("files", [])
         if not isinstance(pid, str) or not pid:
-            self.log("error", "protocol error: prompt needs a non-empty string id")
+            self.protocol_error("protocol error: prompt needs a non-empty string id")
             return
         if not isinstance(text, str) or not text.strip():
-            self.log("error", "protocol error: prompt needs a non-empty text", pid)
+            self.protocol_error("protocol error: prompt needs a non-empty text", pid)
             return
         if files is None:
             files = []
         if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-            self.log("error", "protocol error: files must be a list of strings", pid)
+            self.protocol_error("protocol error: files must be a list of strings", pid)
             return
         problem = busy = None
         with self.lock:
@@ -976,7 +985,7 @@ class Bridge:
                 if busy is None:
                     prompt = self.current = Prompt(pid, text, files)
         if problem:
-            self.log("error", problem, pid)
+            self.protocol_error(problem, pid)
         elif busy is not None:
             # No queue: the host decides what runs next, and a prompt it thinks is running
             # never silently waits behind another one.
@@ -1001,7 +1010,7 @@ class Bridge:
                 if self.current is not None:
                     problem = f"restore refused: prompt {self.current.id} is running"
         if problem:
-            self.log("error", problem)
+            self.protocol_error(problem)
             return
         coder = self.coder
         # Only role and content: the shape `history` sends, and all the Messages API needs.
