@@ -103,5 +103,7 @@ if [[ -n "$driver_pid" ]] && ! wait "$driver_pid"; then
     die "installing tauri-driver failed"
 fi
 [[ -x "$target/debug/arcbench-desktop" ]] || cargo build --quiet -p arcbench-desktop
+# The notification server stand-in (small: its zbus is the host's, already built).
+cargo build --quiet -p fake-notifications --bin fake-notifications
 log "desktop app: end-to-end in a real window (Xvfb, tauri-driver)"
 (cd src-ui && node --test --test-concurrency=1 ../tests/e2e/desktop.test.mjs)

@@ -79,6 +79,11 @@ impl Activity {
         }
     }
 
+    /// A prompt is running somewhere.
+    pub fn busy(&self) -> bool {
+        !self.running.is_empty()
+    }
+
     /// Sessions with hunks waiting, and how many.
     pub fn pending_hunks(&self) -> u32 {
         self.pending.values().sum()
@@ -168,19 +173,8 @@ impl Activity {
                 scope,
                 spent_usd,
                 limit_usd,
-            } => {
-                self.budget_warning = true;
-                let what = match scope {
-                    BudgetScope::Session => format!("{}'s budget", title(&session, self)),
-                    BudgetScope::Daily => "Today's budget".into(),
-                };
-                Some(Notice {
-                    title: "Budget warning".into(),
-                    body: format!("{what}: ${spent_usd:.2} of ${limit_usd:.2} spent"),
-                    session_id: session,
-                })
             }
-            EventBody::BudgetExceeded {
+            | EventBody::BudgetExceeded {
                 scope,
                 spent_usd,
                 limit_usd,
@@ -190,8 +184,14 @@ impl Activity {
                     BudgetScope::Session => format!("{}'s budget", title(&session, self)),
                     BudgetScope::Daily => "Today's budget".into(),
                 };
+                let held = matches!(event.body, EventBody::BudgetExceeded { .. });
                 Some(Notice {
-                    title: "Budget reached: prompts are held".into(),
+                    title: if held {
+                        "Budget reached: prompts are held"
+                    } else {
+                        "Budget warning"
+                    }
+                    .into(),
                     body: format!("{what}: ${spent_usd:.2} of ${limit_usd:.2} spent"),
                     session_id: session,
                 })

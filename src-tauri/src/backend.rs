@@ -66,6 +66,10 @@ pub struct DesktopState {
     pub api_key: ApiKeyState,
     pub autostart: bool,
     pub connection: Option<Connection>,
+    /// The host settings set from the window.
+    pub host: HostOptions,
+    /// The model the running host uses (whichever setting chose it).
+    pub model: Option<String>,
 }
 
 /// The app's own choices, kept in `<data dir>/desktop.json` (the host's settings stay in its
@@ -79,6 +83,68 @@ pub struct DesktopSettings {
     /// The user paused the host; it stays paused across restarts of the app.
     #[serde(default)]
     pub paused: bool,
+    /// The host settings changed from the window (over config.toml's).
+    #[serde(default)]
+    pub host: HostOptions,
+}
+
+/// Host settings the window changes, given to the host like `arcbench serve`'s flags: they win
+/// over `config.toml` (which the service shares), and the host's own rules check them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct HostOptions {
+    /// The model prompts use (a name such as `claude-sonnet-4-5`); none: the
+    /// one in config.toml, else the host's default.
+    pub model: Option<String>,
+    /// IP addresses to listen on; none: loopback plus the tailnet's while Tailscale is up.
+    pub binds: Vec<String>,
+    /// Allow plain HTTP on LAN (non-tailnet) addresses among `binds`.
+    pub insecure_lan: bool,
+    /// The API port; none: config.toml's, else the default.
+    pub port: Option<u16>,
+}
+
+impl HostOptions {
+    /// Trimmed, and every address parsed: a typed error naming the first bad one.
+    fn parse(self) -> Result<(HostOptions, Vec<std::net::IpAddr>), AppError> {
+        let model = self
+            .model
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty());
+        if let Some(m) = &model {
+            if m.chars().any(char::is_whitespace) {
+                return Err(AppError::new(
+                    Code::BadRequest,
+                    format!("\"{m}\" is not a model name (no spaces in one)"),
+                ));
+            }
+        }
+        let mut binds = Vec::new();
+        let mut ips = Vec::new();
+        for b in self
+            .binds
+            .iter()
+            .map(|b| b.trim())
+            .filter(|b| !b.is_empty())
+        {
+            let ip = b.parse().map_err(|_| {
+                AppError::new(
+                    Code::BadRequest,
+                    format!("\"{b}\" is not an IP address (like 127.0.0.1 or 100.64.0.7)"),
+                )
+            })?;
+            ips.push(ip);
+            binds.push(b.to_owned());
+        }
+        Ok((
+            HostOptions {
+                model,
+                binds,
+                insecure_lan: self.insecure_lan,
+                port: self.port,
+            },
+            ips,
+        ))
+    }
 }
 
 const SETTINGS_FILE: &str = "desktop.json";
@@ -204,6 +270,8 @@ impl Backend {
             },
             autostart: false,
             connection: None,
+            host: HostOptions::default(),
+            model: None,
         };
         Arc::new(Backend {
             env,
@@ -326,6 +394,69 @@ impl Backend {
         settings.save(&self.env.data_dir)?;
         inner.settings = settings;
         Ok(self.publish(&inner).await)
+    }
+
+    /// What a start of the in-process host runs with: the environment's settings, then the app's.
+    fn settings_for(&self, app: &DesktopSettings) -> Result<Settings, AppError> {
+        let (host, binds) = app.host.clone().parse()?;
+        let base = self.env.base.clone();
+        Ok(Settings {
+            repos: app.repos.clone(),
+            demo: app.demo,
+            model: host.model.or(base.model.clone()),
+            binds: if binds.is_empty() {
+                base.binds.clone()
+            } else {
+                binds
+            },
+            insecure_lan: host.insecure_lan || base.insecure_lan,
+            port: host.port.or(base.port),
+            ..base
+        })
+    }
+
+    /// Changes the host settings (model, addresses, port). The host's own rules check them first
+    /// (nothing is saved when they fail); a running in-process host restarts on them at once,
+    /// unless a prompt is running, which is never cut short for a setting.
+    pub async fn set_host_options(
+        self: &Arc<Self>,
+        options: HostOptions,
+    ) -> Result<DesktopState, AppError> {
+        let mut inner = self.inner.lock().await;
+        if let Running::Attached { holder, .. } = &inner.running {
+            return Err(AppError::new(
+                Code::Attached,
+                format!(
+                    "the host runs as a service ({holder}); change its settings in config.toml \
+                     in {}",
+                    self.env.data_dir.display()
+                ),
+            ));
+        }
+        let (options, _) = options.parse()?;
+        let mut settings = inner.settings.clone();
+        settings.host = options;
+        // The same check a start makes, before anything is saved or stopped.
+        arcbench_host::resolve(self.settings_for(&settings)?)?;
+        let running = matches!(inner.running, Running::InProcess { .. });
+        if running && self.activity.lock().expect("activity").busy() {
+            return Err(AppError::new(
+                Code::Conflict,
+                "a prompt is running; change the host's settings when it has finished",
+            ));
+        }
+        settings.save(&self.env.data_dir)?;
+        inner.settings = settings;
+        // Running, or failed to start (maybe on what was just fixed, a taken port): start on them.
+        if running || inner.mode == HostMode::Failed {
+            self.stop_locked(&mut inner).await;
+            self.start_locked(&mut inner).await;
+        }
+        let state = self.publish(&inner).await;
+        match &state.error {
+            Some(e) if state.mode == HostMode::Failed => Err(e.clone()),
+            _ => Ok(state),
+        }
     }
 
     /// Starts (or resumes) the in-process host; attaches instead if another one runs.
@@ -465,10 +596,8 @@ impl Backend {
             .await
             .map_err(|e| AppError::new(Code::Internal, e.to_string()))?;
         let settings = Settings {
-            repos: inner.settings.repos.clone(),
-            demo: inner.settings.demo,
             anthropic_api_key: key.map(Secret),
-            ..self.env.base.clone()
+            ..self.settings_for(&inner.settings)?
         };
         let config = arcbench_host::resolve(settings)?;
         let host = Arc::new(Host::start(config).await?);
@@ -639,6 +768,11 @@ impl Backend {
                     .to_string(),
             },
             autostart: inner.autostart,
+            host: inner.settings.host.clone(),
+            model: match &inner.running {
+                Running::InProcess { host, .. } => Some(host.config().model.clone()),
+                _ => None,
+            },
             connection: match &inner.running {
                 Running::InProcess { connection, .. } | Running::Attached { connection, .. } => {
                     Some(connection.clone())
@@ -805,8 +939,8 @@ impl From<HostError> for AppError {
         let mut message = e.to_string();
         if code == Code::PortTaken {
             message.push_str(
-                ": another program uses that port. Set `port = ...` in config.toml in the data \
-                 dir (or stop the other program), then resume the host",
+                ": another program uses that port. Choose another port in Settings (or stop the \
+                 other program), then resume the host",
             );
         }
         AppError::new(code, message)

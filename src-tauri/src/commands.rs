@@ -9,7 +9,7 @@ use shared_protocol::{Device, PairingCode};
 use specta::Type;
 use tauri::{AppHandle, Runtime, State};
 
-use crate::backend::{Backend, DesktopState};
+use crate::backend::{Backend, DesktopState, HostOptions};
 use crate::error::{AppError, Code};
 use crate::keychain::KeyPlace;
 
@@ -68,6 +68,17 @@ pub async fn save_api_key(
 #[specta::specta]
 pub async fn set_demo(backend: Shared<'_>, on: bool) -> Result<DesktopState, AppError> {
     backend.set_demo(on).await
+}
+
+/// The host's model, addresses and port; a running in-process host restarts on them.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_host_options(
+    backend: Shared<'_>,
+    options: HostOptions,
+) -> Result<DesktopState, AppError> {
+    let backend: Arc<Backend> = backend.inner().clone();
+    backend.set_host_options(options).await
 }
 
 /// Finishes the first run, or resumes a paused host.
@@ -140,6 +151,7 @@ macro_rules! specta_builder {
                 $crate::commands::remove_repository,
                 $crate::commands::save_api_key,
                 $crate::commands::set_demo,
+                $crate::commands::set_host_options,
                 $crate::commands::start_host,
                 $crate::commands::pause_host,
                 $crate::commands::set_autostart::<$r>,

@@ -9,6 +9,8 @@ pub mod backend;
 pub mod commands;
 pub mod error;
 pub mod keychain;
+#[cfg(target_os = "linux")]
+pub mod notifier;
 mod platform;
 mod tray;
 
@@ -18,7 +20,7 @@ use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 use tauri_specta::Event as _;
 
 use backend::{Backend, Environment, HostMode};
-use commands::{DesktopChanged, ShowPairing};
+use commands::{DesktopChanged, OpenSession, ShowPairing};
 
 pub const MAIN_WINDOW: &str = "main";
 
@@ -67,8 +69,13 @@ pub fn run() {
                 let mut notices = backend.notices();
                 let follow = handle.clone();
                 tauri::async_runtime::spawn(async move {
+                    let clicked = follow.clone();
+                    let shown = platform::Notifications::new(&follow, move |session| {
+                        show_main_at(&clicked, Some(Route::Session(&session)));
+                    })
+                    .await;
                     while let Ok(n) = notices.recv().await {
-                        platform::notify(&follow, &n);
+                        shown.show(&n).await;
                     }
                 });
                 let launched = backend.launch().await;
@@ -107,15 +114,58 @@ pub fn run() {
     });
 }
 
+/// A screen of the dashboard the tray or a notification asks for.
+#[derive(Debug, Clone, Copy)]
+pub enum Route<'a> {
+    Pairing,
+    Session(&'a str),
+}
+
+impl Route<'_> {
+    /// The dashboard's hash route (src-ui's `routes.ts`), for a window opened on it.
+    fn hash(self) -> String {
+        match self {
+            Route::Pairing => "#/pair".into(),
+            // Session ids are the host's own ([A-Za-z0-9_-]); anything else is escaped.
+            Route::Session(id) => format!(
+                "#/s/{}",
+                id.bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => {
+                            (b as char).to_string()
+                        }
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect::<String>()
+            ),
+        }
+    }
+}
+
 /// Shows (creating it if needed) and focuses the dashboard.
 pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
+    show_main_at(app, None);
+}
+
+/// Shows the dashboard on `route`. An open window is told by event; a window not yet created
+/// (the app started hidden at login) opens on the route, since no page listens yet.
+pub fn show_main_at<R: Runtime>(app: &AppHandle<R>, route: Option<Route<'_>>) {
     if let Some(w) = app.get_webview_window(MAIN_WINDOW) {
         let _ = w.unminimize();
         let _ = w.show();
         let _ = w.set_focus();
+        let _ = match route {
+            Some(Route::Pairing) => ShowPairing.emit(app),
+            Some(Route::Session(id)) => OpenSession {
+                session_id: id.to_owned(),
+            }
+            .emit(app),
+            None => Ok(()),
+        };
         return;
     }
-    let built = WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App("index.html".into()))
+    let page = format!("index.html{}", route.map(Route::hash).unwrap_or_default());
+    let built = WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App(page.into()))
         .title("ArcBench")
         .inner_size(1200.0, 820.0)
         .min_inner_size(420.0, 560.0)
@@ -195,10 +245,7 @@ mod media {
 pub(crate) fn on_tray_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
     match id {
         "open" => show_main(app),
-        "pair" => {
-            show_main(app);
-            let _ = ShowPairing.emit(app);
-        }
+        "pair" => show_main_at(app, Some(Route::Pairing)),
         "pause" => {
             let backend = app.state::<Arc<Backend>>().inner().clone();
             tauri::async_runtime::spawn(async move {

@@ -262,12 +262,96 @@ fn a_taken_port_is_a_clear_error_and_the_app_keeps_working() {
             .contains(&port.to_string()),
         "{state}"
     );
-    // The data dir's lock went with the failed host: freeing the port and retrying works.
-    drop(taken);
-    let state = d.call("start_host", json!({})).unwrap();
+    // The data dir's lock went with the failed host: another port, chosen in the window,
+    // starts it at once.
+    let state = d
+        .call(
+            "set_host_options",
+            json!({"options": {"model": null, "binds": [], "insecure_lan": false, "port": 0}}),
+        )
+        .unwrap();
     assert_eq!(state["mode"], "in_process", "{state}");
+    assert!(!state["connection"]["origin"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(":{port}")));
+    drop(taken);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(d.backend.shutdown());
+}
+
+#[test]
+fn host_settings_pass_the_hosts_own_rules_and_restart_it_on_them() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = TestRepo::new();
+    let d = desk(env(data.path(), memory_keychain(), 0));
+    d.call("choose_repository", json!({"path": repo.path}))
+        .unwrap();
+    d.call("set_demo", json!({"on": true})).unwrap();
+    let first = d.call("start_host", json!({})).unwrap();
+    assert_eq!(first["mode"], "in_process", "{first}");
+    let saved = || -> Value {
+        serde_json::from_slice(&std::fs::read(data.path().join("desktop.json")).unwrap()).unwrap()
+    };
+    let options = |model: Value, binds: Value, lan: bool| json!({"options": {"model": model, "binds": binds, "insecure_lan": lan, "port": null}});
+
+    // Refused, each with its reason; nothing saved, the host untouched.
+    let refused = d
+        .call(
+            "set_host_options",
+            options(Value::Null, json!(["nowhere"]), false),
+        )
+        .unwrap_err();
+    assert_eq!(refused["code"], "bad_request");
+    assert!(refused["message"].as_str().unwrap().contains("\"nowhere\""));
+    // A LAN address without the plain-HTTP consent: the host's own rule says no.
+    let refused = d
+        .call(
+            "set_host_options",
+            options(Value::Null, json!(["192.0.2.7"]), false),
+        )
+        .unwrap_err();
+    assert_eq!(refused["code"], "config", "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("192.0.2.7"));
+    assert_eq!(
+        d.code(
+            "set_host_options",
+            options(json!("two words"), json!([]), false)
+        ),
+        "bad_request"
+    );
+    assert_eq!(saved()["host"]["binds"], json!([]));
+    let state = d.call("get_state", json!({})).unwrap();
+    assert_eq!(
+        state["connection"], first["connection"],
+        "still the same host"
+    );
+
+    // Accepted: saved, and the host runs on them now.
+    let state = d
+        .call(
+            "set_host_options",
+            options(json!(" claude-haiku-4-5 "), json!(["127.0.0.1"]), false),
+        )
+        .unwrap();
+    assert_eq!(state["mode"], "in_process", "{state}");
+    assert_eq!(state["model"], "claude-haiku-4-5");
+    assert_eq!(state["host"]["model"], "claude-haiku-4-5");
+    assert_eq!(saved()["host"]["binds"], json!(["127.0.0.1"]));
+    let origin = state["connection"]["origin"].as_str().unwrap();
+    assert_eq!(
+        status(origin, state["connection"]["key"].as_str().unwrap())["demo"],
+        true
+    );
+
+    // And on the next launch of the app.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(d.backend.shutdown());
+    drop(d);
+    let again = desk(env(data.path(), memory_keychain(), 0));
+    let state = rt.block_on(again.backend.launch());
+    assert_eq!(state.model.as_deref(), Some("claude-haiku-4-5"));
+    rt.block_on(again.backend.shutdown());
 }
 
 #[test]

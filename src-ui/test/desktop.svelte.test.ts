@@ -36,6 +36,8 @@ function desktopState(over: Partial<DesktopState> = {}): DesktopState {
     api_key: { place: 'none', keychain_available: true, env_file: '/home/me/.local/share/arcbench/env' },
     autostart: false,
     connection: null,
+    host: { model: null, binds: [], insecure_lan: false, port: null },
+    model: null,
     ...over,
   };
 }
@@ -77,6 +79,11 @@ function fakeDesktop(initial: DesktopState) {
         case 'set_demo':
           app.state = { ...app.state, demo: Boolean(args.on) };
           return app.state;
+        case 'set_host_options': {
+          const host = args.options as DesktopState['host'];
+          app.state = { ...app.state, host, model: host.model ?? 'claude-sonnet-4-5' };
+          return app.state;
+        }
         case 'start_host':
           app.state = running({ repos: app.state.repos, demo: app.state.demo, api_key: app.state.api_key });
           return app.state;
@@ -370,6 +377,52 @@ describe('the dashboard in the desktop window', () => {
     byTestId('open-worktree')!.click();
     await vi.waitFor(() => expect(app.calls.find((c) => c.cmd === 'open_worktree')?.args).toEqual({ sessionId: 's1' }), LAZY);
 
+    unmount(component);
+    router.replace('#/');
+  });
+
+  it('sets the host’s model, addresses and port; a refusal is shown and nothing is lost', { timeout: 60_000 }, async () => {
+    const app = fakeDesktop(running({ model: 'claude-sonnet-4-5' }));
+    const t = shellOver();
+    await t.shell.start();
+    router.replace('#/settings');
+    const component = mount(DesktopRoot, { target: document.body, props: { shell: t.shell } });
+    await vi.waitFor(() => expect(byTestId('host-options')).not.toBeNull(), LAZY);
+    expect(byTestId('host-model-now')?.textContent).toBe('claude-sonnet-4-5');
+    const set = (id: string, value: string) => {
+      const field = byTestId(id) as HTMLInputElement | HTMLTextAreaElement;
+      field.value = value;
+      field.dispatchEvent(new Event('input', { bubbles: true }));
+    };
+    const submit = () => (byTestId('host-options') as HTMLFormElement).requestSubmit();
+
+    // A port that is none: said next to the form, nothing sent.
+    set('host-port', '70000');
+    flushSync();
+    submit();
+    await vi.waitFor(() => expect(byTestId('host-options-error')?.textContent).toContain('70000'));
+    expect(app.calls.some((c) => c.cmd === 'set_host_options')).toBe(false);
+
+    // The host's rules refuse a LAN address: the app's message, the fields kept.
+    app.refuse.set_host_options = { code: 'config', message: 'refusing to listen on 192.0.2.7: it is neither loopback nor a tailnet address' };
+    set('host-port', '');
+    set('host-model', ' claude-haiku-4-5 ');
+    set('host-binds', '127.0.0.1, 192.0.2.7');
+    flushSync();
+    submit();
+    await vi.waitFor(() => expect(byTestId('host-options-error')?.textContent).toContain('192.0.2.7'));
+    expect((byTestId('host-binds') as HTMLTextAreaElement).value).toBe('127.0.0.1, 192.0.2.7');
+
+    delete app.refuse.set_host_options;
+    set('host-binds', '127.0.0.1\n100.64.0.7');
+    flushSync();
+    submit();
+    await vi.waitFor(() => expect(byTestId('host-options-saved')).not.toBeNull());
+    expect(app.calls.at(-1)).toEqual({
+      cmd: 'set_host_options',
+      args: { options: { model: 'claude-haiku-4-5', binds: ['127.0.0.1', '100.64.0.7'], insecure_lan: false, port: null } },
+    });
+    expect(byTestId('host-options-error')).toBeNull();
     unmount(component);
     router.replace('#/');
   });

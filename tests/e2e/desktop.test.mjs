@@ -2,7 +2,8 @@
 // WebKitGTK webview, the app's in-process host (demo mode: its local stand-in answers, real
 // Aider and git do the rest), and at the same time a phone-sized Chromium paired with the same
 // host. First run → session → prompt → approve a hunk → apply → the commit is in the repository
-// (checked with git). Then the tray under `trayer`, its menu opened, screenshotted.
+// (checked with git). The notification the finished turn sends reaches a notification server
+// (tests/fake-notifications on the private bus), and clicking it opens its session. Then the tray under `trayer`, its menu opened, screenshotted.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import { WebDriver } from './webdriver.mjs';
 
 const target = process.env.CARGO_TARGET_DIR ? resolve(ROOT, process.env.CARGO_TARGET_DIR) : join(ROOT, 'target');
 const APP = join(target, 'debug', 'arcbench-desktop');
+const NOTIFICATIONS = join(target, 'debug', 'fake-notifications');
 const DRIVER = process.env.TAURI_DRIVER || join(process.env.CARGO_HOME || join(process.env.HOME, '.cargo'), 'bin', 'tauri-driver');
 
 const freePort = () =>
@@ -50,7 +52,7 @@ const state = {};
 
 describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
   before(async () => {
-    for (const p of [APP, DRIVER, '/usr/bin/Xvfb', '/usr/bin/WebKitWebDriver']) {
+    for (const p of [APP, DRIVER, NOTIFICATIONS, '/usr/bin/Xvfb', '/usr/bin/WebKitWebDriver']) {
       if (!existsSync(p)) throw new Error(`${p} is missing (scripts/test-all.sh installs and builds it)`);
     }
     state.display = `:${90 + (process.pid % 9)}`;
@@ -67,6 +69,8 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
     const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
     procs.push(bus);
     const address = await new Promise((r) => bus.stdout.once('data', (d) => r(String(d).trim())));
+    state.notifications = notificationServer(address);
+    await state.notifications.ready;
     state.env = {
       ...process.env,
       DISPLAY: state.display,
@@ -103,6 +107,41 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
     }
     await cleanup();
   });
+
+  /**
+   * The stand-in notification server: what it was asked to show (`shown JSON` lines), and the
+   * user's click (`invoke ID default` on its stdin).
+   */
+  function notificationServer(address) {
+    const p = spawn(NOTIFICATIONS, ['--address', address], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+    procs.push(p);
+    const shown = [];
+    const replies = [];
+    let buffered = '';
+    let ready;
+    const readyP = new Promise((r) => (ready = r));
+    p.stdout.on('data', (d) => {
+      buffered += String(d);
+      let nl;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line === 'ready') ready();
+        else if (line.startsWith('shown ')) shown.push(JSON.parse(line.slice(6)));
+        else replies.push(line);
+      }
+    });
+    return {
+      ready: readyP,
+      shown,
+      async click(id) {
+        const before = replies.length;
+        p.stdin.write(`invoke ${id} default\n`);
+        const reply = await waitFor('the click', async () => replies[before], 10_000);
+        assert.equal(reply, `invoked ${id}`);
+      },
+    };
+  }
 
   async function windowShot(name) {
     writeFileSync(join(ARTIFACTS, `desktop-${name}.png`), await state.wd.screenshot());
@@ -167,6 +206,23 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
       await windowShot('04-applied');
       assert.equal(git(repo, 'log', '-1', '--format=%s', `session/${sessionId}`), 'desktop: the note');
       assert.equal(git(repo, 'status', '--porcelain'), '', 'the user checkout is untouched');
+
+      // The finished turn was announced; a click on the notification opens its session, from
+      // wherever the window was.
+      const notice = await waitFor('the turn\'s notification', async () =>
+        state.notifications.shown.find((n) => /Desktop demo/.test(n.body)),
+      );
+      assert.equal(notice.app_name, 'ArcBench');
+      assert.match(notice.summary, /Changes wait for review|Turn finished/);
+      assert.equal(notice.actions[0], 'default', 'a click on the notification is an action');
+      await wd.execute("location.hash = '#/'");
+      await wd.find('[data-testid=new-session]');
+      await state.notifications.click(notice.id);
+      await waitFor('the session opened by the click', async () =>
+        (await wd.execute('return location.hash')).startsWith(`#/s/${sessionId}`),
+      );
+      await wd.find('[data-testid=prompt-input]');
+      await windowShot('05-opened-from-notification');
     } catch (e) {
       await windowShot('FAILED').catch(() => undefined);
       throw e;

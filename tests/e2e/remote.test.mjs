@@ -48,6 +48,25 @@ async function assertPhoneErgonomics(page, where) {
  * Everything the page keeps on the device (localStorage and every IndexedDB store), as one
  * string: the master key must never be in it.
  */
+/**
+ * Shows the conversation tab and waits until it is the selected one. A tap that lands while a
+ * dialog is closing can be swallowed by its backdrop, so the selection is checked, not assumed.
+ */
+async function showConversation(page) {
+  await page.locator('dialog[open]').waitFor({ state: 'detached' });
+  const tab = page.locator('#tab-chat');
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await tab.tap();
+    try {
+      await page.locator('#tab-chat[aria-selected=true]').waitFor({ timeout: 2_000 });
+      return;
+    } catch {
+      // tapped during a transition: tap again
+    }
+  }
+  assert.fail('the conversation tab never became selected');
+}
+
 function deviceStorage(page) {
   return page.evaluate(async () => {
     const out = [JSON.stringify({ ...localStorage })];
@@ -229,7 +248,7 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.waitForTimeout(300); // let colour transitions finish before the picture
     await shot(page, '11-changes-dark');
-    await page.locator('[role=tab]').first().tap();
+    await showConversation(page);
     await shot(page, '12-conversation-dark');
     await page.emulateMedia({ colorScheme: 'light' });
     const desk = await state.browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -311,7 +330,7 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await claude.push({ kind: 'text', text: 'Revised as you asked.' });
     await page.locator('dialog[open] [data-testid=confirm]').tap();
 
-    await page.locator('[role=tab]').first().tap();
+    await showConversation(page);
     const round = page.locator('[data-testid=prompt-card][data-kind=revision]');
     await round.locator('[data-testid=revision-label]').waitFor();
     await page.locator('[data-testid=prompt-card][data-kind=revision][data-state=done]').waitFor({ timeout: 120_000 });

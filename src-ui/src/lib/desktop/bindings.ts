@@ -13,6 +13,8 @@ export const commands = {
 	removeRepository: (path: string) => typedError<DesktopState_Serialize, AppError>(__TAURI_INVOKE("remove_repository", { path })),
 	saveApiKey: (key: string, place: KeyPlace) => typedError<DesktopState_Serialize, AppError>(__TAURI_INVOKE("save_api_key", { key, place })),
 	setDemo: (on: boolean) => typedError<DesktopState_Serialize, AppError>(__TAURI_INVOKE("set_demo", { on })),
+	/**  The host's model, addresses and port; a running in-process host restarts on them. */
+	setHostOptions: (options: HostOptions_Deserialize) => typedError<DesktopState_Serialize, AppError>(__TAURI_INVOKE("set_host_options", { options })),
 	/**  Finishes the first run, or resumes a paused host. */
 	startHost: () => typedError<DesktopState_Serialize, AppError>(__TAURI_INVOKE("start_host")),
 	pauseHost: () => typedError<DesktopState_Serialize, AppError>(__TAURI_INVOKE("pause_host")),
@@ -99,6 +101,10 @@ export type DesktopState_Deserialize = {
 	api_key: ApiKeyState,
 	autostart: boolean,
 	connection?: Connection | null,
+	/**  The host settings set from the window. */
+	host: HostOptions_Deserialize,
+	/**  The model the running host uses (whichever setting chose it). */
+	model?: string | null,
 };
 
 /**  Everything the window and the tray show about the app. */
@@ -114,6 +120,10 @@ export type DesktopState_Serialize = {
 	api_key: ApiKeyState,
 	autostart: boolean,
 	connection: Connection | null,
+	/**  The host settings set from the window. */
+	host: HostOptions_Serialize,
+	/**  The model the running host uses (whichever setting chose it). */
+	model: string | null,
 };
 
 /**  A paired device: it holds its own key (only its hash is stored) until revoked. */
@@ -149,6 +159,48 @@ export type HostMode =
 "paused" | 
 /**  The host could not start; `error` says why and what to do. */
 "failed";
+
+/**
+ *  Host settings the window changes, given to the host like `arcbench serve`'s flags: they win
+ *  over `config.toml` (which the service shares), and the host's own rules check them.
+ */
+export type HostOptions = HostOptions_Serialize | HostOptions_Deserialize;
+
+/**
+ *  Host settings the window changes, given to the host like `arcbench serve`'s flags: they win
+ *  over `config.toml` (which the service shares), and the host's own rules check them.
+ */
+export type HostOptions_Deserialize = {
+	/**
+	 *  The model prompts use (a name such as `claude-sonnet-4-5`); none: the
+	 *  one in config.toml, else the host's default.
+	 */
+	model?: string | null,
+	/**  IP addresses to listen on; none: loopback plus the tailnet's while Tailscale is up. */
+	binds: string[],
+	/**  Allow plain HTTP on LAN (non-tailnet) addresses among `binds`. */
+	insecure_lan: boolean,
+	/**  The API port; none: config.toml's, else the default. */
+	port?: number | null,
+};
+
+/**
+ *  Host settings the window changes, given to the host like `arcbench serve`'s flags: they win
+ *  over `config.toml` (which the service shares), and the host's own rules check them.
+ */
+export type HostOptions_Serialize = {
+	/**
+	 *  The model prompts use (a name such as `claude-sonnet-4-5`); none: the
+	 *  one in config.toml, else the host's default.
+	 */
+	model: string | null,
+	/**  IP addresses to listen on; none: loopback plus the tailnet's while Tailscale is up. */
+	binds: string[],
+	/**  Allow plain HTTP on LAN (non-tailnet) addresses among `binds`. */
+	insecure_lan: boolean,
+	/**  The API port; none: config.toml's, else the default. */
+	port: number | null,
+};
 
 /**  Where the key the host will use comes from. */
 export type KeyPlace = "none" | "keychain" | 

@@ -1,5 +1,5 @@
 import type { UnlistenFn } from '@tauri-apps/api/event';
-import { commands, events, type AppError, type Code, type DesktopState, type Device, type KeyPlace, type PairingCode } from './bindings';
+import { commands, events, type AppError, type Code, type DesktopState, type HostOptions, type Device, type KeyPlace, type PairingCode } from './bindings';
 
 /** What every generated command answers (tauri-specta's result mode). */
 type CommandResult<T> = { status: 'ok'; data: T } | { status: 'error'; error: AppError };
@@ -97,6 +97,11 @@ export class DesktopStore {
 
   setDemo(on: boolean): Promise<DesktopState> {
     return this.#update(() => commands.setDemo(on));
+  }
+
+  /** The host's model, addresses and port (`bad_request`, `config`, `conflict` while a prompt runs, `attached`). */
+  setHostOptions(options: HostOptions): Promise<DesktopState> {
+    return this.#update(() => commands.setHostOptions(options));
   }
 
   /** Finishes the first run, or resumes a paused (or failed) host. */
