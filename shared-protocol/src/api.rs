@@ -79,6 +79,14 @@ pub struct EventsResponse {
     pub events: Vec<Event>,
 }
 
+/// Which events to list: those with `seq > since` (`GET /events?since=`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, Type)]
+pub struct EventsQuery {
+    #[serde(default)]
+    #[specta(type = specta_typescript::Number)]
+    pub since: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentStatus {

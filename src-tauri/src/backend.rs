@@ -10,7 +10,7 @@ use std::time::Duration;
 use arcbench_host::lock::{running_host, Holder};
 use arcbench_host::{Host, HostError, Secret, Settings};
 use serde::{Deserialize, Serialize};
-use shared_protocol::{Device, Event, PairingCode};
+use shared_protocol::{ApiError, ErrorCode, Event};
 use specta::Type;
 use tokio::sync::{broadcast, oneshot, watch, Mutex};
 
@@ -541,16 +541,13 @@ impl Backend {
         }
     }
 
-    pub async fn pairing_code(&self) -> Result<PairingCode, AppError> {
-        Ok(self.host().await?.pairing_code())
-    }
-
-    pub async fn devices(&self) -> Result<Vec<Device>, AppError> {
-        Ok(self.host().await?.devices().await?)
-    }
-
-    pub async fn revoke_device(&self, id: String) -> Result<Device, AppError> {
-        Ok(self.host().await?.revoke_device(id).await?)
+    /// The in-process host, for the host API's commands: refused with the API's own error type
+    /// (`conflict`) when it runs elsewhere or not at all.
+    pub async fn api_host(&self) -> Result<Arc<Host>, ApiError> {
+        self.host().await.map_err(|e| ApiError {
+            code: ErrorCode::Conflict,
+            message: e.message,
+        })
     }
 
     /// A session's worktree folder (to open in the user's editor or file manager).

@@ -1,16 +1,17 @@
-//! Tauri commands: thin adapters over [`Backend`] and, through it, the host's own functions (the
-//! same ones the HTTP routes call: `Host::pairing_code`, `Host::devices`, `Host::revoke_device`).
+//! Tauri commands: the app's own (set-up, pause, settings, worktree) over [`Backend`], and the
+//! host's API, one command per operation, generated from `arcbench_host::api_operations!`: each
+//! calls the same host function its HTTP route calls, and fails with the API's `{code, message}`.
 //! Typed with tauri-specta; the TypeScript bindings are generated and checked by a test.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use shared_protocol::{Device, PairingCode};
+use shared_protocol::ApiError;
 use specta::Type;
 use tauri::{AppHandle, Runtime, State};
 
 use crate::backend::{Backend, DesktopState, HostOptions};
-use crate::error::{AppError, Code};
+use crate::error::AppError;
 use crate::keychain::KeyPlace;
 
 type Shared<'a> = State<'a, Arc<Backend>>;
@@ -118,55 +119,48 @@ pub async fn open_worktree<R: Runtime>(
     crate::platform::open_folder(&app, &dir)
 }
 
-#[tauri::command]
-#[specta::specta]
-pub async fn pairing_code(backend: Shared<'_>) -> Result<PairingCode, AppError> {
-    backend.pairing_code().await
-}
+/// Generates one command per host API operation, and `specta_builder!`, which registers the
+/// app's own commands and all of those. (A macro defines the builder macro because only here is
+/// the operations list spelled out; `collect_commands!` cannot name an outer generic runtime.)
+macro_rules! with_api_commands {
+    (; $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        $(
+            #[tauri::command]
+            #[specta::specta]
+            pub async fn $name(backend: Shared<'_>, $($arg: $ty),*) -> Result<$ret, ApiError> {
+                backend.api_host().await?.$name($($arg),*).await.map_err(|e| e.to_api())
+            }
+        )*
 
-#[tauri::command]
-#[specta::specta]
-pub async fn list_devices(backend: Shared<'_>) -> Result<Vec<Device>, AppError> {
-    backend.devices().await
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn revoke_device(backend: Shared<'_>, id: String) -> Result<Device, AppError> {
-    if id.trim().is_empty() {
-        return Err(AppError::new(Code::BadRequest, "which device?"));
-    }
-    backend.revoke_device(id).await
-}
-
-/// The tauri-specta builder for runtime `$r` (a macro: `collect_commands!` cannot name an outer
-/// generic runtime).
-#[macro_export]
-macro_rules! specta_builder {
-    ($r:ty) => {
-        tauri_specta::Builder::<$r>::new()
-            .commands(tauri_specta::collect_commands![
-                $crate::commands::get_state,
-                $crate::commands::choose_repository,
-                $crate::commands::remove_repository,
-                $crate::commands::save_api_key,
-                $crate::commands::set_demo,
-                $crate::commands::set_host_options,
-                $crate::commands::start_host,
-                $crate::commands::pause_host,
-                $crate::commands::set_autostart::<$r>,
-                $crate::commands::open_worktree::<$r>,
-                $crate::commands::pairing_code,
-                $crate::commands::list_devices,
-                $crate::commands::revoke_device,
-            ])
-            .events(tauri_specta::collect_events![
-                $crate::commands::DesktopChanged,
-                $crate::commands::OpenSession,
-                $crate::commands::ShowPairing,
-            ])
+        /// The tauri-specta builder for runtime `$r`: the app's commands and the host API's.
+        #[macro_export]
+        macro_rules! specta_builder {
+            ($r:ty) => {
+                tauri_specta::Builder::<$r>::new()
+                    .commands(tauri_specta::collect_commands![
+                        $crate::commands::get_state,
+                        $crate::commands::choose_repository,
+                        $crate::commands::remove_repository,
+                        $crate::commands::save_api_key,
+                        $crate::commands::set_demo,
+                        $crate::commands::set_host_options,
+                        $crate::commands::start_host,
+                        $crate::commands::pause_host,
+                        $crate::commands::set_autostart::<$r>,
+                        $crate::commands::open_worktree::<$r>,
+                        $($crate::commands::$name,)*
+                    ])
+                    .events(tauri_specta::collect_events![
+                        $crate::commands::DesktopChanged,
+                        $crate::commands::OpenSession,
+                        $crate::commands::ShowPairing,
+                    ])
+            };
+        }
     };
 }
+
+arcbench_host::api_operations!(with_api_commands);
 
 /// Where the generated bindings live, and their header.
 pub const BINDINGS: &str = "../src-ui/src/lib/desktop/bindings.ts";
@@ -187,7 +181,7 @@ mod tests {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(super::BINDINGS);
         let dir = tempfile::tempdir().unwrap();
         let fresh_path = dir.path().join("bindings.ts");
-        crate::specta_builder!(tauri::Wry)
+        specta_builder!(tauri::Wry)
             .export(super::typescript(), &fresh_path)
             .expect("commands export to TypeScript");
         let fresh = std::fs::read_to_string(&fresh_path).unwrap();

@@ -6,6 +6,7 @@
 
 pub mod activity;
 pub mod backend;
+#[macro_use]
 pub mod commands;
 pub mod error;
 pub mod keychain;

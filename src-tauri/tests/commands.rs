@@ -159,7 +159,7 @@ fn first_run_with_the_demo_then_pause_and_resume() {
     assert_eq!(s["repos"].as_array().unwrap().len(), 1);
 
     // The host's own pairing and device functions, the same the HTTP routes call.
-    let code = d.call("pairing_code", json!({})).unwrap();
+    let code = d.call("create_pairing_code", json!({})).unwrap();
     let shown = code["code"].as_str().unwrap();
     assert_eq!(shown.replace('-', "").len(), 12, "{shown}");
     assert!(code["qr_svg"].as_str().unwrap().starts_with("<?xml"));
@@ -167,7 +167,10 @@ fn first_run_with_the_demo_then_pause_and_resume() {
         .as_str()
         .unwrap()
         .ends_with(&format!("#/pair?code={shown}")));
-    assert_eq!(d.call("list_devices", json!({})).unwrap(), json!([]));
+    assert_eq!(
+        d.call("list_devices", json!({})).unwrap(),
+        json!({"devices": []})
+    );
     assert_eq!(d.code("revoke_device", json!({"id": "nope"})), "not_found");
     assert_eq!(
         d.code("open_worktree", json!({"sessionId": "nope"})),
@@ -182,7 +185,8 @@ fn first_run_with_the_demo_then_pause_and_resume() {
         std::net::TcpStream::connect(origin.trim_start_matches("http://")).is_err(),
         "a paused host listens nowhere"
     );
-    assert_eq!(d.code("pairing_code", json!({})), "host_not_running");
+    // The host API's commands answer with the API's codes: no host here to ask.
+    assert_eq!(d.code("create_pairing_code", json!({})), "conflict");
 
     // Paused survives a restart of the app; resuming starts the host again.
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -419,4 +423,182 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// One HTTP call to the host, as a phone makes it: (status, JSON body).
+fn http(method: &str, url: &str, key: &str, body: Option<Value>) -> (u16, Value) {
+    let mut cmd = std::process::Command::new("curl");
+    cmd.args(["-s", "-X", method, "-w", "\n%{http_code}"])
+        .args(["-H", &format!("Authorization: Bearer {key}")]);
+    if let Some(body) = body {
+        cmd.args([
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &body.to_string(),
+        ]);
+    }
+    let out = cmd.arg(url).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    (
+        status.parse().unwrap(),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
+}
+
+/// The host's API through the app's generated commands and through HTTP, side by side on the same
+/// in-process host: the same answers, the same error codes, one prompt per client id across both.
+#[test]
+fn the_api_answers_the_same_through_the_apps_commands_and_http() {
+    let data = tempfile::tempdir().unwrap();
+    let repo = TestRepo::new();
+    let d = desk(env(data.path(), memory_keychain(), 0));
+    d.call("choose_repository", json!({"path": repo.path}))
+        .unwrap();
+    d.call("set_demo", json!({"on": true})).unwrap();
+    let state = d.call("start_host", json!({})).unwrap();
+    let origin = state["connection"]["origin"].as_str().unwrap().to_owned();
+    let key = state["connection"]["key"].as_str().unwrap().to_owned();
+    let get = |path: &str| http("GET", &format!("{origin}{path}"), &key, None);
+    let send = |method: &str, path: &str, body: Value| {
+        http(method, &format!("{origin}{path}"), &key, Some(body))
+    };
+
+    // Every operation is a command (missing arguments are refused by the command, not unknown).
+    for name in arcbench_host::api::OPERATIONS {
+        if let Err(e) = d.call(name, json!({})) {
+            let text = e.to_string();
+            assert!(!text.contains("not found"), "{name}: {text}");
+        }
+    }
+
+    let by_ipc = d
+        .call("create_session", json!({"req": {"title": "over IPC"}}))
+        .unwrap();
+    let (status, by_http) = send("POST", "/sessions", json!({"title": "over HTTP"}));
+    assert_eq!(status, 201);
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&by_ipc), keys(&by_http), "one Session shape");
+    let id = by_ipc["id"].as_str().unwrap().to_owned();
+
+    // Reads: the same values.
+    let same = |cmd: &str, args: Value, path: &str| {
+        let ipc = d.call(cmd, args).unwrap();
+        let (status, body) = get(path);
+        assert_eq!(status, 200, "{path}: {body}");
+        assert_eq!(ipc, body, "{cmd} vs GET {path}");
+    };
+    same("list_sessions", json!({}), "/sessions");
+    same(
+        "session_detail",
+        json!({"id": id}),
+        &format!("/sessions/{id}"),
+    );
+    same(
+        "snapshot",
+        json!({"id": id}),
+        &format!("/sessions/{id}/snapshot"),
+    );
+    same("diff", json!({"id": id}), &format!("/sessions/{id}/diff"));
+    same(
+        "history",
+        json!({"id": id}),
+        &format!("/sessions/{id}/history"),
+    );
+    same(
+        "list_prompts",
+        json!({"id": id}),
+        &format!("/sessions/{id}/prompts"),
+    );
+    same("budget", json!({}), "/budget");
+    same("usage", json!({}), "/usage");
+    same("list_devices", json!({}), "/devices");
+    same(
+        "list_events",
+        json!({"query": {"since": 0}}),
+        "/events?since=0",
+    );
+
+    // Errors: the same codes.
+    let code_of = |cmd: &str, args: Value| d.call(cmd, args).unwrap_err()["code"].clone();
+    assert_eq!(code_of("diff", json!({"id": "nope"})), "not_found");
+    assert_eq!(get("/sessions/nope/diff").1["code"], "not_found");
+    let stale = json!({"ids": ["h-nope"]});
+    let ipc_stale = code_of("approve_hunks", json!({"id": id, "req": stale}));
+    let http_stale = send(
+        "POST",
+        &format!("/sessions/{id}/hunks/approve"),
+        stale.clone(),
+    )
+    .1;
+    assert_eq!(ipc_stale, http_stale["code"]);
+    assert_eq!(
+        code_of("revision_preview", json!({"id": id})),
+        get(&format!("/sessions/{id}/revise")).1["code"]
+    );
+    let empty = json!({"text": "  ", "client_id": "c-empty"});
+    assert_eq!(
+        code_of("submit_prompt", json!({"id": id, "req": empty})),
+        send("POST", &format!("/sessions/{id}/prompts"), empty.clone()).1["code"]
+    );
+
+    // Writes through one are seen through the other; a client id is one prompt across both.
+    let limits = json!({"session_limit_usd": 5.0, "daily_limit_usd": null});
+    let set = d.call("set_budget", json!({"budget": limits})).unwrap();
+    assert_eq!(get("/budget").1, set);
+    let prompt = json!({"text": "Write a note", "client_id": "c-both"});
+    let first = d
+        .call("submit_prompt", json!({"id": id, "req": prompt}))
+        .unwrap();
+    assert_eq!(first["created"], true);
+    let (status, again) = send("POST", &format!("/sessions/{id}/prompts"), prompt.clone());
+    assert_eq!(status, 200, "seen before: {again}");
+    assert_eq!(again["id"], first["prompt"]["id"]);
+    let repeat = d
+        .call("submit_prompt", json!({"id": id, "req": prompt}))
+        .unwrap();
+    assert_eq!(repeat["created"], false);
+    assert_eq!(repeat["prompt"]["id"], first["prompt"]["id"]);
+
+    // The turn runs; both see it end.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let prompts = d.call("list_prompts", json!({"id": id})).unwrap();
+        let state = prompts["prompts"][0]["state"].clone();
+        if state == "done" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the prompt did not finish: {prompts}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    same(
+        "list_prompts",
+        json!({"id": id}),
+        &format!("/sessions/{id}/prompts"),
+    );
+    same("diff", json!({"id": id}), &format!("/sessions/{id}/diff"));
+
+    let code = d.call("create_pairing_code", json!({})).unwrap();
+    assert_eq!(code["code"].as_str().unwrap().replace('-', "").len(), 12);
+    let deleted = d
+        .call(
+            "delete_session",
+            json!({"id": by_http["id"], "options": {"delete_branch": true, "force": false}}),
+        )
+        .unwrap();
+    assert_eq!(deleted, json!({"deleted": true, "branch_deleted": true}));
+    assert_eq!(
+        get(&format!("/sessions/{}", by_http["id"].as_str().unwrap())).1["code"],
+        "not_found"
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(d.backend.shutdown());
 }

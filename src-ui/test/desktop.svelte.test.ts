@@ -89,7 +89,7 @@ function fakeDesktop(initial: DesktopState) {
           return app.state;
         case 'plugin:dialog|open':
           return '/home/me/picked';
-        case 'pairing_code':
+        case 'create_pairing_code':
           return { code: '7KQ3-M9XD-2HVB', expires_at: new Date(Date.now() + 300_000).toISOString(), links: ['https://desk.example.ts.net:8000/app/#/pair?code=7KQ3-M9XD-2HVB'], qr_svg: '<svg xmlns="http://www.w3.org/2000/svg"/>' };
         case 'open_worktree':
           return null;

@@ -5,6 +5,7 @@
 //! over its operations and know nothing of each other. No axum, no Tauri here.
 
 pub mod agent;
+pub mod api;
 mod awake;
 pub mod config;
 mod demo;
@@ -23,16 +24,15 @@ use std::time::{Duration, Instant};
 
 use arcbench_engine::runner::{AgentSetup, Runner, RunnerConfig};
 use arcbench_engine::{Engine, EngineConfig, EngineError};
-use shared_protocol::{
-    AgentState, AgentStatus, Budget, BudgetInfo, Event, Prompt, ReviseRequest, Status,
-    SubmitPromptRequest, UsageResponse,
-};
+use shared_protocol::{AgentState, AgentStatus, Budget, BudgetInfo, Event, Status, UsageResponse};
 
 pub use arcbench_engine::Caller;
 pub use config::{resolve, HostConfig, Secret, Settings};
 pub use feed::{EventFeed, FeedEnd};
 pub use key::KeySource;
 pub use mesh::PeerRefusal;
+/// The wire types, for [`api_operations!`]'s paths.
+pub use shared_protocol as protocol;
 
 /// Events one `/events` answer carries at most; a client pages on with `since`.
 pub const EVENTS_PAGE: u32 = 10_000;
@@ -289,34 +289,6 @@ impl Host {
             mesh: self.mesh_status(),
             transcriber: self.transcriber.status(),
         })
-    }
-
-    /// Queues a prompt (exactly once per `client_id`) and makes sure it will run.
-    pub async fn submit_prompt(
-        &self,
-        session: &str,
-        req: SubmitPromptRequest,
-    ) -> Result<(Prompt, bool), EngineError> {
-        let s = session.to_owned();
-        let queued = self
-            .run(move |e| e.submit_prompt(&s, &req.text, &req.client_id))
-            .await?;
-        self.runner.kick(session);
-        Ok(queued)
-    }
-
-    /// Queues the revision built from the session's review notes and makes sure it will run.
-    pub async fn submit_revision(
-        &self,
-        session: &str,
-        req: ReviseRequest,
-    ) -> Result<(Prompt, bool), EngineError> {
-        let s = session.to_owned();
-        let queued = self
-            .run(move |e| e.submit_revision(&s, &req.client_id, req.text.as_deref()))
-            .await?;
-        self.runner.kick(session);
-        Ok(queued)
     }
 
     pub async fn usage(&self) -> Result<UsageResponse, EngineError> {

@@ -35,17 +35,18 @@ pub(crate) async fn pair(
 
 /// A single-use pairing code (five minutes) with its links and QR code.
 #[utoipa::path(post, path = "/pairing-codes", responses((status = 201, body = PairingCode), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
-pub(crate) async fn pairing_code(
+pub(crate) async fn create_pairing_code(
     State(state): State<AppState>,
-) -> (StatusCode, axum::Json<PairingCode>) {
-    (StatusCode::CREATED, axum::Json(state.host.pairing_code()))
+) -> Result<(StatusCode, axum::Json<PairingCode>), Failure> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(state.host.create_pairing_code().await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/devices", responses((status = 200, body = DevicesResponse), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
 pub(crate) async fn list_devices(State(state): State<AppState>) -> Answer<DevicesResponse> {
-    Ok(axum::Json(DevicesResponse {
-        devices: state.host.devices().await?,
-    }))
+    Ok(axum::Json(state.host.list_devices().await?))
 }
 
 /// Revokes a device's key: refused at once, its open WebSockets closed (4401).

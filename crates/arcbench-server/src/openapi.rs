@@ -33,3 +33,48 @@ pub fn document() -> utoipa::openapi::OpenApi {
 pub(crate) async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json(document())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// HTTP only, each for its reason (see `arcbench_host::api_operations!`).
+    const HTTP_ONLY: &[&str] = &["pair", "transcribe", "speech"];
+
+    #[test]
+    fn every_host_operation_has_its_route_and_every_route_its_operation() {
+        let doc = super::document();
+        let routes: BTreeSet<String> = doc
+            .paths
+            .paths
+            .values()
+            .flat_map(|item| {
+                [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|op| op.operation_id.clone())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let ops: BTreeSet<String> = arcbench_host::api::OPERATIONS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let only_http: Vec<&String> = routes
+            .iter()
+            .filter(|r| !ops.contains(*r) && !HTTP_ONLY.contains(&r.as_str()))
+            .collect();
+        let only_host: Vec<&String> = ops.iter().filter(|o| !routes.contains(*o)).collect();
+        assert!(
+            only_http.is_empty(),
+            "routes with no host operation in api_operations! (so no app command): {only_http:?}"
+        );
+        assert!(
+            only_host.is_empty(),
+            "host operations with no HTTP route: {only_host:?}"
+        );
+        for name in HTTP_ONLY {
+            assert!(routes.contains(*name), "{name} is gone: update HTTP_ONLY");
+        }
+    }
+}

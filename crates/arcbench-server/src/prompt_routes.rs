@@ -6,17 +6,18 @@ use shared_protocol::{
 };
 
 use crate::json::Json;
-use crate::routes::{run, Answer};
+use crate::routes::Answer;
 use crate::{AppState, Failure};
+use arcbench_host::api::Submitted;
 
 /// 202 for a new prompt, 200 for a `client_id` seen before (same prompt, never run twice).
 #[utoipa::path(post, path = "/sessions/{id}/prompts", params(("id" = String, Path, description = "session id")), request_body = SubmitPromptRequest, responses((status = 202, body = Prompt, description = "queued"), (status = 200, body = Prompt, description = "this client_id was seen before: the same prompt"), (status = 400, body = ApiError, description = "bad input"), (status = 402, body = ApiError, description = "budget_exceeded"), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
-pub(crate) async fn submit(
+pub(crate) async fn submit_prompt(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Json(req): Json<SubmitPromptRequest>,
 ) -> Result<(StatusCode, axum::Json<Prompt>), Failure> {
-    let (prompt, created) = state.host.submit_prompt(&id, req).await?;
+    let Submitted { prompt, created } = state.host.submit_prompt(id, req).await?;
     let status = if created {
         StatusCode::ACCEPTED
     } else {
@@ -26,13 +27,11 @@ pub(crate) async fn submit(
 }
 
 #[utoipa::path(get, path = "/sessions/{id}/prompts", params(("id" = String, Path, description = "session id")), responses((status = 200, body = PromptsResponse), (status = 404, body = ApiError, description = "unknown session"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
-pub(crate) async fn list(
+pub(crate) async fn list_prompts(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<PromptsResponse> {
-    Ok(axum::Json(PromptsResponse {
-        prompts: run(&state, move |e| e.prompts(&id)).await?,
-    }))
+    Ok(axum::Json(state.host.list_prompts(id).await?))
 }
 
 #[utoipa::path(post, path = "/sessions/{id}/prompts/{prompt}/cancel", params(("id" = String, Path), ("prompt" = String, Path)), responses((status = 200, body = CancelResponse), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
@@ -40,8 +39,7 @@ pub(crate) async fn cancel_prompt(
     State(state): State<AppState>,
     Path((id, prompt)): Path<(String, String)>,
 ) -> Answer<CancelResponse> {
-    let cancelled = state.host.runner().cancel_prompt(&id, &prompt).await?;
-    Ok(axum::Json(CancelResponse { cancelled }))
+    Ok(axum::Json(state.host.cancel_prompt(id, prompt).await?))
 }
 
 #[utoipa::path(post, path = "/sessions/{id}/cancel", params(("id" = String, Path, description = "session id")), responses((status = 200, body = CancelResponse), (status = 404, body = ApiError, description = "unknown session"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
@@ -49,11 +47,7 @@ pub(crate) async fn cancel_running(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<CancelResponse> {
-    let session = id.clone();
-    run(&state, move |e| e.session(&session)).await?;
-    Ok(axum::Json(CancelResponse {
-        cancelled: state.host.runner().cancel(&id).await,
-    }))
+    Ok(axum::Json(state.host.cancel_running(id).await?))
 }
 
 #[utoipa::path(get, path = "/usage", responses((status = 200, body = UsageResponse), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]

@@ -7,8 +7,9 @@ use shared_protocol::{
 };
 
 use crate::json::Json;
-use crate::routes::{run, Answer};
+use crate::routes::Answer;
 use crate::{AppState, Failure};
+use arcbench_host::api::Submitted;
 
 #[utoipa::path(post, path = "/sessions/{id}/comments", params(("id" = String, Path)), request_body = CommentRequest,
     responses((status = 201, body = NoteResponse), (status = 400, body = ApiError), (status = 404, body = ApiError),
@@ -19,21 +20,21 @@ pub(crate) async fn comment(
     Path(id): Path<String>,
     Json(req): Json<CommentRequest>,
 ) -> Result<(StatusCode, axum::Json<NoteResponse>), Failure> {
-    let note = run(&state, move |e| e.comment(&id, &req.hunk_id, &req.comment)).await?;
-    Ok((StatusCode::CREATED, axum::Json(NoteResponse { note })))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(state.host.comment(id, req).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/sessions/{id}/revise", params(("id" = String, Path)),
     responses((status = 200, body = RevisionPreview), (status = 404, body = ApiError),
         (status = 409, body = ApiError, description = "no review notes to revise from"), (status = 401, body = ApiError)),
     security(("bearer" = [])))]
-pub(crate) async fn preview(
+pub(crate) async fn revision_preview(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<RevisionPreview> {
-    Ok(axum::Json(
-        run(&state, move |e| e.revision_preview(&id)).await?,
-    ))
+    Ok(axum::Json(state.host.revision_preview(id).await?))
 }
 
 /// Queues the revision through the normal prompt queue (202 new, 200 same client_id).
@@ -42,12 +43,12 @@ pub(crate) async fn preview(
         (status = 402, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError, description = "no review notes to revise from"), (status = 401, body = ApiError)),
     security(("bearer" = [])))]
-pub(crate) async fn revise(
+pub(crate) async fn submit_revision(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Json(req): Json<ReviseRequest>,
 ) -> Result<(StatusCode, axum::Json<Prompt>), Failure> {
-    let (prompt, created) = state.host.submit_revision(&id, req).await?;
+    let Submitted { prompt, created } = state.host.submit_revision(id, req).await?;
     Ok((
         if created {
             StatusCode::ACCEPTED
@@ -65,5 +66,5 @@ pub(crate) async fn history(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<HistoryResponse> {
-    Ok(axum::Json(run(&state, move |e| e.history(&id)).await?))
+    Ok(axum::Json(state.host.history(id).await?))
 }

@@ -1,11 +1,13 @@
 use std::collections::HashMap;
 
-use arcbench_engine::{CreateSessionRequest, Engine, EngineError};
+use arcbench_host::api::DeleteOptions;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use shared_protocol::CreateSessionRequest;
 use shared_protocol::{
-    ApiError, ApplyRequest, CommitResponse, DeletedResponse, Diff, ErrorCode, EventsResponse,
-    HunkIdsRequest, Session, SessionDetail, SessionSnapshot, SessionsResponse, Status,
+    ApiError, ApplyRequest, CommitResponse, DeletedResponse, Diff, ErrorCode, EventsQuery,
+    EventsResponse, HunkIdsRequest, Session, SessionDetail, SessionSnapshot, SessionsResponse,
+    Status,
 };
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,22 +27,28 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(session_detail, delete_session))
         .routes(routes!(snapshot))
         .routes(routes!(diff))
-        .routes(routes!(approve))
+        .routes(routes!(approve_hunks))
         .routes(routes!(reject_hunks))
         .routes(routes!(apply))
         .routes(routes!(reject_all))
         .routes(routes!(undo))
         .routes(routes!(merge))
-        .routes(routes!(events))
-        .routes(routes!(prompt_routes::submit, prompt_routes::list))
+        .routes(routes!(list_events))
+        .routes(routes!(
+            prompt_routes::submit_prompt,
+            prompt_routes::list_prompts
+        ))
         .routes(routes!(prompt_routes::cancel_prompt))
         .routes(routes!(prompt_routes::cancel_running))
         .routes(routes!(prompt_routes::usage))
         .routes(routes!(prompt_routes::budget, prompt_routes::set_budget))
         .routes(routes!(review_routes::comment))
-        .routes(routes!(review_routes::preview, review_routes::revise))
+        .routes(routes!(
+            review_routes::revision_preview,
+            review_routes::submit_revision
+        ))
         .routes(routes!(review_routes::history))
-        .routes(routes!(device_routes::pairing_code))
+        .routes(routes!(device_routes::create_pairing_code))
         .routes(routes!(device_routes::list_devices))
         .routes(routes!(device_routes::revoke_device))
         .routes(routes!(voice_routes::transcribe))
@@ -53,14 +61,6 @@ pub fn public() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(device_routes::pair))
 }
 
-/// Runs one engine operation of the host (on the blocking pool: git and SQLite block).
-pub(crate) async fn run<T: Send + 'static>(
-    state: &AppState,
-    op: impl FnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
-) -> Result<T, Failure> {
-    Ok(state.host.run(op).await?)
-}
-
 #[utoipa::path(get, path = "/status", responses((status = 200, body = Status), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
 pub(crate) async fn status(State(state): State<AppState>) -> Answer<Status> {
     Ok(axum::Json(state.host.status().await?))
@@ -71,14 +71,13 @@ pub(crate) async fn create_session(
     State(state): State<AppState>,
     Json(req): Json<CreateSessionRequest>,
 ) -> Result<(StatusCode, axum::Json<Session>), Failure> {
-    let s = run(&state, move |e| e.create_session(req)).await?;
+    let s = state.host.create_session(req).await?;
     Ok((StatusCode::CREATED, axum::Json(s)))
 }
 
 #[utoipa::path(get, path = "/sessions", responses((status = 200, body = SessionsResponse), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
 pub(crate) async fn list_sessions(State(state): State<AppState>) -> Answer<SessionsResponse> {
-    let (sessions, last_seq) = run(&state, |e| e.sessions_since()).await?;
-    Ok(axum::Json(SessionsResponse { sessions, last_seq }))
+    Ok(axum::Json(state.host.list_sessions().await?))
 }
 
 /// Everything to show one session, and the seq to stream events from.
@@ -87,7 +86,7 @@ pub(crate) async fn snapshot(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<SessionSnapshot> {
-    Ok(axum::Json(run(&state, move |e| e.snapshot(&id)).await?))
+    Ok(axum::Json(state.host.snapshot(id).await?))
 }
 
 #[utoipa::path(get, path = "/sessions/{id}", params(("id" = String, Path, description = "session id")), responses((status = 200, body = SessionDetail), (status = 404, body = ApiError, description = "unknown session"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
@@ -95,15 +94,7 @@ pub(crate) async fn session_detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<SessionDetail> {
-    let (session, prompts, commits) = run(&state, move |e| {
-        Ok((e.session(&id)?, e.prompts(&id)?, e.commits(&id)?))
-    })
-    .await?;
-    Ok(axum::Json(SessionDetail {
-        session,
-        prompts,
-        commits,
-    }))
+    Ok(axum::Json(state.host.session_detail(id).await?))
 }
 
 #[utoipa::path(delete, path = "/sessions/{id}", params(("id" = String, Path, description = "session id"), ("delete_branch" = Option<bool>, Query, description = "also delete the session branch (refused with 409 while it has unmerged commits, unless force)"), ("force" = Option<bool>, Query, description = "delete the branch even with unmerged commits")), responses((status = 200, body = DeletedResponse), (status = 400, body = ApiError, description = "bad input"), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
@@ -120,28 +111,25 @@ pub(crate) async fn delete_session(
             format!("{name} must be true or false, not `{other}`"),
         )),
     };
-    let (delete_branch, force) = (flag("delete_branch")?, flag("force")?);
-    run(&state, move |e| e.delete_session(&id, delete_branch, force)).await?;
-    Ok(axum::Json(DeletedResponse {
-        deleted: true,
-        branch_deleted: delete_branch,
-    }))
+    let options = DeleteOptions {
+        delete_branch: flag("delete_branch")?,
+        force: flag("force")?,
+    };
+    Ok(axum::Json(state.host.delete_session(id, options).await?))
 }
 
 #[utoipa::path(get, path = "/sessions/{id}/diff", params(("id" = String, Path, description = "session id")), responses((status = 200, body = Diff), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
 pub(crate) async fn diff(State(state): State<AppState>, Path(id): Path<String>) -> Answer<Diff> {
-    Ok(axum::Json(run(&state, move |e| e.diff(&id)).await?))
+    Ok(axum::Json(state.host.diff(id).await?))
 }
 
 #[utoipa::path(post, path = "/sessions/{id}/hunks/approve", params(("id" = String, Path, description = "session id")), request_body = HunkIdsRequest, responses((status = 200, body = Diff), (status = 400, body = ApiError, description = "bad input"), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
-pub(crate) async fn approve(
+pub(crate) async fn approve_hunks(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Json(req): Json<HunkIdsRequest>,
 ) -> Answer<Diff> {
-    Ok(axum::Json(
-        run(&state, move |e| e.approve(&id, &req.ids)).await?,
-    ))
+    Ok(axum::Json(state.host.approve_hunks(id, req).await?))
 }
 
 #[utoipa::path(post, path = "/sessions/{id}/hunks/reject", params(("id" = String, Path, description = "session id")), request_body = HunkIdsRequest, responses((status = 200, body = Diff), (status = 400, body = ApiError, description = "bad input"), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
@@ -150,12 +138,7 @@ pub(crate) async fn reject_hunks(
     Path(id): Path<String>,
     Json(req): Json<HunkIdsRequest>,
 ) -> Answer<Diff> {
-    Ok(axum::Json(
-        run(&state, move |e| {
-            e.reject(&id, &req.ids, req.comment.as_deref())
-        })
-        .await?,
-    ))
+    Ok(axum::Json(state.host.reject_hunks(id, req).await?))
 }
 
 #[utoipa::path(post, path = "/sessions/{id}/apply", params(("id" = String, Path, description = "session id")), request_body(content = Option<ApplyRequest>), responses((status = 200, body = CommitResponse), (status = 400, body = ApiError, description = "bad input"), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
@@ -164,9 +147,7 @@ pub(crate) async fn apply(
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<ApplyRequest>,
 ) -> Answer<CommitResponse> {
-    let message = body.message;
-    let c = run(&state, move |e| e.apply(&id, message.as_deref())).await?;
-    Ok(axum::Json(CommitResponse { commit: c.sha }))
+    Ok(axum::Json(state.host.apply(id, body).await?))
 }
 
 #[utoipa::path(post, path = "/sessions/{id}/reject", params(("id" = String, Path, description = "session id")), responses((status = 200, body = Diff), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
@@ -174,7 +155,7 @@ pub(crate) async fn reject_all(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<Diff> {
-    Ok(axum::Json(run(&state, move |e| e.reject_all(&id)).await?))
+    Ok(axum::Json(state.host.reject_all(id).await?))
 }
 
 #[utoipa::path(post, path = "/sessions/{id}/undo", params(("id" = String, Path, description = "session id")), responses((status = 200, body = CommitResponse), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
@@ -182,9 +163,7 @@ pub(crate) async fn undo(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<CommitResponse> {
-    Ok(axum::Json(CommitResponse {
-        commit: run(&state, move |e| e.undo(&id)).await?,
-    }))
+    Ok(axum::Json(state.host.undo(id).await?))
 }
 
 #[utoipa::path(post, path = "/sessions/{id}/merge", params(("id" = String, Path, description = "session id")), responses((status = 200, body = CommitResponse), (status = 404, body = ApiError, description = "unknown session"), (status = 409, body = ApiError, description = "session_busy, hunk_stale or conflict"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
@@ -192,13 +171,11 @@ pub(crate) async fn merge(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<CommitResponse> {
-    Ok(axum::Json(CommitResponse {
-        commit: run(&state, move |e| e.merge(&id)).await?,
-    }))
+    Ok(axum::Json(state.host.merge(id).await?))
 }
 
 #[utoipa::path(get, path = "/events", params(("since" = Option<u64>, Query, description = "return events with seq > since")), responses((status = 200, body = EventsResponse), (status = 400, body = ApiError, description = "bad input"), (status = 410, body = ApiError, description = "resync: events before this point were compacted; start from the snapshots"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
-pub(crate) async fn events(
+pub(crate) async fn list_events(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Answer<EventsResponse> {
@@ -211,6 +188,7 @@ pub(crate) async fn events(
             )
         })?,
     };
-    let events = state.host.events(since).await?;
-    Ok(axum::Json(EventsResponse { events }))
+    Ok(axum::Json(
+        state.host.list_events(EventsQuery { since }).await?,
+    ))
 }

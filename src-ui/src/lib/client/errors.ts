@@ -1,6 +1,9 @@
 import type { ApiError, ErrorCode } from '../bindings';
 
-/** The host answered, with an error status. `code` is the contract's snake_case code. */
+/**
+ * The host answered with an error. `code` is the contract's snake_case code; `status` the HTTP
+ * status, or 0 when the answer came over the desktop app's IPC (no HTTP in between).
+ */
 export class ApiFailure extends Error {
   readonly status: number;
   readonly code: ErrorCode | 'unknown';
@@ -14,7 +17,7 @@ export class ApiFailure extends Error {
 
   /** Worth trying again later without the user changing anything. */
   get retryable(): boolean {
-    return this.status >= 500 || this.code === 'rate_limited';
+    return this.status >= 500 || this.code === 'internal' || this.code === 'rate_limited';
   }
 }
 

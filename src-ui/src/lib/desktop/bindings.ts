@@ -21,9 +21,34 @@ export const commands = {
 	setAutostart: (on: boolean) => typedError<DesktopState_Serialize, AppError>(__TAURI_INVOKE("set_autostart", { on })),
 	/**  Opens a session's worktree in the user's file manager (or the editor the OS picks). */
 	openWorktree: (sessionId: string) => typedError<null, AppError>(__TAURI_INVOKE("open_worktree", { sessionId })),
-	pairingCode: () => typedError<PairingCode, AppError>(__TAURI_INVOKE("pairing_code")),
-	listDevices: () => typedError<Device_Serialize[], AppError>(__TAURI_INVOKE("list_devices")),
-	revokeDevice: (id: string) => typedError<Device_Serialize, AppError>(__TAURI_INVOKE("revoke_device", { id })),
+	status: () => typedError<Status_Serialize, ApiError>(__TAURI_INVOKE("status")),
+	listSessions: () => typedError<SessionsResponse_Serialize, ApiError>(__TAURI_INVOKE("list_sessions")),
+	createSession: (req: CreateSessionRequest_Deserialize) => typedError<Session_Serialize, ApiError>(__TAURI_INVOKE("create_session", { req })),
+	sessionDetail: (id: string) => typedError<SessionDetail_Serialize, ApiError>(__TAURI_INVOKE("session_detail", { id })),
+	snapshot: (id: string) => typedError<SessionSnapshot_Serialize, ApiError>(__TAURI_INVOKE("snapshot", { id })),
+	deleteSession: (id: string, options: DeleteOptions_Deserialize) => typedError<DeletedResponse, ApiError>(__TAURI_INVOKE("delete_session", { id, options })),
+	diff: (id: string) => typedError<Diff_Serialize, ApiError>(__TAURI_INVOKE("diff", { id })),
+	approveHunks: (id: string, req: HunkIdsRequest_Deserialize) => typedError<Diff_Serialize, ApiError>(__TAURI_INVOKE("approve_hunks", { id, req })),
+	rejectHunks: (id: string, req: HunkIdsRequest_Deserialize) => typedError<Diff_Serialize, ApiError>(__TAURI_INVOKE("reject_hunks", { id, req })),
+	apply: (id: string, req: ApplyRequest_Deserialize) => typedError<CommitResponse, ApiError>(__TAURI_INVOKE("apply", { id, req })),
+	rejectAll: (id: string) => typedError<Diff_Serialize, ApiError>(__TAURI_INVOKE("reject_all", { id })),
+	undo: (id: string) => typedError<CommitResponse, ApiError>(__TAURI_INVOKE("undo", { id })),
+	merge: (id: string) => typedError<CommitResponse, ApiError>(__TAURI_INVOKE("merge", { id })),
+	listEvents: (query: EventsQuery_Deserialize) => typedError<EventsResponse_Serialize, ApiError>(__TAURI_INVOKE("list_events", { query })),
+	submitPrompt: (id: string, req: SubmitPromptRequest) => typedError<Submitted_Serialize, ApiError>(__TAURI_INVOKE("submit_prompt", { id, req })),
+	listPrompts: (id: string) => typedError<PromptsResponse_Serialize, ApiError>(__TAURI_INVOKE("list_prompts", { id })),
+	cancelPrompt: (id: string, promptId: string) => typedError<CancelResponse, ApiError>(__TAURI_INVOKE("cancel_prompt", { id, promptId })),
+	cancelRunning: (id: string) => typedError<CancelResponse, ApiError>(__TAURI_INVOKE("cancel_running", { id })),
+	usage: () => typedError<UsageResponse_Serialize, ApiError>(__TAURI_INVOKE("usage")),
+	budget: () => typedError<BudgetInfo_Serialize, ApiError>(__TAURI_INVOKE("budget")),
+	setBudget: (budget: Budget_Deserialize) => typedError<BudgetInfo_Serialize, ApiError>(__TAURI_INVOKE("set_budget", { budget })),
+	comment: (id: string, req: CommentRequest) => typedError<NoteResponse_Serialize, ApiError>(__TAURI_INVOKE("comment", { id, req })),
+	revisionPreview: (id: string) => typedError<RevisionPreview_Serialize, ApiError>(__TAURI_INVOKE("revision_preview", { id })),
+	submitRevision: (id: string, req: ReviseRequest_Deserialize) => typedError<Submitted_Serialize, ApiError>(__TAURI_INVOKE("submit_revision", { id, req })),
+	history: (id: string) => typedError<HistoryResponse_Serialize, ApiError>(__TAURI_INVOKE("history", { id })),
+	createPairingCode: () => typedError<PairingCode, ApiError>(__TAURI_INVOKE("create_pairing_code")),
+	listDevices: () => typedError<DevicesResponse_Serialize, ApiError>(__TAURI_INVOKE("list_devices")),
+	revokeDevice: (id: string) => typedError<Device_Serialize, ApiError>(__TAURI_INVOKE("revoke_device", { id })),
 };
 
 /** Events */
@@ -34,6 +59,40 @@ export const events = {
 };
 
 /* Types */
+/**
+ *  Where the host's agent stands. Prompts queue while it is `installing` and run once it is
+ *  `ready`; when it `failed`, they fail with the reason.
+ */
+export type AgentState = "installing" | "ready" | "failed";
+
+export type AgentStatus = AgentStatus_Serialize | AgentStatus_Deserialize;
+
+export type AgentStatus_Deserialize = {
+	kind: string,
+	/**  Prompts can run now (`state` is `ready`). */
+	available: boolean,
+	version?: string | null,
+	state: AgentState,
+	/**  While installing: the latest progress line. When failed: why, and how to fix it. */
+	detail?: string | null,
+};
+
+export type AgentStatus_Serialize = {
+	kind: string,
+	/**  Prompts can run now (`state` is `ready`). */
+	available: boolean,
+	version: string | null,
+	state: AgentState,
+	/**  While installing: the latest progress line. When failed: why, and how to fix it. */
+	detail?: string,
+};
+
+/**  The error body of every failed API call: `{code, message}`. */
+export type ApiError = {
+	code: ErrorCode,
+	message: string,
+};
+
 export type ApiKeyState = {
 	/**  Where the Anthropic key was found (`none`: not yet given). */
 	place: KeyPlace,
@@ -46,6 +105,68 @@ export type ApiKeyState = {
 export type AppError = {
 	code: Code,
 	message: string,
+};
+
+export type ApplyRequest = ApplyRequest_Serialize | ApplyRequest_Deserialize;
+
+export type ApplyRequest_Deserialize = {
+	message?: string | null,
+};
+
+export type ApplyRequest_Serialize = {
+	message: string | null,
+};
+
+/**  The spending limits: the body of `PUT /budget`, and what the host stores and enforces. */
+export type Budget = Budget_Serialize | Budget_Deserialize;
+
+export type BudgetInfo = BudgetInfo_Serialize | BudgetInfo_Deserialize;
+
+export type BudgetInfo_Deserialize = {
+	session_limit_usd?: number | null,
+	daily_limit_usd?: number | null,
+	/**  Share of a limit at which `budget.warning` is sent. */
+	warning_ratio: number | null,
+	today_spent_usd: number | null,
+};
+
+export type BudgetInfo_Serialize = {
+	session_limit_usd: number | null,
+	daily_limit_usd: number | null,
+	/**  Share of a limit at which `budget.warning` is sent. */
+	warning_ratio: number | null,
+	today_spent_usd: number | null,
+};
+
+export type BudgetScope = "session" | "daily";
+
+/**  The spending limits: the body of `PUT /budget`, and what the host stores and enforces. */
+export type Budget_Deserialize = {
+	/**  USD; `null` for no limit. */
+	session_limit_usd?: number | null,
+	daily_limit_usd?: number | null,
+	/**
+	 *  Share of a limit at which `budget.warning` is sent, in (0, 1]; default 0.8. Left out of a
+	 *  `PUT /budget`, the current one stays.
+	 */
+	warning_ratio?: number | null,
+};
+
+/**  The spending limits: the body of `PUT /budget`, and what the host stores and enforces. */
+export type Budget_Serialize = {
+	/**  USD; `null` for no limit. */
+	session_limit_usd: number | null,
+	daily_limit_usd: number | null,
+	/**
+	 *  Share of a limit at which `budget.warning` is sent, in (0, 1]; default 0.8. Left out of a
+	 *  `PUT /budget`, the current one stays.
+	 */
+	warning_ratio?: number | null,
+};
+
+export type CancelResponse = {
+	/**  False when no prompt was running. */
+	cancelled: boolean,
 };
 
 export type Code = "bad_request" | "not_found" | "conflict" | "internal" | 
@@ -70,10 +191,67 @@ export type Code = "bad_request" | "not_found" | "conflict" | "internal" |
 /**  The OS refused (autostart entry, opening a folder). */
 "os";
 
+export type CommentRequest = {
+	hunk_id: string,
+	comment: string,
+};
+
+export type CommitInfo = {
+	sha: string,
+	message: string,
+};
+
+export type CommitResponse = {
+	commit: string,
+};
+
 /**  Where the window's client connects: the host's loopback address and a key for it. */
 export type Connection = {
 	origin: string,
 	key: string,
+};
+
+export type CreateSessionRequest = CreateSessionRequest_Serialize | CreateSessionRequest_Deserialize;
+
+export type CreateSessionRequest_Deserialize = {
+	repo?: string | null,
+	base?: string | null,
+	title?: string | null,
+};
+
+export type CreateSessionRequest_Serialize = {
+	repo: string | null,
+	base: string | null,
+	title: string | null,
+};
+
+/**
+ *  Whether to delete the session's branch too (refused while it has unmerged commits, unless
+ *  `force`).
+ */
+export type DeleteOptions = DeleteOptions_Serialize | DeleteOptions_Deserialize;
+
+/**
+ *  Whether to delete the session's branch too (refused while it has unmerged commits, unless
+ *  `force`).
+ */
+export type DeleteOptions_Deserialize = {
+	delete_branch?: boolean,
+	force?: boolean,
+};
+
+/**
+ *  Whether to delete the session's branch too (refused while it has unmerged commits, unless
+ *  `force`).
+ */
+export type DeleteOptions_Serialize = {
+	delete_branch: boolean,
+	force: boolean,
+};
+
+export type DeletedResponse = {
+	deleted: boolean,
+	branch_deleted: boolean,
 };
 
 /**  The app's state changed (mode, tray, settings, connection). */
@@ -147,6 +325,220 @@ export type Device_Serialize = {
 	last_seen_at: string | null,
 };
 
+export type DevicesResponse = DevicesResponse_Serialize | DevicesResponse_Deserialize;
+
+export type DevicesResponse_Deserialize = {
+	devices: Device_Deserialize[],
+};
+
+export type DevicesResponse_Serialize = {
+	devices: Device_Serialize[],
+};
+
+/**  The uncommitted work of a session: its worktree against its branch tip. */
+export type Diff = Diff_Serialize | Diff_Deserialize;
+
+export type DiffLine = DiffLine_Serialize | DiffLine_Deserialize;
+
+export type DiffLine_Deserialize = {
+	kind: LineKind,
+	/**  The line without its line ending (lossy UTF-8). */
+	text: string,
+	/**  Set on the last line of a side that has no final newline. */
+	no_newline?: boolean,
+};
+
+export type DiffLine_Serialize = {
+	kind: LineKind,
+	/**  The line without its line ending (lossy UTF-8). */
+	text: string,
+	/**  Set on the last line of a side that has no final newline. */
+	no_newline?: boolean,
+};
+
+/**  The uncommitted work of a session: its worktree against its branch tip. */
+export type Diff_Deserialize = {
+	files: FileDiff_Deserialize[],
+};
+
+/**  The uncommitted work of a session: its worktree against its branch tip. */
+export type Diff_Serialize = {
+	files: FileDiff_Serialize[],
+};
+
+/**  Only the codes a client acts on; the message carries the detail for humans. */
+export type ErrorCode = 
+/**  Malformed or invalid input (400/422). */
+"bad_request" | "unauthorized" | "forbidden" | "not_found" | 
+/**  A review call while a prompt runs. */
+"session_busy" | 
+/**  A hunk id that is unknown or no longer matches the current diff. */
+"hunk_stale" | 
+/**  The operation is refused in the current state (dirty checkout, merge conflict, nothing to do...). */
+"conflict" | "budget_exceeded" | "payload_too_large" | "rate_limited" | 
+/**  The host itself failed (disk, git internals); never used for bad input. */
+"internal" | 
+/**
+ *  `since` is older than the events the host keeps (finished prompts' text chunks were
+ *  compacted): fetch the session snapshots again and resume from their `last_seq`.
+ */
+"resync" | 
+/**  A pairing code that is malformed or that this host never issued. */
+"pairing_code_invalid" | 
+/**  A pairing code older than its five minutes. */
+"pairing_code_expired" | 
+/**  A pairing code that already paired a device: each works once. */
+"pairing_code_used" | 
+/**  A recording with nothing said in it (silence). */
+"no_speech" | 
+/**  The voice transcriber is being installed, failed, or is off; the message says which. */
+"transcriber_unavailable" | 
+/**  The host cannot render speech (no espeak-ng). */
+"speech_unavailable";
+
+/**
+ *  One entry of the host's event log. `seq` is global, persisted, gapless and strictly increasing;
+ *  a client resumes with `since=<last seq>`.
+ */
+export type Event = Event_Serialize | Event_Deserialize;
+
+export type EventBody = EventBody_Serialize | EventBody_Deserialize;
+
+export type EventBody_Deserialize = { type: "session.created"; session: Session_Deserialize } | { type: "session.updated"; session: Session_Deserialize } | { type: "session.deleted"; branch_deleted: boolean } | 
+/**  The session's uncommitted work changed; fetch `GET /sessions/{id}/diff`. */
+{ type: "diff.updated"; files: number; hunks: number; approved: number } | { type: "hunk.updated"; ids: string[]; action: HunkAction; comment?: string | null } | { type: "commit.created"; commit: CommitInfo } | 
+/**  `undo` soft-reset `undone`; the branch tip is now `commit`. */
+{ type: "commit.undone"; undone: string; commit: string } | { type: "session.merged"; commit: string; branch: string } | { type: "prompt.queued"; prompt: Prompt_Deserialize } | 
+/**  A queued prompt changed without running: held by the budget, released, or edited. */
+{ type: "prompt.updated"; prompt: Prompt_Deserialize } | { type: "prompt.started"; prompt_id: string } | { type: "agent.text"; prompt_id: string; chunk: string } | 
+/**  The text streamed so far for this prompt no longer stands (a retry or follow-up). */
+{ type: "agent.text_discarded"; prompt_id: string; reason: string } | { type: "agent.log"; prompt_id: string; level: string; line: string } | { type: "agent.confirm"; prompt_id: string; question: string; subject?: string | null; answer: boolean } | { type: "prompt.finished"; prompt_id: string; state: PromptState; usage: Usage; reason?: string | null } | 
+/**  One API request was made; `usage` is that request's, the totals are after it. */
+{ type: "usage.updated"; prompt_id?: string | null; model: string; usage: Usage; session_total: Usage; today_total: Usage } | 
+/**  A reviewer commented on (or rejected) a hunk; the next revision will use it. */
+{ type: "review.noted"; note: ReviewNote_Deserialize } | { type: "budget.warning"; scope: BudgetScope; spent_usd: number | null; limit_usd: number | null } | { type: "budget.exceeded"; scope: BudgetScope; spent_usd: number | null; limit_usd: number | null } | 
+/**  The host's agent changed state (being installed, with progress; ready; failed). */
+{ type: "agent.state"; agent: AgentStatus_Deserialize } | 
+/**  A device redeemed a pairing code. */
+{ type: "device.paired"; device: Device_Deserialize } | 
+/**  A device's key was revoked: refused from now on, its sockets closed. */
+{ type: "device.revoked"; device_id: string } | 
+/**  The voice transcriber changed state (installing, with progress; ready; failed). */
+{ type: "transcriber.state"; transcriber: TranscriberStatus_Deserialize };
+
+export type EventBody_Serialize = { type: "session.created"; session: Session_Serialize } | { type: "session.updated"; session: Session_Serialize } | { type: "session.deleted"; branch_deleted: boolean } | 
+/**  The session's uncommitted work changed; fetch `GET /sessions/{id}/diff`. */
+{ type: "diff.updated"; files: number; hunks: number; approved: number } | { type: "hunk.updated"; ids: string[]; action: HunkAction; comment?: string } | { type: "commit.created"; commit: CommitInfo } | 
+/**  `undo` soft-reset `undone`; the branch tip is now `commit`. */
+{ type: "commit.undone"; undone: string; commit: string } | { type: "session.merged"; commit: string; branch: string } | { type: "prompt.queued"; prompt: Prompt_Serialize } | 
+/**  A queued prompt changed without running: held by the budget, released, or edited. */
+{ type: "prompt.updated"; prompt: Prompt_Serialize } | { type: "prompt.started"; prompt_id: string } | { type: "agent.text"; prompt_id: string; chunk: string } | 
+/**  The text streamed so far for this prompt no longer stands (a retry or follow-up). */
+{ type: "agent.text_discarded"; prompt_id: string; reason: string } | { type: "agent.log"; prompt_id: string; level: string; line: string } | { type: "agent.confirm"; prompt_id: string; question: string; subject: string | null; answer: boolean } | { type: "prompt.finished"; prompt_id: string; state: PromptState; usage: Usage; reason?: string } | 
+/**  One API request was made; `usage` is that request's, the totals are after it. */
+{ type: "usage.updated"; prompt_id: string | null; model: string; usage: Usage; session_total: Usage; today_total: Usage } | 
+/**  A reviewer commented on (or rejected) a hunk; the next revision will use it. */
+{ type: "review.noted"; note: ReviewNote_Serialize } | { type: "budget.warning"; scope: BudgetScope; spent_usd: number | null; limit_usd: number | null } | { type: "budget.exceeded"; scope: BudgetScope; spent_usd: number | null; limit_usd: number | null } | 
+/**  The host's agent changed state (being installed, with progress; ready; failed). */
+{ type: "agent.state"; agent: AgentStatus_Serialize } | 
+/**  A device redeemed a pairing code. */
+{ type: "device.paired"; device: Device_Serialize } | 
+/**  A device's key was revoked: refused from now on, its sockets closed. */
+{ type: "device.revoked"; device_id: string } | 
+/**  The voice transcriber changed state (installing, with progress; ready; failed). */
+{ type: "transcriber.state"; transcriber: TranscriberStatus_Serialize };
+
+/**
+ *  One entry of the host's event log. `seq` is global, persisted, gapless and strictly increasing;
+ *  a client resumes with `since=<last seq>`.
+ */
+export type Event_Deserialize = {
+	seq: number,
+	ts: string,
+	session_id?: string | null,
+} & EventBody_Deserialize;
+
+/**
+ *  One entry of the host's event log. `seq` is global, persisted, gapless and strictly increasing;
+ *  a client resumes with `since=<last seq>`.
+ */
+export type Event_Serialize = {
+	seq: number,
+	ts: string,
+	session_id?: string,
+} & EventBody_Serialize;
+
+/**  Which events to list: those with `seq > since` (`GET /events?since=`). */
+export type EventsQuery = EventsQuery_Serialize | EventsQuery_Deserialize;
+
+/**  Which events to list: those with `seq > since` (`GET /events?since=`). */
+export type EventsQuery_Deserialize = {
+	since?: number,
+};
+
+/**  Which events to list: those with `seq > since` (`GET /events?since=`). */
+export type EventsQuery_Serialize = {
+	since: number,
+};
+
+export type EventsResponse = EventsResponse_Serialize | EventsResponse_Deserialize;
+
+export type EventsResponse_Deserialize = {
+	events: Event_Deserialize[],
+};
+
+export type EventsResponse_Serialize = {
+	events: Event_Serialize[],
+};
+
+export type FileDiff = FileDiff_Serialize | FileDiff_Deserialize;
+
+export type FileDiff_Deserialize = {
+	/**  Path in the worktree (lossy UTF-8 for display; ids, not paths, address hunks). */
+	path: string,
+	/**  Path before a rename; `null` otherwise. */
+	old_path?: string | null,
+	status: FileStatus,
+	binary: boolean,
+	/**  Set when the file is too large to show line by line; it is still one approvable unit. */
+	too_large: boolean,
+	old_mode?: string | null,
+	new_mode?: string | null,
+	hunks: Hunk_Deserialize[],
+};
+
+export type FileDiff_Serialize = {
+	/**  Path in the worktree (lossy UTF-8 for display; ids, not paths, address hunks). */
+	path: string,
+	/**  Path before a rename; `null` otherwise. */
+	old_path: string | null,
+	status: FileStatus,
+	binary: boolean,
+	/**  Set when the file is too large to show line by line; it is still one approvable unit. */
+	too_large: boolean,
+	old_mode: string | null,
+	new_mode: string | null,
+	hunks: Hunk_Serialize[],
+};
+
+export type FileStatus = "added" | "deleted" | "modified" | "renamed" | 
+/**  A file became a symlink or the reverse. */
+"type_changed";
+
+export type HistoryResponse = HistoryResponse_Serialize | HistoryResponse_Deserialize;
+
+export type HistoryResponse_Deserialize = {
+	rounds: Round_Deserialize[],
+	/**  Notes made since the last revision (what `revise` would use now). */
+	pending_notes: ReviewNote_Deserialize[],
+};
+
+export type HistoryResponse_Serialize = {
+	rounds: Round_Serialize[],
+	/**  Notes made since the last revision (what `revise` would use now). */
+	pending_notes: ReviewNote_Serialize[],
+};
+
 /**  How the app reaches its host. */
 export type HostMode = 
 /**  First run: no repository chosen yet (or no key and no demo). */
@@ -202,12 +594,132 @@ export type HostOptions_Serialize = {
 	port: number | null,
 };
 
+/**
+ *  One reviewable unit. Text changes are git hunks; binary, too-large, rename and mode changes are
+ *  whole units with no lines, named by `kind`.
+ */
+export type Hunk = Hunk_Serialize | Hunk_Deserialize;
+
+export type HunkAction = "approved" | "rejected";
+
+export type HunkIdsRequest = HunkIdsRequest_Serialize | HunkIdsRequest_Deserialize;
+
+export type HunkIdsRequest_Deserialize = {
+	ids: string[],
+	/**  Reject only: why, for the agent's next round. */
+	comment?: string | null,
+};
+
+export type HunkIdsRequest_Serialize = {
+	ids: string[],
+	/**  Reject only: why, for the agent's next round. */
+	comment: string | null,
+};
+
+export type HunkKind = "text" | 
+/**  Whole binary file (added, deleted or changed). */
+"binary" | 
+/**  Whole file too large to show. */
+"too_large" | 
+/**  The path change of a rename; content changes are separate hunks. */
+"rename" | 
+/**  An executable-bit change. */
+"mode" | 
+/**  A new empty file, a symlink change or a file/symlink swap. */
+"whole_file";
+
+export type HunkState = "pending" | "approved";
+
+/**
+ *  One reviewable unit. Text changes are git hunks; binary, too-large, rename and mode changes are
+ *  whole units with no lines, named by `kind`.
+ */
+export type Hunk_Deserialize = {
+	id: string,
+	kind: HunkKind,
+	header: string,
+	old_start: number,
+	old_lines: number,
+	new_start: number,
+	new_lines: number,
+	state: HunkState,
+	lines: DiffLine_Deserialize[],
+};
+
+/**
+ *  One reviewable unit. Text changes are git hunks; binary, too-large, rename and mode changes are
+ *  whole units with no lines, named by `kind`.
+ */
+export type Hunk_Serialize = {
+	id: string,
+	kind: HunkKind,
+	header: string,
+	old_start: number,
+	old_lines: number,
+	new_start: number,
+	new_lines: number,
+	state: HunkState,
+	lines: DiffLine_Serialize[],
+};
+
 /**  Where the key the host will use comes from. */
 export type KeyPlace = "none" | "keychain" | 
 /**  `ANTHROPIC_API_KEY` in the app's environment. */
 "environment" | 
 /**  `<data dir>/env` (0600). */
 "env_file";
+
+export type KeyedUsage = {
+	/**  Session id, model name or `YYYY-MM-DD` day, depending on the list. */
+	id: string,
+} & Usage;
+
+export type LineKind = "context" | "add" | "del";
+
+/**  How the host sits on the private mesh. */
+export type MeshStatus = MeshStatus_Serialize | MeshStatus_Deserialize;
+
+/**  How the host sits on the private mesh. */
+export type MeshStatus_Deserialize = {
+	tailscale: TailscaleState,
+	/**  The node's MagicDNS name, when on a tailnet. */
+	dns_name?: string | null,
+	/**  The node's tailnet addresses. */
+	ips: string[],
+	/**  Where the host serves HTTPS on the tailnet, when it does. */
+	https_url?: string | null,
+	/**  Every address the host listens on. */
+	urls: string[],
+	/**  What to do next when the host is not reachable over a tailnet (how to join, what failed). */
+	hint?: string | null,
+};
+
+/**  How the host sits on the private mesh. */
+export type MeshStatus_Serialize = {
+	tailscale: TailscaleState,
+	/**  The node's MagicDNS name, when on a tailnet. */
+	dns_name: string | null,
+	/**  The node's tailnet addresses. */
+	ips: string[],
+	/**  Where the host serves HTTPS on the tailnet, when it does. */
+	https_url: string | null,
+	/**  Every address the host listens on. */
+	urls: string[],
+	/**  What to do next when the host is not reachable over a tailnet (how to join, what failed). */
+	hint: string | null,
+};
+
+export type NoteHunkState = "rejected" | "approved" | "pending";
+
+export type NoteResponse = NoteResponse_Serialize | NoteResponse_Deserialize;
+
+export type NoteResponse_Deserialize = {
+	note: ReviewNote_Deserialize,
+};
+
+export type NoteResponse_Serialize = {
+	note: ReviewNote_Serialize,
+};
 
 /**  Show this session (a notification or the tray asked for it). */
 export type OpenSession = {
@@ -227,14 +739,402 @@ export type PairingCode = {
 	qr_svg: string,
 };
 
+export type Prompt = Prompt_Serialize | Prompt_Deserialize;
+
+export type PromptKind = 
+/**  Written by the user. */
+"prompt" | 
+/**  Built from review notes by `revise`. */
+"revision";
+
+export type PromptState = "queued" | "running" | "done" | "failed" | "cancelled" | 
+/**  The host stopped (or crashed) while the prompt ran. */
+"interrupted";
+
+export type Prompt_Deserialize = {
+	id: string,
+	client_id: string,
+	text: string,
+	state: PromptState,
+	usage: Usage,
+	created_at: string,
+	/**  Why a prompt failed, or why a queued one is held (budget). */
+	reason?: string | null,
+	kind?: PromptKind,
+	/**  Worktree files put in the agent's chat before the prompt (a revision's reviewed files). */
+	files?: string[],
+	/**
+	 *  The agent's answer so far (the final one once the prompt finished): what its
+	 *  `agent.text` chunks add up to, so a client needs no event replay to show it.
+	 */
+	reply?: string,
+};
+
+export type Prompt_Serialize = {
+	id: string,
+	client_id: string,
+	text: string,
+	state: PromptState,
+	usage: Usage,
+	created_at: string,
+	/**  Why a prompt failed, or why a queued one is held (budget). */
+	reason?: string,
+	kind: PromptKind,
+	/**  Worktree files put in the agent's chat before the prompt (a revision's reviewed files). */
+	files: string[],
+	/**
+	 *  The agent's answer so far (the final one once the prompt finished): what its
+	 *  `agent.text` chunks add up to, so a client needs no event replay to show it.
+	 */
+	reply: string,
+};
+
+export type PromptsResponse = PromptsResponse_Serialize | PromptsResponse_Deserialize;
+
+export type PromptsResponse_Deserialize = {
+	prompts: Prompt_Deserialize[],
+};
+
+export type PromptsResponse_Serialize = {
+	prompts: Prompt_Serialize[],
+};
+
+/**
+ *  What a reviewer said about one hunk: a rejection (with or without a reason) or a comment on a
+ *  hunk they kept. Notes feed the next revision; each is used once.
+ */
+export type ReviewNote = ReviewNote_Serialize | ReviewNote_Deserialize;
+
+/**
+ *  What a reviewer said about one hunk: a rejection (with or without a reason) or a comment on a
+ *  hunk they kept. Notes feed the next revision; each is used once.
+ */
+export type ReviewNote_Deserialize = {
+	id: number,
+	hunk_id: string,
+	path: string,
+	header: string,
+	old_start: number,
+	old_lines: number,
+	new_start: number,
+	new_lines: number,
+	hunk_state: NoteHunkState,
+	/**  The hunk as a unified-diff fragment (`-`/`+`/` ` lines), as it was when the note was made. */
+	patch: string,
+	comment?: string | null,
+	created_at: string,
+	/**  The revision prompt that used this note; `null` while it waits for the next revision. */
+	round_prompt_id?: string | null,
+};
+
+/**
+ *  What a reviewer said about one hunk: a rejection (with or without a reason) or a comment on a
+ *  hunk they kept. Notes feed the next revision; each is used once.
+ */
+export type ReviewNote_Serialize = {
+	id: number,
+	hunk_id: string,
+	path: string,
+	header: string,
+	old_start: number,
+	old_lines: number,
+	new_start: number,
+	new_lines: number,
+	hunk_state: NoteHunkState,
+	/**  The hunk as a unified-diff fragment (`-`/`+`/` ` lines), as it was when the note was made. */
+	patch: string,
+	comment: string | null,
+	created_at: string,
+	/**  The revision prompt that used this note; `null` while it waits for the next revision. */
+	round_prompt_id: string | null,
+};
+
+export type ReviseRequest = ReviseRequest_Serialize | ReviseRequest_Deserialize;
+
+export type ReviseRequest_Deserialize = {
+	/**  Same rule as prompts: the same id is never queued twice. */
+	client_id: string,
+	/**  The edited prompt; default: the preview's text. */
+	text?: string | null,
+};
+
+export type ReviseRequest_Serialize = {
+	/**  Same rule as prompts: the same id is never queued twice. */
+	client_id: string,
+	/**  The edited prompt; default: the preview's text. */
+	text: string | null,
+};
+
+/**  The prompt `revise` would send: shown for a last edit before it is queued. */
+export type RevisionPreview = RevisionPreview_Serialize | RevisionPreview_Deserialize;
+
+/**  The prompt `revise` would send: shown for a last edit before it is queued. */
+export type RevisionPreview_Deserialize = {
+	text: string,
+	files: string[],
+	notes: ReviewNote_Deserialize[],
+};
+
+/**  The prompt `revise` would send: shown for a last edit before it is queued. */
+export type RevisionPreview_Serialize = {
+	text: string,
+	files: string[],
+	notes: ReviewNote_Serialize[],
+};
+
+/**
+ *  One round of a session: a prompt, the review notes that caused it (for a revision), and the
+ *  diff it left behind.
+ */
+export type Round = Round_Serialize | Round_Deserialize;
+
+/**
+ *  One round of a session: a prompt, the review notes that caused it (for a revision), and the
+ *  diff it left behind.
+ */
+export type Round_Deserialize = {
+	prompt: Prompt_Deserialize,
+	notes: ReviewNote_Deserialize[],
+	diff?: Diff_Deserialize | null,
+};
+
+/**
+ *  One round of a session: a prompt, the review notes that caused it (for a revision), and the
+ *  diff it left behind.
+ */
+export type Round_Serialize = {
+	prompt: Prompt_Serialize,
+	notes: ReviewNote_Serialize[],
+	diff: Diff_Serialize | null,
+};
+
+export type Session = Session_Serialize | Session_Deserialize;
+
+export type SessionDetail = SessionDetail_Serialize | SessionDetail_Deserialize;
+
+export type SessionDetail_Deserialize = {
+	prompts: Prompt_Deserialize[],
+	commits: CommitInfo[],
+} & Session_Deserialize;
+
+export type SessionDetail_Serialize = {
+	prompts: Prompt_Serialize[],
+	commits: CommitInfo[],
+} & Session_Serialize;
+
+/**
+ *  Everything a client needs to show one session, read in one transaction: it starts from this
+ *  and streams `/ws?since=<last_seq>`, instead of replaying the whole event log.
+ */
+export type SessionSnapshot = SessionSnapshot_Serialize | SessionSnapshot_Deserialize;
+
+/**
+ *  Everything a client needs to show one session, read in one transaction: it starts from this
+ *  and streams `/ws?since=<last_seq>`, instead of replaying the whole event log.
+ */
+export type SessionSnapshot_Deserialize = {
+	session: Session_Deserialize,
+	/**  Oldest first, each with its reply text. */
+	prompts: Prompt_Deserialize[],
+	commits: CommitInfo[],
+	/**  Review notes not yet used by a revision. */
+	notes: ReviewNote_Deserialize[],
+	/**  The newest event's seq included in this snapshot. */
+	last_seq: number,
+};
+
+/**
+ *  Everything a client needs to show one session, read in one transaction: it starts from this
+ *  and streams `/ws?since=<last_seq>`, instead of replaying the whole event log.
+ */
+export type SessionSnapshot_Serialize = {
+	session: Session_Serialize,
+	/**  Oldest first, each with its reply text. */
+	prompts: Prompt_Serialize[],
+	commits: CommitInfo[],
+	/**  Review notes not yet used by a revision. */
+	notes: ReviewNote_Serialize[],
+	/**  The newest event's seq included in this snapshot. */
+	last_seq: number,
+};
+
+export type SessionState = 
+/**  Worktree present, no prompt running. */
+"idle" | 
+/**  A prompt is running in the session. */
+"running" | 
+/**  The worktree folder vanished (deleted by hand); delete the session to clean up. */
+"worktree_missing" | 
+/**  Deleted: worktree removed, history kept. */
+"deleted";
+
+export type Session_Deserialize = {
+	id: string,
+	/**  `session/<id>`. */
+	branch: string,
+	base_commit: string,
+	/**  The branch the session started from, when it started from a branch; merge lands there. */
+	base_branch?: string | null,
+	state: SessionState,
+	/**  The repository's name as listed in `/status`. */
+	repo: string,
+	title: string,
+	created_at: string,
+};
+
+export type Session_Serialize = {
+	id: string,
+	/**  `session/<id>`. */
+	branch: string,
+	base_commit: string,
+	/**  The branch the session started from, when it started from a branch; merge lands there. */
+	base_branch: string | null,
+	state: SessionState,
+	/**  The repository's name as listed in `/status`. */
+	repo: string,
+	title: string,
+	created_at: string,
+};
+
+export type SessionsResponse = SessionsResponse_Serialize | SessionsResponse_Deserialize;
+
+export type SessionsResponse_Deserialize = {
+	sessions: Session_Deserialize[],
+	/**  The newest event's seq when the list was read: stream `/ws?since=` this. */
+	last_seq?: number,
+};
+
+export type SessionsResponse_Serialize = {
+	sessions: Session_Serialize[],
+	/**  The newest event's seq when the list was read: stream `/ws?since=` this. */
+	last_seq: number,
+};
+
 /**  Show the pairing screen (the tray's "Pair a device…"). */
 export type ShowPairing = null;
+
+export type Status = Status_Serialize | Status_Deserialize;
+
+export type Status_Deserialize = {
+	name: string,
+	version: string,
+	demo: boolean,
+	repos: string[],
+	agent: AgentStatus_Deserialize,
+	sessions_active: number,
+	mesh: MeshStatus_Deserialize,
+	transcriber: TranscriberStatus_Deserialize,
+};
+
+export type Status_Serialize = {
+	name: string,
+	version: string,
+	demo: boolean,
+	repos: string[],
+	agent: AgentStatus_Serialize,
+	sessions_active: number,
+	mesh: MeshStatus_Serialize,
+	transcriber: TranscriberStatus_Serialize,
+};
+
+export type SubmitPromptRequest = {
+	text: string,
+	/**  Chosen by the client (a UUID); the same id is never run twice. */
+	client_id: string,
+};
+
+/**
+ *  A queued prompt (or revision), and whether this call queued it: `false` when the same
+ *  `client_id` was seen before and the answer is that earlier prompt (HTTP 200 instead of 202).
+ */
+export type Submitted = Submitted_Serialize | Submitted_Deserialize;
+
+/**
+ *  A queued prompt (or revision), and whether this call queued it: `false` when the same
+ *  `client_id` was seen before and the answer is that earlier prompt (HTTP 200 instead of 202).
+ */
+export type Submitted_Deserialize = {
+	prompt: Prompt_Deserialize,
+	created: boolean,
+};
+
+/**
+ *  A queued prompt (or revision), and whether this call queued it: `false` when the same
+ *  `client_id` was seen before and the answer is that earlier prompt (HTTP 200 instead of 202).
+ */
+export type Submitted_Serialize = {
+	prompt: Prompt_Serialize,
+	created: boolean,
+};
+
+export type TailscaleState = 
+/**  No tailscaled answers on its socket. */
+"absent" | 
+/**  tailscaled runs but this node is not logged in. */
+"needs_login" | 
+/**  tailscaled runs, stopped (`tailscale down`) or starting. */
+"stopped" | "running" | 
+/**  The host was told what to bind and does not ask tailscaled. */
+"not_used";
+
+export type TranscriberState = "installing" | "ready" | "failed" | 
+/**  Turned off in the settings. */
+"off";
+
+export type TranscriberStatus = TranscriberStatus_Serialize | TranscriberStatus_Deserialize;
+
+export type TranscriberStatus_Deserialize = {
+	state: TranscriberState,
+	/**  The model asked for: a faster-whisper name, a directory, or "bundled". */
+	model: string,
+	/**  Progress while installing, the reason when failed. */
+	detail?: string | null,
+};
+
+export type TranscriberStatus_Serialize = {
+	state: TranscriberState,
+	/**  The model asked for: a faster-whisper name, a directory, or "bundled". */
+	model: string,
+	/**  Progress while installing, the reason when failed. */
+	detail: string | null,
+};
 
 /**
  *  The tray's state, most urgent first when several hold: installing, running, budget warning,
  *  needs review, idle. `Paused` is the app's own (the host is stopped by the user).
  */
 export type TrayState = "idle" | "running" | "needs_review" | "budget_warning" | "installing" | "paused";
+
+/**  Token totals in Anthropic's raw fields, and the host's cost for them. */
+export type Usage = {
+	input_tokens: number,
+	output_tokens: number,
+	cache_creation_input_tokens: number,
+	cache_read_input_tokens: number,
+	cost_usd: number | null,
+};
+
+export type UsageResponse = UsageResponse_Serialize | UsageResponse_Deserialize;
+
+export type UsageResponse_Deserialize = {
+	total: Usage,
+	/**  Today in UTC. */
+	today: Usage,
+	sessions: KeyedUsage[],
+	models: KeyedUsage[],
+	days: KeyedUsage[],
+	budget: BudgetInfo_Deserialize,
+};
+
+export type UsageResponse_Serialize = {
+	total: Usage,
+	/**  Today in UTC. */
+	today: Usage,
+	sessions: KeyedUsage[],
+	models: KeyedUsage[],
+	days: KeyedUsage[],
+	budget: BudgetInfo_Serialize,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

@@ -1,5 +1,6 @@
 import type { UnlistenFn } from '@tauri-apps/api/event';
-import { commands, events, type AppError, type Code, type DesktopState, type HostOptions, type Device, type KeyPlace, type PairingCode } from './bindings';
+import { ApiFailure } from '../client/errors';
+import { commands, events, type ApiError, type AppError, type Code, type DesktopState, type HostOptions, type KeyPlace, type PairingCode } from './bindings';
 
 /** What every generated command answers (tauri-specta's result mode). */
 type CommandResult<T> = { status: 'ok'; data: T } | { status: 'error'; error: AppError };
@@ -31,6 +32,21 @@ export async function unwrap<T>(call: Promise<CommandResult<T>>): Promise<T> {
   const e: unknown = r.error;
   if (typeof e === 'object' && e !== null && 'code' in e && 'message' in e) throw new DesktopError(e as AppError);
   throw new DesktopError({ code: 'internal', message: typeof e === 'string' ? e : 'The desktop app did not answer.' });
+}
+
+/**
+ * A host API command's result (the generated commands over the host's API): its value, or the
+ * same `ApiFailure` the HTTP client throws, with the API's own code.
+ */
+export async function unwrapApi<T>(call: Promise<{ status: 'ok'; data: T } | { status: 'error'; error: ApiError }>): Promise<T> {
+  let r;
+  try {
+    r = await call;
+  } catch (e) {
+    throw new ApiFailure(0, { code: 'internal', message: e instanceof Error ? e.message : String(e) });
+  }
+  if (r.status === 'ok') return r.data;
+  throw new ApiFailure(0, r.error);
 }
 
 export function isDesktopCode(e: unknown, code: Code): boolean {
@@ -122,17 +138,9 @@ export class DesktopStore {
     await unwrap(commands.openWorktree(sessionId));
   }
 
-  /** A single-use code for another device (the host's own function, as `POST /pairing-codes`). */
+  /** A single-use code for another device (the host API's command: the host function `POST /pairing-codes` calls). */
   pairingCode(): Promise<PairingCode> {
-    return unwrap(commands.pairingCode());
-  }
-
-  devices(): Promise<Device[]> {
-    return unwrap(commands.listDevices());
-  }
-
-  revokeDevice(id: string): Promise<Device> {
-    return unwrap(commands.revokeDevice(id));
+    return unwrapApi(commands.createPairingCode());
   }
 
   async #update(call: () => Promise<CommandResult<DesktopState>>): Promise<DesktopState> {
