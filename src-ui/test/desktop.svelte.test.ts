@@ -125,9 +125,12 @@ function fakeHost() {
 function shellOver(made: HostCredentials[] = []) {
   const host = fakeHost();
   const apps: AppStore[] = [];
+  /** Per store made: whether the host ran in the app (its IPC client) or not (HTTP). */
+  const inProcess: boolean[] = [];
   const shell = new DesktopShell(new DesktopStore(), {
-    makeApp: (creds) => {
+    makeApp: (creds, inApp) => {
       made.push(creds);
+      inProcess.push(inApp);
       const { app } = storeWithFakes(host.fetch, { credentials: givenCredentials(creds) });
       vi.spyOn(app, 'start');
       vi.spyOn(app, 'stop');
@@ -135,7 +138,7 @@ function shellOver(made: HostCredentials[] = []) {
       return app;
     },
   });
-  return { shell, host, apps, made };
+  return { shell, host, apps, made, inProcess };
 }
 
 const byTestId = (id: string) => document.querySelector<HTMLElement>(`[data-testid="${id}"]`);
@@ -237,6 +240,11 @@ describe('DesktopShell: the window’s start-up', () => {
     await vi.waitFor(() => expect(t.apps).toHaveLength(2), LAZY);
     expect(t.made[1]).toEqual({ origin: 'http://127.0.0.1:50000', key: 'another-key', deviceId: null });
     expect(t.shell.app).toBe(t.apps[1]);
+
+    // The same address, now a service the app attached to: a new store, over HTTP this time.
+    await app.change(running({ mode: 'attached', connection: { origin: 'http://127.0.0.1:50000', key: 'another-key' } }));
+    await vi.waitFor(() => expect(t.apps).toHaveLength(3), LAZY);
+    expect(t.inProcess).toEqual([true, true, false]);
   });
 
   it('goes where the tray and notifications say', async () => {

@@ -207,6 +207,11 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
       assert.equal(git(repo, 'log', '-1', '--format=%s', `session/${sessionId}`), 'desktop: the note');
       assert.equal(git(repo, 'status', '--porcelain'), '', 'the user checkout is untouched');
 
+      // All of that went through the app's IPC (its host runs inside it), not HTTP.
+      await wd.execute("location.hash = '#/settings'");
+      await wd.find('[data-testid=desktop-transport]');
+      assert.equal(await wd.attribute('[data-testid=desktop-transport]', 'data-transport'), 'ipc');
+
       // The finished turn was announced; a click on the notification opens its session, from
       // wherever the window was.
       const notice = await waitFor('the turn\'s notification', async () =>

@@ -1,5 +1,7 @@
 import { mount } from 'svelte';
 import { givenCredentials } from '../lib/client/credentials';
+import { ArcbenchApi } from '../lib/client/rest';
+import { IpcApi } from '../lib/desktop/ipcApi';
 import { DesktopStore } from '../lib/desktop/desktop.svelte';
 import { keepPreferences } from '../lib/desktop/prefs';
 import { DesktopShell, followNavigation } from '../lib/desktop/shell.svelte';
@@ -13,7 +15,12 @@ import DesktopRoot from './DesktopRoot.svelte';
  */
 export function startDesktop(target: HTMLElement): DesktopShell {
   const shell = new DesktopShell(new DesktopStore(), {
-    makeApp: (creds) => new AppStore({ credentials: givenCredentials(creds) }),
+    // The host in the app: its IPC (the host's functions, no HTTP in between); a service: HTTP.
+    makeApp: (creds, inProcess) =>
+      new AppStore({
+        credentials: givenCredentials(creds),
+        api: inProcess ? (c, refused) => new IpcApi(new ArcbenchApi(c, { onUnauthorized: refused })) : undefined,
+      }),
     openId: () => (router.route.name === 'session' ? router.route.id : null),
   });
   void keepPreferences();

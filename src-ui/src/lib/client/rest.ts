@@ -30,6 +30,7 @@ import type {
 } from '../bindings';
 import type { Transcript } from '../voice/types';
 import { ApiFailure, NetworkFailure } from './errors';
+import type { HostApi, SubmitResult } from './host';
 
 /** Where the host is and the key it gave this device. */
 export interface HostCredentials {
@@ -54,19 +55,16 @@ export interface ApiOptions {
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
-/** A submitted prompt, and whether this call created it (202) or found it by client_id (200). */
-export interface SubmitResult {
-  prompt: Prompt;
-  created: boolean;
-}
+export type { SubmitResult } from './host';
 
 /**
  * The host's REST API, one typed method per route of the contract. Every failure is either an
  * `ApiFailure` (the host answered) or a `NetworkFailure` (it did not), so callers can tell "retry
  * later" from "show the message".
  */
-export class ArcbenchApi {
+export class ArcbenchApi implements HostApi {
   readonly origin: string;
+  readonly transport = 'http';
   readonly #key: string;
   readonly #fetch: FetchLike;
   readonly #timeoutMs: number;

@@ -9,8 +9,11 @@ import type { DesktopStore } from './desktop.svelte';
 export type DesktopView = 'loading' | 'home' | 'dashboard';
 
 export interface ShellOptions {
-  /** The dashboard's store for a connection: the phone's AppStore, its credentials given, not stored. */
-  makeApp: (creds: HostCredentials) => AppStore;
+  /**
+   * The dashboard's store for a connection: the phone's AppStore, its credentials given, not
+   * stored. `inProcess`: the host runs inside the app (its IPC reaches it), not as a service.
+   */
+  makeApp: (creds: HostCredentials, inProcess: boolean) => AppStore;
   /** The session on screen at start-up (its snapshot goes out with the first requests). */
   openId?: () => string | null;
 }
@@ -28,8 +31,8 @@ export class DesktopShell {
 
   readonly desktop: DesktopStore;
   readonly #opts: ShellOptions;
-  /** The connection `app` was made for, and whether it is started. */
-  #made: Connection | null = null;
+  /** The connection `app` was made for (and whether the host ran in the app), and whether it is started. */
+  #made: (Connection & { inProcess: boolean }) | null = null;
   #running = false;
   #unwatch: (() => void) | null = null;
 
@@ -81,7 +84,8 @@ export class DesktopShell {
       this.#running = false;
       return;
     }
-    if (this.app && this.#made && sameConnection(this.#made, c)) {
+    const inProcess = state.mode === 'in_process';
+    if (this.app && this.#made && sameConnection(this.#made, c) && this.#made.inProcess === inProcess) {
       if (!this.#running && this.app.paired) {
         this.#running = true;
         void this.app.start(this.#opts.openId?.() ?? null);
@@ -89,9 +93,9 @@ export class DesktopShell {
       return;
     }
     this.app?.stop();
-    this.#made = { ...c };
+    this.#made = { ...c, inProcess };
     this.#running = true;
-    const app = this.#opts.makeApp({ origin: c.origin, key: c.key, deviceId: null });
+    const app = this.#opts.makeApp({ origin: c.origin, key: c.key, deviceId: null }, inProcess);
     this.app = app;
     void app.start(this.#opts.openId?.() ?? null);
   }

@@ -2,6 +2,7 @@ import type { AgentStatus, Event, Status, TranscriberStatus } from '../bindings'
 import { deviceCredentials, type CredentialStore } from '../client/credentials';
 import { describeError, isCode, NetworkFailure } from '../client/errors';
 import { PairingError, type PairingRequest } from '../client/pairing';
+import type { HostApi } from '../client/host';
 import { ArcbenchApi, redeemPairingCode, type FetchLike, type HostCredentials } from '../client/rest';
 import type { ConnectionInfo, ResyncReason } from '../client/socket';
 import { openDb } from '../outbox/db';
@@ -27,6 +28,11 @@ export interface AppOptions {
   credentials?: CredentialStore;
   /** How the app starts and resyncs (default: from snapshots). */
   strategy?: StartStrategy;
+  /**
+   * How to reach the paired host (default: HTTP, `ArcbenchApi`); the desktop app gives its IPC
+   * client when the host runs inside it. `onUnauthorized`: the host refused the key.
+   */
+  api?: (creds: HostCredentials, onUnauthorized: () => void) => HostApi;
   /** For tests: the network and storage under the stores. */
   fetch?: FetchLike;
   openDb?: () => Promise<IDBDatabase>;
@@ -62,7 +68,7 @@ export class AppStore implements SyncTarget {
   readonly devices: DevicesStore;
   readonly voice: VoiceStore;
 
-  #api: ArcbenchApi | null = null;
+  #api: HostApi | null = null;
   readonly #opts: AppOptions;
   readonly #credentials: CredentialStore;
   readonly #strategy: StartStrategy;
@@ -118,9 +124,14 @@ export class AppStore implements SyncTarget {
   }
 
   /** The paired host's API (throws when unpaired). */
-  get api(): ArcbenchApi {
+  get api(): HostApi {
     if (!this.#api) throw new Error('Not paired with a host.');
     return this.#api;
+  }
+
+  /** What carries this store's calls to the host, once started. */
+  get transport(): HostApi['transport'] | null {
+    return this.#api?.transport ?? null;
   }
 
   get paired(): boolean {
@@ -143,7 +154,8 @@ export class AppStore implements SyncTarget {
     const creds = this.creds;
     if (!creds) return;
     this.stop();
-    this.#api = new ArcbenchApi(creds, { fetch: this.#opts.fetch, onUnauthorized: () => this.#keyRefused(creds) });
+    const refused = () => this.#keyRefused(creds);
+    this.#api = this.#opts.api?.(creds, refused) ?? new ArcbenchApi(creds, { fetch: this.#opts.fetch, onUnauthorized: refused });
     this.#resetHost();
     if (openId) this.details.want(openId);
     const db = (this.#db ??= (this.#opts.openDb ?? (() => openDb()))().catch((e: unknown) => {

@@ -1,6 +1,6 @@
 import type { Device, Event, PairingCode } from '../bindings';
 import { describeError } from '../client/errors';
-import type { ArcbenchApi } from '../client/rest';
+import type { HostApi } from '../client/host';
 
 /** How long a pairing code works, by the contract (the host's `expires_at` says exactly when). */
 export const CODE_LIFETIME_MS = 5 * 60_000;
@@ -32,7 +32,7 @@ export function codeDeadline(expiresAt: string, now: number): number {
 }
 
 export interface DevicesDeps {
-  api: () => ArcbenchApi;
+  api: () => HostApi;
   /** This device's id on the host (from pairing with a code), null when it has none. */
   selfId: () => string | null;
   /** This device's own key was revoked (seen as an event, or done from here). */

@@ -1,11 +1,11 @@
 import type { Event, Prompt, ReviewNote, RevisionPreview } from '../bindings';
 import { describeError, isCode, NetworkFailure } from '../client/errors';
-import type { ArcbenchApi } from '../client/rest';
+import type { HostApi } from '../client/host';
 import type { SessionActions } from './actions.svelte';
 import type { Toasts } from './toasts.svelte';
 
 export interface NotesDeps {
-  api: () => ArcbenchApi;
+  api: () => HostApi;
   actions: SessionActions;
   toasts: Toasts;
   /** The hunk a note was for moved on: the diff is fetched again. */

@@ -1,12 +1,12 @@
 import type { Prompt } from '../bindings';
 import { ApiFailure, describeError } from '../client/errors';
-import type { ArcbenchApi } from '../client/rest';
+import type { HostApi } from '../client/host';
 import { browserLock, Outbox, type OutboxEntry, type OutboxStorage } from '../outbox/outbox';
 import type { SessionActions } from './actions.svelte';
 import type { Toasts } from './toasts.svelte';
 
 export interface OutboxDeps {
-  api: () => ArcbenchApi;
+  api: () => HostApi;
   actions: SessionActions;
   toasts: Toasts;
   /** Whether the host is reachable now (the socket is up): queued prompts go at once. */

@@ -1,6 +1,6 @@
 import type { Diff } from '../bindings';
 import { describeError } from '../client/errors';
-import type { ArcbenchApi } from '../client/rest';
+import type { HostApi } from '../client/host';
 import type { Busy, SessionActions } from './actions.svelte';
 import type { Toasts } from './toasts.svelte';
 
@@ -11,7 +11,7 @@ export interface DiffLoad {
 }
 
 export interface ReviewDeps {
-  api: () => ArcbenchApi;
+  api: () => HostApi;
   actions: SessionActions;
   toasts: Toasts;
   /** A diff arrived (the list row counts its changes). */

@@ -1,5 +1,5 @@
 import type { CreateSessionRequest, Diff, Event, Session } from '../bindings';
-import type { ArcbenchApi } from '../client/rest';
+import type { HostApi } from '../client/host';
 import type { SessionActions } from './actions.svelte';
 import { applyToList, createList, replaceList, sortedSessions, summarize, type DiffSummary, type SessionList } from './sessionList';
 
@@ -9,12 +9,12 @@ export class SessionsStore {
   /** The list came from this device's last copy, not (yet) from the host. */
   fromDevice = $state(false);
 
-  readonly #api: () => ArcbenchApi;
+  readonly #api: () => HostApi;
   readonly #actions: SessionActions;
   /** The host's list arrived; this device's copy is not shown over it. */
   #fromHost = false;
 
-  constructor(api: () => ArcbenchApi, actions: SessionActions) {
+  constructor(api: () => HostApi, actions: SessionActions) {
     this.#api = api;
     this.#actions = actions;
   }

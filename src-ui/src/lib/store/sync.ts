@@ -1,6 +1,6 @@
 import type { Event, Status } from '../bindings';
 import type { ResyncReason } from '../client/socket';
-import type { ArcbenchApi } from '../client/rest';
+import type { HostApi } from '../client/host';
 import type { SessionDetails } from './sessionDetails.svelte';
 import type { SessionsStore } from './sessions.svelte';
 import { viewFromSnapshot, type SessionView } from './sessionView';
@@ -9,7 +9,7 @@ import type { UsageStore } from './usage.svelte';
 
 /** What a start strategy works on: the host's API and the stores it fills. */
 export interface SyncTarget {
-  api: ArcbenchApi;
+  api: HostApi;
   sessions: SessionsStore;
   details: SessionDetails;
   notes: NotesStore;

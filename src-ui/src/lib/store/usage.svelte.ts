@@ -1,5 +1,5 @@
 import type { Budget, BudgetInfo, Event, Usage, UsageResponse } from '../bindings';
-import type { ArcbenchApi } from '../client/rest';
+import type { HostApi } from '../client/host';
 import { budgetNotice } from './budget';
 import type { Toasts } from './toasts.svelte';
 
@@ -15,12 +15,12 @@ export class UsageStore {
   /** Each session's total. */
   bySession = $state<Record<string, Usage>>({});
 
-  readonly #api: () => ArcbenchApi;
+  readonly #api: () => HostApi;
   readonly #toasts: Toasts;
   /** When `report` last came from the host (epoch ms). */
   #fetchedAt = 0;
 
-  constructor(api: () => ArcbenchApi, toasts: Toasts) {
+  constructor(api: () => HostApi, toasts: Toasts) {
     this.#api = api;
     this.#toasts = toasts;
   }

@@ -3,14 +3,14 @@ import { describeError, isCode } from '../client/errors';
 import { pendingChanges as countPending, readbackText, Speaker, WavPlayer, type PendingChanges } from '../voice/readback';
 import { loadVoiceSettings, saveVoiceSettings, type VoiceSettings } from '../voice/settings';
 import type { TranscriberStatus } from '../voice/types';
-import type { ArcbenchApi } from '../client/rest';
+import type { HostApi } from '../client/host';
 import type { Toasts } from './toasts.svelte';
 
 /** A finished turn older than this at arrival (caught up after a reconnect) is not read back. */
 const FRESH_MS = 2 * 60_000;
 
 export interface VoiceDeps {
-  api: () => ArcbenchApi;
+  api: () => HostApi;
   toasts: Toasts;
   /** The host's transcriber, from `/status` and `transcriber.state` events. */
   transcriber: () => TranscriberStatus | null;
