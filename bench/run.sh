@@ -69,5 +69,9 @@ if want desktop; then
     runs=5
     idle=60
     [[ ${#quick[@]} -gt 0 ]] && runs=2 && idle=5
+    # The pinned Aider venv, as the tests use: no first-start install inside the measurement.
+    ARCBENCH_PYTHON="$("$root/scripts/setup-aider.sh" | tail -n 1)"
+    export ARCBENCH_PYTHON
+    cargo build --quiet --release -p arcbench-cli
     node bench/desktop/desktop.mjs --runs "$runs" --idle "$idle"
 fi

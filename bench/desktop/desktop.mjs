@@ -8,7 +8,7 @@
 // Usage: node bench/desktop/desktop.mjs [--runs N] [--idle S]  (bench/run.sh desktop builds first)
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,14 +131,36 @@ function stop(child) {
   });
 }
 
+/**
+ * One launch, measured. Now and then (about one launch in ten here) WebKitGTK's app fails to
+ * open the Xvfb display at all ("Failed to initialize GTK") and exits at once: that launch is
+ * retried, said on stderr, and not counted.
+ */
 async function launchApp(env, repo, measureIdle) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchAppOnce(env, repo, measureIdle);
+    } catch (e) {
+      if (attempt >= 3 || !/Failed to initialize GTK/.test(String(e))) throw e;
+      process.stderr.write(`launch ${attempt}: GTK could not open the display; trying again\n`);
+      await sleep(500);
+    }
+  }
+}
+
+async function launchAppOnce(env, repo, measureIdle) {
   const data = dataDir(repo);
   const start = performance.now();
-  const child = spawn(APP, [], { env: { ...env, ARCBENCH_DATA_DIR: data, ARCBENCH_CONFIG: join(data, 'config.toml') }, stdio: 'ignore', detached: true });
+  const child = spawn(APP, [], { env: { ...env, ARCBENCH_DATA_DIR: data, ARCBENCH_CONFIG: join(data, 'config.toml') }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  let exited = null;
+  child.once('exit', (code, signal) => (exited = signal ?? code));
   for (;;) {
     const found = spawnSync('xdotool', ['search', '--onlyvisible', '--name', '^ArcBench$'], { env, encoding: 'utf8' }).stdout.trim();
     if (found) break;
-    if (performance.now() - start > 60_000) throw new Error('the app window did not show in 60 s');
+    if (exited !== null) throw new Error(`the app exited (${exited}) before its window showed:\n${stderr}`);
+    if (performance.now() - start > 60_000) throw new Error(`the app window did not show in 60 s:\n${stderr}`);
     await sleep(10);
   }
   const shown = performance.now() - start;
@@ -164,9 +186,15 @@ async function launchServe(env, repo, measureIdle) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
-  const display = `:${80 + (process.pid % 9)}`;
+  // A display no X server holds (nor one still exiting from an earlier run).
+  const free = [...Array(20).keys()].map((i) => 80 + i).find((n) => !existsSync(`/tmp/.X${n}-lock`) && !existsSync(`/tmp/.X11-unix/X${n}`));
+  if (free === undefined) throw new Error('no free X display between :80 and :99');
+  const display = `:${free}`;
   const xvfb = spawn('Xvfb', [display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], { stdio: 'ignore', detached: true });
-  await sleep(1000);
+  for (let i = 0; spawnSync('xdpyinfo', ['-display', display]).status !== 0; i++) {
+    if (i > 100 || xvfb.exitCode !== null) throw new Error(`Xvfb did not start on ${display}`);
+    await sleep(100);
+  }
   const home = temp('home');
   mkdirSync(join(home, 'data'));
   const env = {

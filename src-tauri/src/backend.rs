@@ -241,6 +241,26 @@ pub struct Backend {
     activity: std::sync::Mutex<Activity>,
     state: watch::Sender<DesktopState>,
     notices: broadcast::Sender<Notice>,
+    /// The window's event feeds over IPC, by id: each stops when its sender is dropped.
+    follows: std::sync::Mutex<FollowMap>,
+}
+
+#[derive(Default)]
+struct FollowMap {
+    next: u32,
+    /// Each feed's stop: the close it ends with.
+    stops: std::collections::HashMap<u32, oneshot::Sender<(u16, String)>>,
+}
+
+/// What the window's event feed carries over IPC: the WebSocket's events, then, when the feed
+/// ends, its close code and reason (the same codes: 4000 resume, 4410 resync, 4400 bad since,
+/// 1001 host stopped, 1000 unfollowed).
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FeedMessage {
+    // Boxed: an event is large beside a close.
+    Event { event: Box<Event> },
+    Closed { code: u16, reason: String },
 }
 
 impl Backend {
@@ -279,6 +299,7 @@ impl Backend {
             activity: std::sync::Mutex::new(Activity::default()),
             state: watch::channel(first).0,
             notices: broadcast::channel(64).0,
+            follows: std::sync::Mutex::new(FollowMap::default()),
         })
     }
 
@@ -550,6 +571,61 @@ impl Backend {
         })
     }
 
+    /// Follows the in-process host's events after `since` into `sink` (subscribe, then replay;
+    /// each event once, in order), like the WebSocket; `sink` answers false once nobody listens.
+    /// Ends with [`FeedMessage::Closed`]: the feed's own end, [`Backend::unfollow_events`], or
+    /// the host stopping (pause, quit).
+    pub async fn follow_events(
+        self: &Arc<Self>,
+        since: u64,
+        sink: impl Fn(FeedMessage) -> bool + Send + 'static,
+    ) -> Result<u32, ApiError> {
+        let host = self.api_host().await?;
+        let (stop, mut stopped) = oneshot::channel();
+        let id = {
+            let mut follows = self.follows.lock().expect("follows");
+            follows.next += 1;
+            let id = follows.next;
+            follows.stops.insert(id, stop);
+            id
+        };
+        let backend = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let closed = |(code, reason): (u16, String)| FeedMessage::Closed { code, reason };
+            let end = match host.feed(since).await {
+                Err(e) => closed(arcbench_host::refused_close(&e)),
+                Ok(mut feed) => loop {
+                    tokio::select! {
+                        next = feed.next() => match next {
+                            Ok(event) => {
+                                if !sink(FeedMessage::Event { event: Box::new(event) }) {
+                                    break None;
+                                }
+                            }
+                            Err(end) => break Some(closed(end.close())),
+                        },
+                        stop = &mut stopped => break Some(closed(stop.unwrap_or((1001, "the host stopped".into())))),
+                    }
+                }
+                .unwrap_or_else(|| closed((1000, "nobody listens".into()))),
+            };
+            // The host is not kept alive by a feed: dropped here, before anything else waits.
+            drop(host);
+            sink(end);
+            if let Some(backend) = backend.upgrade() {
+                backend.follows.lock().expect("follows").stops.remove(&id);
+            }
+        });
+        Ok(id)
+    }
+
+    /// Ends one of the window's event feeds (it gets its `closed`).
+    pub fn unfollow_events(&self, id: u32) {
+        if let Some(stop) = self.follows.lock().expect("follows").stops.remove(&id) {
+            let _ = stop.send((1000, "unfollowed".into()));
+        }
+    }
+
     /// A session's worktree folder (to open in the user's editor or file manager).
     pub async fn worktree(&self, session_id: String) -> Result<PathBuf, AppError> {
         let host = self.host().await?;
@@ -689,6 +765,18 @@ impl Backend {
     }
 
     async fn stop_locked(&self, inner: &mut Inner) {
+        // The window's feeds end first (closed 1001): they hold the host while they run.
+        let stops: Vec<_> = self
+            .follows
+            .lock()
+            .expect("follows")
+            .stops
+            .drain()
+            .map(|(_, stop)| stop)
+            .collect();
+        for stop in stops {
+            let _ = stop.send((1001, "the host stopped".into()));
+        }
         match std::mem::replace(&mut inner.running, Running::None) {
             Running::InProcess {
                 host,

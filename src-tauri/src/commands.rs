@@ -6,11 +6,11 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use shared_protocol::ApiError;
+use shared_protocol::{ApiError, EventsQuery};
 use specta::Type;
 use tauri::{AppHandle, Runtime, State};
 
-use crate::backend::{Backend, DesktopState, HostOptions};
+use crate::backend::{Backend, DesktopState, FeedMessage, HostOptions};
 use crate::error::AppError;
 use crate::keychain::KeyPlace;
 
@@ -119,6 +119,29 @@ pub async fn open_worktree<R: Runtime>(
     crate::platform::open_folder(&app, &dir)
 }
 
+/// The host's event feed over IPC, the WebSocket's twin for a host inside the app: events after
+/// `query.since` on `channel` (subscribe, then replay), then its close code. Answers the feed's id.
+#[tauri::command]
+#[specta::specta]
+pub async fn follow_events(
+    backend: Shared<'_>,
+    query: EventsQuery,
+    channel: tauri::ipc::Channel<FeedMessage>,
+) -> Result<u32, ApiError> {
+    let backend: Arc<Backend> = backend.inner().clone();
+    backend
+        .follow_events(query.since, move |m| channel.send(m).is_ok())
+        .await
+}
+
+/// Ends a feed `follow_events` started.
+#[tauri::command]
+#[specta::specta]
+pub async fn unfollow_events(backend: Shared<'_>, id: u32) -> Result<(), ApiError> {
+    backend.unfollow_events(id);
+    Ok(())
+}
+
 /// Generates one command per host API operation, and `specta_builder!`, which registers the
 /// app's own commands and all of those. (A macro defines the builder macro because only here is
 /// the operations list spelled out; `collect_commands!` cannot name an outer generic runtime.)
@@ -148,6 +171,8 @@ macro_rules! with_api_commands {
                         $crate::commands::pause_host,
                         $crate::commands::set_autostart::<$r>,
                         $crate::commands::open_worktree::<$r>,
+                        $crate::commands::follow_events,
+                        $crate::commands::unfollow_events,
                         $($crate::commands::$name,)*
                     ])
                     .events(tauri_specta::collect_events![

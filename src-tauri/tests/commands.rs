@@ -602,3 +602,82 @@ fn the_api_answers_the_same_through_the_apps_commands_and_http() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(d.backend.shutdown());
 }
+
+/// The window's event feed over IPC: replay then live, in order, each once; ended with the
+/// WebSocket's close codes (bad since, unfollowed, host paused).
+#[test]
+fn the_event_feed_over_ipc_replays_then_follows_and_says_how_it_ended() {
+    use arcbench_desktop::backend::FeedMessage;
+    let data = tempfile::tempdir().unwrap();
+    let repo = TestRepo::new();
+    let d = desk(env(data.path(), memory_keychain(), 0));
+    d.call("choose_repository", json!({"path": repo.path}))
+        .unwrap();
+    d.call("set_demo", json!({"on": true})).unwrap();
+    d.call("start_host", json!({})).unwrap();
+    let first = d
+        .call("create_session", json!({"req": {"title": "before"}}))
+        .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let follow = |since: u64| {
+        let (tx, rx) = std::sync::mpsc::channel::<FeedMessage>();
+        let id = rt
+            .block_on(d.backend.follow_events(since, move |m| tx.send(m).is_ok()))
+            .unwrap();
+        (id, rx)
+    };
+    let next = |rx: &std::sync::mpsc::Receiver<FeedMessage>| {
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a feed message")
+    };
+
+    // Replayed from 0: the first session's creation; then live: the second's.
+    let (id, rx) = follow(0);
+    let mut seqs = Vec::new();
+    let mut titles = Vec::new();
+    d.call("create_session", json!({"req": {"title": "after"}}))
+        .unwrap();
+    while titles.len() < 2 {
+        match next(&rx) {
+            FeedMessage::Event { event } => {
+                seqs.push(event.seq);
+                if let shared_protocol::EventBody::SessionCreated { session } = &event.body {
+                    titles.push(session.title.clone());
+                }
+            }
+            FeedMessage::Closed { code, reason } => panic!("closed {code}: {reason}"),
+        }
+    }
+    assert_eq!(titles, ["before", "after"], "{first}");
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "gapless: {seqs:?}"
+    );
+    d.backend.unfollow_events(id);
+    loop {
+        if let FeedMessage::Closed { code, .. } = next(&rx) {
+            assert_eq!(code, 1000);
+            break;
+        }
+    }
+
+    // A since from the future: the WebSocket's 4400.
+    let (_, rx) = follow(1_000_000);
+    assert!(matches!(next(&rx), FeedMessage::Closed { code: 4400, .. }));
+
+    // Pausing the host ends every feed (1001), and frees the host.
+    let (_, rx) = follow(*seqs.last().unwrap());
+    d.call("pause_host", json!({})).unwrap();
+    loop {
+        if let FeedMessage::Closed { code, .. } = next(&rx) {
+            assert_eq!(code, 1001);
+            break;
+        }
+    }
+    assert_eq!(
+        rt.block_on(d.backend.follow_events(0, |_| true))
+            .unwrap_err()
+            .code,
+        shared_protocol::ErrorCode::Conflict
+    );
+}

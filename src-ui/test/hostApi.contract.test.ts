@@ -179,7 +179,8 @@ describe('both clients cover the same operations', () => {
     expect(Object.getOwnPropertyNames(IpcApi.prototype).filter((m) => m !== 'constructor').sort()).toEqual(methods.sort());
 
     // The generated commands: the desktop app's own, and one per host operation.
-    const own = new Set(['getState', 'chooseRepository', 'removeRepository', 'saveApiKey', 'setDemo', 'setHostOptions', 'startHost', 'pauseHost', 'setAutostart', 'openWorktree']);
+    // (followEvents/unfollowEvents: the event feed, the WebSocket's twin, see IpcSocket.)
+    const own = new Set(['getState', 'chooseRepository', 'removeRepository', 'saveApiKey', 'setDemo', 'setHostOptions', 'startHost', 'pauseHost', 'setAutostart', 'openWorktree', 'followEvents', 'unfollowEvents']);
     const camel = (op: string) => op.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
     const reached = new Set(CASES.map((c) => camel(c.op)));
     const apiCommands = Object.keys(commands).filter((c) => !own.has(c));

@@ -31,6 +31,39 @@ pub enum FeedEnd {
     Failed(String),
 }
 
+/// Close code for "you fell behind; reconnect with since=<last seq you got>".
+pub const CLOSE_RESUME: u16 = 4000;
+/// Close code for "events before your `since` were compacted: fetch the snapshots again and
+/// resume from their `last_seq`".
+pub const CLOSE_RESYNC: u16 = 4410;
+/// Close code for a `since` ahead of the newest event.
+pub const CLOSE_BAD_SINCE: u16 = 4400;
+
+impl FeedEnd {
+    /// How a feed's end is told to its reader, on every transport (the WebSocket's close codes):
+    /// the code and a reason.
+    pub fn close(&self) -> (u16, String) {
+        match self {
+            FeedEnd::Behind { last } => {
+                (CLOSE_RESUME, format!("too slow; resume with since={last}"))
+            }
+            FeedEnd::Closed => (1001, "host shutting down".into()),
+            FeedEnd::Failed(_) => (1011, "cannot read the event log".into()),
+        }
+    }
+}
+
+/// How a feed that could not start is told (see [`crate::Host::feed`]): 4410 resync, 4400 a
+/// `since` from the future, 1011 anything else.
+pub fn refused_close(e: &arcbench_engine::EngineError) -> (u16, String) {
+    let code = match e.code() {
+        shared_protocol::ErrorCode::Resync => CLOSE_RESYNC,
+        shared_protocol::ErrorCode::BadRequest => CLOSE_BAD_SINCE,
+        _ => 1011,
+    };
+    (code, e.to_string())
+}
+
 impl EventFeed {
     pub(crate) fn new(engine: Arc<Engine>, since: u64) -> Self {
         let live = engine.subscribe();

@@ -28,7 +28,7 @@ use shared_protocol::{AgentState, AgentStatus, Budget, BudgetInfo, Event, Status
 
 pub use arcbench_engine::Caller;
 pub use config::{resolve, HostConfig, Secret, Settings};
-pub use feed::{EventFeed, FeedEnd};
+pub use feed::{refused_close, EventFeed, FeedEnd, CLOSE_BAD_SINCE, CLOSE_RESUME, CLOSE_RESYNC};
 pub use key::KeySource;
 pub use mesh::PeerRefusal;
 /// The wire types, for [`api_operations!`]'s paths.

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use arcbench_host::Caller;
-use arcbench_host::FeedEnd;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -19,13 +18,8 @@ use crate::auth::{bearer, check_token};
 use crate::limits::{origin_allowed, PendingSlot};
 use crate::{AppState, Failure};
 
-/// Close code for "you fell behind; reconnect with since=<last seq you got>".
-pub const CLOSE_RESUME: u16 = 4000;
-/// Close code for "events before your `since` were compacted: fetch the snapshots again and
-/// resume from their `last_seq`".
-pub const CLOSE_RESYNC: u16 = 4410;
-/// Close code for a `since` ahead of the newest event.
-pub const CLOSE_BAD_SINCE: u16 = 4400;
+/// The feed's own close codes (the same over the desktop app's IPC).
+pub use arcbench_host::{CLOSE_BAD_SINCE, CLOSE_RESUME, CLOSE_RESYNC};
 /// Close code for a missing or wrong key in the first message.
 pub const CLOSE_UNAUTHORIZED: u16 = 4401;
 /// Close code for a first message from an address that used up its bad attempts.
@@ -147,12 +141,8 @@ async fn serve(
     let mut feed = match state.host.feed(since).await {
         Ok(feed) => feed,
         Err(e) => {
-            let code = match e.code() {
-                ErrorCode::Resync => CLOSE_RESYNC,
-                ErrorCode::BadRequest => CLOSE_BAD_SINCE,
-                _ => 1011,
-            };
-            return close(&mut socket, code, &e.to_string()).await;
+            let (code, reason) = arcbench_host::refused_close(&e);
+            return close(&mut socket, code, &reason).await;
         }
     };
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -168,11 +158,10 @@ async fn serve(
                         return close(&mut socket, CLOSE_UNAUTHORIZED, "this device was unpaired on the host; pair again").await;
                     }
                 }
-                Err(FeedEnd::Behind { last }) => {
-                    return close(&mut socket, CLOSE_RESUME, &format!("too slow; resume with since={last}")).await;
+                Err(end) => {
+                    let (code, reason) = end.close();
+                    return close(&mut socket, code, &reason).await;
                 }
-                Err(FeedEnd::Closed) => return close(&mut socket, 1001, "host shutting down").await,
-                Err(FeedEnd::Failed(_)) => return close(&mut socket, 1011, "cannot read the event log").await,
             },
             msg = socket.recv() => match msg {
                 None | Some(Ok(Message::Close(_))) => return,

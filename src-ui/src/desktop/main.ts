@@ -2,6 +2,7 @@ import { mount } from 'svelte';
 import { givenCredentials } from '../lib/client/credentials';
 import { ArcbenchApi } from '../lib/client/rest';
 import { IpcApi } from '../lib/desktop/ipcApi';
+import { IpcSocket } from '../lib/desktop/ipcSocket';
 import { DesktopStore } from '../lib/desktop/desktop.svelte';
 import { keepPreferences } from '../lib/desktop/prefs';
 import { DesktopShell, followNavigation } from '../lib/desktop/shell.svelte';
@@ -20,6 +21,7 @@ export function startDesktop(target: HTMLElement): DesktopShell {
       new AppStore({
         credentials: givenCredentials(creds),
         api: inProcess ? (c, refused) => new IpcApi(new ArcbenchApi(c, { onUnauthorized: refused })) : undefined,
+        socket: inProcess ? { createSocket: (url) => new IpcSocket(url) } : undefined,
       }),
     openId: () => (router.route.name === 'session' ? router.route.id : null),
   });
