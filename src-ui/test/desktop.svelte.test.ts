@@ -103,7 +103,7 @@ function fakeDesktop(initial: DesktopState) {
 }
 
 /** A host behind fetch for the dashboard's store: answers by route, records the Authorization header. */
-function fakeHost() {
+function fakeHost(agent: { state: string; detail: string } = { state: 'installing', detail: 'Collecting aider-chat' }) {
   const seen: { url: string; auth: string | null }[] = [];
   const fetch: FetchLike = async (url, init) => {
     const headers = (init.headers ?? {}) as Record<string, string>;
@@ -115,15 +115,14 @@ function fakeHost() {
     if (url.endsWith('/sessions/s1/history')) return json(200, { rounds: [], pending_notes: [] });
     if (url.endsWith('/devices')) return json(200, { devices: [] });
     if (url.endsWith('/status')) {
-      return json(200, { name: 'arcbench', version: '0', demo: true, repos: ['/home/me/project'], agent: { kind: 'aider', available: false, version: null, state: 'installing', detail: 'Collecting aider-chat' }, sessions_active: 0 });
+      return json(200, { name: 'arcbench', version: '0', demo: true, repos: ['/home/me/project'], agent: { kind: 'aider', available: false, version: null, ...agent }, sessions_active: 0 });
     }
     return json(404, { code: 'not_found', message: url });
   };
   return { seen, fetch };
 }
 
-function shellOver(made: HostCredentials[] = []) {
-  const host = fakeHost();
+function shellOver(made: HostCredentials[] = [], host = fakeHost()) {
   const apps: AppStore[] = [];
   /** Per store made: whether the host ran in the app (its IPC client) or not (HTTP). */
   const inProcess: boolean[] = [];
@@ -387,6 +386,20 @@ describe('the dashboard in the desktop window', () => {
 
     unmount(component);
     router.replace('#/');
+  });
+
+  it('says when the agent could not be installed, with why, and keeps working', { timeout: 60_000 }, async () => {
+    fakeDesktop(running());
+    const t = shellOver([], fakeHost({ state: 'failed', detail: 'pip: no matching distribution for aider-chat==0.86.2' }));
+    await t.shell.start();
+    router.replace('#/');
+    const component = mount(DesktopRoot, { target: document.body, props: { shell: t.shell } });
+    await vi.waitFor(() => expect(byTestId('agent-state')?.dataset.state).toBe('failed'), LAZY);
+    expect(byTestId('agent-state')?.textContent).toContain('could not be installed');
+    expect(byTestId('agent-state')?.textContent).toContain('no matching distribution');
+    // The dashboard is still there to use (sessions, settings).
+    expect(byTestId('new-session')).not.toBeNull();
+    unmount(component);
   });
 
   it('sets the host’s model, addresses and port; a refusal is shown and nothing is lost', { timeout: 60_000 }, async () => {
