@@ -91,6 +91,18 @@ impl Desk {
     }
 }
 
+/// A desk whose first run is done with the demo on `repo`, its host started in-process; and
+/// that state.
+fn demo_desk(data: &Path, repo: &TestRepo) -> (Desk, Value) {
+    let d = desk(env(data, memory_keychain(), 0));
+    d.call("choose_repository", json!({"path": repo.path}))
+        .unwrap();
+    d.call("set_demo", json!({"on": true})).unwrap();
+    let state = d.call("start_host", json!({})).unwrap();
+    assert_eq!(state["mode"], "in_process", "{state}");
+    (d, state)
+}
+
 fn memory_keychain() -> Keychain {
     Keychain::Memory(Arc::new(Mutex::new(None)))
 }
@@ -288,12 +300,7 @@ fn a_taken_port_is_a_clear_error_and_the_app_keeps_working() {
 fn host_settings_pass_the_hosts_own_rules_and_restart_it_on_them() {
     let data = tempfile::tempdir().unwrap();
     let repo = TestRepo::new();
-    let d = desk(env(data.path(), memory_keychain(), 0));
-    d.call("choose_repository", json!({"path": repo.path}))
-        .unwrap();
-    d.call("set_demo", json!({"on": true})).unwrap();
-    let first = d.call("start_host", json!({})).unwrap();
-    assert_eq!(first["mode"], "in_process", "{first}");
+    let (d, first) = demo_desk(data.path(), &repo);
     let saved = || -> Value {
         serde_json::from_slice(&std::fs::read(data.path().join("desktop.json")).unwrap()).unwrap()
     };
@@ -453,11 +460,7 @@ fn http(method: &str, url: &str, key: &str, body: Option<Value>) -> (u16, Value)
 fn the_api_answers_the_same_through_the_apps_commands_and_http() {
     let data = tempfile::tempdir().unwrap();
     let repo = TestRepo::new();
-    let d = desk(env(data.path(), memory_keychain(), 0));
-    d.call("choose_repository", json!({"path": repo.path}))
-        .unwrap();
-    d.call("set_demo", json!({"on": true})).unwrap();
-    let state = d.call("start_host", json!({})).unwrap();
+    let (d, state) = demo_desk(data.path(), &repo);
     let origin = state["connection"]["origin"].as_str().unwrap().to_owned();
     let key = state["connection"]["key"].as_str().unwrap().to_owned();
     let get = |path: &str| http("GET", &format!("{origin}{path}"), &key, None);
@@ -610,11 +613,7 @@ fn the_event_feed_over_ipc_replays_then_follows_and_says_how_it_ended() {
     use arcbench_desktop::backend::FeedMessage;
     let data = tempfile::tempdir().unwrap();
     let repo = TestRepo::new();
-    let d = desk(env(data.path(), memory_keychain(), 0));
-    d.call("choose_repository", json!({"path": repo.path}))
-        .unwrap();
-    d.call("set_demo", json!({"on": true})).unwrap();
-    d.call("start_host", json!({})).unwrap();
+    let (d, _) = demo_desk(data.path(), &repo);
     let first = d
         .call("create_session", json!({"req": {"title": "before"}}))
         .unwrap();

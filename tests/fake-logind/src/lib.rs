@@ -143,6 +143,24 @@ impl PrivateBus {
     }
 }
 
+impl PrivateBus {
+    /// The bus a stand-in's process serves on: `address` when given, else a private bus of its
+    /// own, whose address is printed first as `address ADDR` (the stand-in processes' protocol).
+    /// The bus (if any) must be kept for the whole run: dropping it stops it.
+    pub fn or_address(
+        address: Option<String>,
+    ) -> Result<(String, Option<PrivateBus>), FakeLogindError> {
+        match address {
+            Some(address) => Ok((address, None)),
+            None => {
+                let bus = PrivateBus::start()?;
+                println!("address {}", bus.address);
+                Ok((bus.address.clone(), Some(bus)))
+            }
+        }
+    }
+}
+
 impl Drop for PrivateBus {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -273,31 +273,26 @@ impl FakeNotifications {
         if !self.shown().iter().any(|s| s.id == id) {
             return Err(FakeNotificationsError::Unknown(id));
         }
+        let emit = |signal: &'static str| {
+            move |e: zbus::Error| FakeNotificationsError::Emit {
+                signal,
+                id,
+                source: Box::new(e),
+            }
+        };
         let iface = self
             .connection
             .object_server()
             .interface::<_, Server>(PATH)
             .await
-            .map_err(|e| FakeNotificationsError::Emit {
-                signal: "ActionInvoked",
-                id,
-                source: Box::new(e),
-            })?;
+            .map_err(emit("ActionInvoked"))?;
         Server::action_invoked(iface.signal_emitter(), id, key)
             .await
-            .map_err(|e| FakeNotificationsError::Emit {
-                signal: "ActionInvoked",
-                id,
-                source: Box::new(e),
-            })?;
+            .map_err(emit("ActionInvoked"))?;
         if iface.get().await.close(id, 2) {
             Server::notification_closed(iface.signal_emitter(), id, 2)
                 .await
-                .map_err(|e| FakeNotificationsError::Emit {
-                    signal: "NotificationClosed",
-                    id,
-                    source: Box::new(e),
-                })?;
+                .map_err(emit("NotificationClosed"))?;
         }
         Ok(())
     }

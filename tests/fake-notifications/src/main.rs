@@ -24,17 +24,7 @@ struct Args {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     // Kept alive for the whole run: dropping it kills the bus.
-    let mut own_bus = None;
-    let address = match args.address {
-        Some(address) => address,
-        None => {
-            let bus = PrivateBus::start()?;
-            println!("address {}", bus.address);
-            let address = bus.address.clone();
-            own_bus = Some(bus);
-            address
-        }
-    };
+    let (address, own_bus) = PrivateBus::or_address(args.address)?;
     let mut fake = FakeNotifications::start(&address).await?;
     println!("ready");
 
