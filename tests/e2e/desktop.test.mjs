@@ -96,6 +96,8 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
   });
 
   after(async () => {
+    // The stand-in exits on stdin's end as on SIGTERM (below).
+    state.notifications?.stop();
     await state.wd?.quit();
     await sleep(500);
     for (const p of procs.reverse()) {
@@ -134,6 +136,7 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
     return {
       ready: readyP,
       shown,
+      stop: () => p.stdin.end(),
       async click(id) {
         const before = replies.length;
         p.stdin.write(`invoke ${id} default\n`);

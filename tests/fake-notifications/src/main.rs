@@ -49,7 +49,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     drop(fake);
     drop(own_bus);
-    Ok(())
+    // Out now: returning would drop the runtime, which waits for its blocking stdin reader, and
+    // that read ends only when the harness closes our stdin — which it does once we exit.
+    std::process::exit(0)
 }
 
 async fn command(fake: &FakeNotifications, line: &str) -> String {
