@@ -59,6 +59,10 @@ pub struct SessionSnapshot {
     pub commits: Vec<CommitInfo>,
     /// Review notes not yet used by a revision.
     pub notes: Vec<crate::ReviewNote>,
+    /// The edit blocks of the prompts' replies as they were proposed while streaming (the
+    /// last answer of each prompt), oldest prompt first, each prompt's in block order.
+    #[serde(default)]
+    pub proposals: Vec<crate::EditProposal>,
     /// The newest event's seq included in this snapshot.
     #[specta(type = specta_typescript::Number)]
     pub last_seq: u64,

@@ -81,6 +81,21 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// An edit block of the streaming reply is complete: what it will change (display only).
+    #[serde(rename = "edit.proposed")]
+    EditProposed { proposal: crate::EditProposal },
+    /// The running prompt's usage while its reply streams: the exact figures of its finished
+    /// requests plus an estimate of the one in flight (output tokens from the streamed text).
+    /// Sent at most twice a second while text arrives; `usage.updated` and `prompt.finished`
+    /// carry the API's exact figures.
+    #[serde(rename = "usage.estimated")]
+    UsageEstimated {
+        prompt_id: String,
+        model: String,
+        usage: Usage,
+        /// Always true: these numbers are an estimate.
+        estimated: bool,
+    },
     /// One API request was made; `usage` is that request's, the totals are after it.
     #[serde(rename = "usage.updated")]
     UsageUpdated {
@@ -165,6 +180,8 @@ impl EventBody {
             EventBody::BudgetWarning { .. } => "budget.warning",
             EventBody::BudgetExceeded { .. } => "budget.exceeded",
             EventBody::AgentState { .. } => "agent.state",
+            EventBody::EditProposed { .. } => "edit.proposed",
+            EventBody::UsageEstimated { .. } => "usage.estimated",
         }
     }
 }

@@ -4,7 +4,7 @@
 Tested against aider-chat 0.86.2 (litellm 1.81.10), installed by scripts/setup-aider.sh.
 
     <venv python> arcbench_bridge.py --root <worktree> --model <name>
-        [--weak-model <name>] [--map-tokens N] [--cache-prompts]
+        [--weak-model <name>] [--map-tokens N] [--cache-prompts] [--edit-format <format>]
 
 --map-tokens defaults to Aider's choice for the model (0 disables the repo map).
 --cache-prompts turns on Aider's Anthropic cache_control markers (off by default, as in Aider).
@@ -85,6 +85,21 @@ Events (stdout); every event has "event":<name>
       Startup failed (bad --root, model could not be set up, ...); the bridge exits 1 right after.
   {"event":"text","id":"...","chunk":"..."}
       Streamed assistant text, in order.
+  {"event":"proposed","id":"...","answer":N,"index":N,"path":"rel/path","edit_format":"diff",
+   "applies":true|false,"reason":"..."|null,"content":"..."|null}
+      An edit block of the answer being streamed is complete, before Aider applies anything:
+      found with the coder's own parser (its get_edits() on the part of the reply whose blocks
+      are closed) for the edit formats diff, diff-fenced, whole and udiff, and dry-run the way
+      Aider's apply_edits will (its own do_replace; a SEARCH that matches no file tries the
+      other chat files, like Aider), on copies: nothing is written. `content` is the whole file
+      once this block and the answer's earlier blocks are applied; when the block will not
+      apply (`applies` false, `content` null) `reason` says why (no match, no such file, outside
+      the worktree). After the reply, a block Aider itself reports as failed is sent again (same
+      answer and index) with applies false and Aider's own words. `answer` counts the prompt's
+      answers from 0 (each `text_discarded` starts the next, whose blocks count from 0 again).
+      A reply Aider's parser rejects (a malformed block) gets one warning `log` and no more
+      `proposed` for that answer; another edit format gets one info `log` per prompt. Live edits
+      never affect the prompt: any failure in them is a warning `log` and they stop.
   {"event":"text_discarded","id":"...","reason":"retry"|"reflection"}
       A new request of this prompt starts an answer from scratch: text streamed since the
       previous `text_discarded` (or the start of the prompt) is not the final answer any more.
@@ -260,6 +275,11 @@ def main():
     ap.add_argument("--weak-model", default=None, help="model for history summaries")
     ap.add_argument("--map-tokens", type=int, default=None, help="repo map size; 0 disables")
     ap.add_argument("--cache-prompts", action="store_true", help="Anthropic prompt caching")
+    ap.add_argument(
+        "--edit-format",
+        default=None,
+        help="Aider's edit format (diff, diff-fenced, whole, udiff, ...); default: the model's",
+    )
     args = ap.parse_args()
 
     channel = Channel()
@@ -329,6 +349,279 @@ class Call:
                 self.usage[key] = value
 
 
+# ---------------------------------------------------------------------------------------------
+# Live edits: the reply's edit blocks as each completes, before Aider applies anything.
+# ---------------------------------------------------------------------------------------------
+
+# The edit formats Aider picks for Claude models, whose coders' get_edits() we can run on a
+# prefix of the reply. Others (architect, patch, ...) are shown as text only.
+LIVE_FORMATS = ("diff", "diff-fenced", "whole", "udiff")
+_UPDATED = re.compile(r"^>{5,9} REPLACE\s*$")  # Aider's editblock_coder.UPDATED
+
+
+class LiveEdits:
+    """Finds the edit blocks of the answer being streamed, with the coder's own parser
+    (`coder.get_edits()` run on the part of the reply whose blocks are closed), and dry-runs
+    each one against the worktree the way Aider's apply_edits will, writing nothing. Each block
+    is reported once as a `proposed` event: the whole file as it will be after it (and the
+    answer's earlier blocks), or why it will not apply.
+
+    Runs on the main thread, between the chunks Aider yields, so the coder is idle while its
+    parser runs on a swapped-in copy of the reply."""
+
+    def __init__(self, bridge, prompt):
+        self.bridge = bridge
+        self.prompt = prompt
+        self.coder = bridge.coder
+        self.format = self.coder.edit_format
+        self.enabled = self.format in LIVE_FORMATS
+        self.answer = -1
+        self.new_answer()
+
+    def new_answer(self):
+        self.answer += 1
+        self.text = ""
+        self.scanned = 0  # text[:scanned] is whole lines already looked at
+        self.proposals = []  # per index: {"path", "original", "applies"}
+        self.whole_paths = []  # whole format: paths in the order first seen
+        self.files = {}  # rel path -> content after the answer's blocks so far
+        self.parse_error = None
+
+    # -- streaming ---------------------------------------------------------------------------
+
+    def _guarded(method):
+        """Live edits are a view: a failure here is logged and switches them off, it never
+        touches the turn itself."""
+
+        def run(self, *args):
+            if not self.enabled:
+                return
+            try:
+                method(self, *args)
+            except Exception as err:
+                self.enabled = False
+                self.bridge.log(
+                    "warning",
+                    f"live edits stopped for this prompt: {type(err).__name__}: {err}",
+                    pid=self.prompt.id,
+                )
+
+        return run
+
+    @_guarded
+    def feed(self, chunk):
+        self.text += chunk
+        end = self.text.rfind("\n") + 1
+        if end <= self.scanned:
+            return
+        lines = self.text[self.scanned : end].splitlines()
+        self.scanned = end
+        if any(self._closes(line) for line in lines):
+            self._propose(self.text[:end])
+
+    @_guarded
+    def stream_ended(self):
+        """The answer's stream is over (Aider applies its edits next): a last block may end
+        without a newline."""
+        if self.text:
+            self._propose(self.text)
+
+    def _closes(self, line):
+        if self.format in ("diff", "diff-fenced"):
+            return bool(_UPDATED.match(line.strip())) or line.startswith(self.coder.fence[1])
+        return line.startswith("```") or line.startswith(self.coder.fence[1])
+
+    def _closed_prefix(self, text):
+        """The part of `text` whose blocks are complete."""
+        lines = text.splitlines(keepends=True)
+        if self.format in ("diff", "diff-fenced"):
+            ends = [i for i, line in enumerate(lines) if _UPDATED.match(line.strip())]
+            return "".join(lines[: ends[-1] + 1]) if ends else ""
+        # whole, udiff: blocks are fenced; cut before a fence that is still open.
+        fences = [
+            i
+            for i, line in enumerate(lines)
+            if line.startswith(self.coder.fence[0]) or line.startswith(self.coder.fence[1])
+            or line.startswith("```")
+        ]
+        if len(fences) % 2:
+            return "".join(lines[: fences[-1]])
+        return text
+
+    def _parse(self, text):
+        """Aider's own parser for the coder's format, on `text` instead of the live reply."""
+        coder = self.coder
+        saved = (
+            coder.partial_response_content,
+            getattr(coder, "multi_response_content", ""),
+            list(getattr(coder, "shell_commands", [])),
+        )
+        try:
+            coder.partial_response_content = text
+            coder.multi_response_content = ""
+            if self.format == "whole":
+                return coder.get_edits(mode="update")
+            return coder.get_edits()
+        finally:
+            coder.partial_response_content, coder.multi_response_content, shells = saved
+            if hasattr(coder, "shell_commands"):
+                coder.shell_commands = shells
+
+    def _propose(self, text):
+        prefix = self._closed_prefix(text)
+        if not prefix:
+            return
+        try:
+            edits = list(self._parse(prefix))
+        except Exception as err:  # Aider's parser: ValueError for a malformed block
+            message = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
+            if message != self.parse_error:
+                self.parse_error = message
+                self.bridge.log(
+                    "warning",
+                    f"live edits: Aider cannot parse the reply's edit blocks ({message}); "
+                    "they are shown as text",
+                    pid=self.prompt.id,
+                )
+            return
+        if self.format == "whole":
+            by_path = {edit[0]: edit for edit in edits if edit[0]}
+            for path in by_path:
+                if path not in self.whole_paths:
+                    self.whole_paths.append(path)
+            edits = [by_path[p] for p in self.whole_paths]
+        for index in range(len(self.proposals), len(edits)):
+            self._dry_run(index, edits[index])
+
+    # -- dry run -----------------------------------------------------------------------------
+
+    def _dry_run(self, index, edit):
+        import aider.coders.editblock_coder as editblock
+        import aider.coders.udiff_coder as udiff
+
+        coder = self.coder
+        path = edit[0]
+        original = ""
+        new, reason = None, None
+        if not path:
+            reason = "the block names no file"
+        else:
+            full = coder.abs_root_path(path)
+            real = self.bridge.resolve(full)
+            current = self._current(path, full, real)
+            if not self.bridge.inside(real):
+                reason = "outside the worktree: the agent may not write there"
+            elif self.format in ("diff", "diff-fenced"):
+                _, original, updated = edit
+                new, path, reason = self._search_replace(editblock, path, current, original, updated)
+            elif self.format == "whole":
+                new = "".join(edit[2])
+            else:  # udiff
+                hunk = udiff.normalize_hunk(edit[1])
+                before, after = udiff.hunk_to_before_after(hunk)
+                original = before
+                if not before.strip():
+                    new = (current or "") + after
+                elif current is None:
+                    reason = f"{path} does not exist"
+                else:
+                    try:
+                        new = udiff.do_replace(full, current, hunk)
+                    except udiff.SearchTextNotUnique:
+                        reason = f"the hunk's lines occur more than once in {path}"
+                    if not new and reason is None:
+                        reason = f"the hunk does not match the lines of {path}"
+        applies = reason is None and bool(new)
+        if applies:
+            self.files[path] = new
+        elif reason is None:
+            reason = f"the edit would leave {path} empty"
+        self.proposals.append({"path": path, "original": original, "applies": applies})
+        self._emit(index, path or "", applies, reason, new if applies else None)
+
+    def _current(self, path, full, real):
+        if path in self.files:
+            return self.files[path]
+        if not self.bridge.inside(real) or not os.path.isfile(real):
+            return None
+        try:
+            with open(real, encoding=self.bridge.io.encoding, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def _search_replace(self, editblock, path, current, original, updated):
+        """Aider's apply_edits for one SEARCH/REPLACE block, on the answer's own copies."""
+        coder = self.coder
+        fence = coder.fence
+        full = coder.abs_root_path(path)
+        if not original.strip():
+            # A new file, or text appended to one (do_replace would touch the file: not here).
+            after = editblock.strip_quoted_wrapping(updated, full, fence)
+            return (current or "") + after, path, None
+        new = None
+        if current is not None:
+            new = editblock.do_replace(full, current, original, updated, fence)
+        if not new:
+            # Aider then tries the other files in the chat.
+            for other in coder.abs_fnames:
+                rel = coder.get_rel_fname(other)
+                if rel == path:
+                    continue
+                content = self._current(rel, other, self.bridge.resolve(other))
+                if content is None:
+                    continue
+                new = editblock.do_replace(other, content, original, updated, fence)
+                if new:
+                    return new, rel, None
+        if new:
+            return new, path, None
+        if current is None:
+            return None, path, f"{path} does not exist"
+        return None, path, f"the SEARCH text does not match the lines of {path}"
+
+    def _emit(self, index, path, applies, reason, content):
+        self.bridge.emit(
+            "proposed",
+            id=self.prompt.id,
+            answer=self.answer,
+            index=index,
+            path=path,
+            edit_format=self.format,
+            applies=applies,
+            reason=reason,
+            content=content,
+        )
+
+    # -- after Aider applied the answer ------------------------------------------------------
+
+    @_guarded
+    def applied(self, reflected):
+        """Aider applied the answer's edits; `reflected` is its message when some failed. A block
+        it names as failed is re-sent as not applying, with Aider's own reason."""
+        if not reflected:
+            return
+        for index, p in enumerate(self.proposals):
+            original = p["original"]
+            if not original.strip() or original not in reflected:
+                continue
+            reason = _aider_reason(reflected, original)
+            p["applies"] = False
+            self._emit(index, p["path"], False, reason, None)
+
+
+def _aider_reason(reflected, original):
+    """The heading Aider wrote above the failed block in its message (e.g. "SearchReplaceNoExact
+    Match: This SEARCH block failed to exactly match lines in x.py"), else its first line."""
+    at = reflected.find(original)
+    before = reflected[:at].splitlines()
+    for line in reversed(before):
+        if line.startswith("## "):
+            return line[3:].strip()
+    first = reflected.strip().splitlines()
+    return first[0].lstrip("# ").strip() if first else "Aider could not apply this block"
+
+
 class State(enum.Enum):
     """Life of a Prompt, in this order. Changed under Bridge.lock."""
 
@@ -346,6 +639,7 @@ class Prompt:
         self.cancel_requested = False
         self.calls = []  # answer (streamed, main-thread) calls, in order
         self.streamed_text = False  # text emitted since the last text_discarded
+        self.live = None  # LiveEdits while it runs
         self.written = set()
         self.errors = []  # tool_error lines during this prompt
 
@@ -676,6 +970,7 @@ class Bridge:
             auto_lint=False,
             auto_test=False,
             cache_prompts=args.cache_prompts,
+            edit_format=args.edit_format,
             analytics=NoAnalytics(),
         )
         # Aider exits the process on two ^C within 2 s; here ^C only means "cancel".
@@ -805,6 +1100,8 @@ class Bridge:
                 reason = "retry" if prompt.calls[-1].error is not None else "reflection"
                 self.emit("text_discarded", id=prompt.id, reason=reason)
                 prompt.streamed_text = False
+                if prompt.live is not None:
+                    prompt.live.new_answer()
             prompt.calls.append(call)
         self.tls.call = call
         try:
@@ -820,7 +1117,7 @@ class Bridge:
         if not stream:
             self.finish_call(call)
             return hash_object, response
-        return hash_object, StreamTap(self, response, call)
+        return hash_object, StreamTap(self, response, call, answer)
 
     def finish_call(self, call):
         """Emit the request's usage once, whatever way it ended."""
@@ -1121,6 +1418,14 @@ class Bridge:
         coder = self.coder
         self._add_files(prompt.files, prompt)
         coder.init_before_message()
+        prompt.live = LiveEdits(self, prompt)
+        if not prompt.live.enabled:
+            self.log(
+                "info",
+                f"live edits are shown for Aider's {', '.join(LIVE_FORMATS)} edit formats, not "
+                f"for {coder.edit_format!r}: this reply's edits appear when Aider applies them",
+                pid=prompt.id,
+            )
         message = prompt.text
         # Aider's full run_one() loop, minus its input preprocessing (no /commands, no URL
         # detection): follow-ups for mentioned files, failed SEARCH blocks, ...
@@ -1130,6 +1435,8 @@ class Bridge:
                 if chunk:
                     prompt.streamed_text = True
                     self.emit("text", id=prompt.id, chunk=chunk)
+                    prompt.live.feed(chunk)
+            prompt.live.applied(coder.reflected_message)
             self.flush_written(prompt)
             if prompt.cancel_requested or not coder.reflected_message:
                 break
@@ -1265,10 +1572,11 @@ def _plain_content(content):
 class StreamTap:
     """Iterates litellm's stream for Aider and reports the Call's end (and usage) to the bridge."""
 
-    def __init__(self, bridge, inner, call):
+    def __init__(self, bridge, inner, call, answer=False):
         self._bridge = bridge
         self._inner = inner
         self._call = call
+        self._answer = answer  # the prompt's streamed answer (not a weak-model call)
         self._it = None
 
     def __iter__(self):
@@ -1281,6 +1589,9 @@ class StreamTap:
             return next(self._it)
         except StopIteration:
             self._bridge.finish_call(self._call)
+            live = self._call.prompt.live if self._answer else None
+            if live is not None:
+                live.stream_ended()  # before Aider applies the answer's edits
             raise
         except KeyboardInterrupt:
             self._call.interrupted = True

@@ -1145,3 +1145,122 @@ def test_restore_refuses_files_outside_the_worktree(fake, start, repo, outside):
     assert ev[-1]["event"] == "done", ev
     assert history_of(ev)["files"] == ["hello.py"]
     assert outside.secret not in fake.bodies()
+
+
+# -- live edits: the reply's edit blocks as each completes ---------------------------------------
+
+
+def proposals(events):
+    return of(events, "proposed")
+
+
+def test_each_block_is_proposed_while_the_reply_still_streams(fake, start, repo):
+    (repo / "five.py").write_text("".join(f"V{i} = {i}\n" for i in range(5)))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "five")
+    b = start()
+    blocks = "".join(
+        f"Step {i}.\n\n" + edit_block("five.py", f"V{i} = {i}\n", f"V{i} = {i * 10}\n")
+        for i in range(5)
+    )
+    # ~60 chunks, 40 ms apart: the reply takes over 2 s to stream.
+    fake.push(text_reply(blocks + "Done.", chunk_chars=16, chunk_delay_ms=40))
+    ev = b.run("l1", "multiply each V by ten", files=["five.py"])
+    assert ev[-1]["event"] == "done", ev
+    ps = proposals(ev)
+    assert [(p["answer"], p["index"], p["applies"]) for p in ps] == [(0, i, True) for i in range(5)]
+    assert {p["path"] for p in ps} == {"five.py"} and {p["edit_format"] for p in ps} == {"diff"}
+    # The first proposal came while the model was still writing the fifth block.
+    first = ev.index(ps[0])
+    later = texts(ev[first:])
+    assert "V4 = 40" in later, "the first block was proposed only after the last was streamed"
+    # Each proposal is the file after its block and the earlier ones; the last is what Aider wrote.
+    for i, p in enumerate(ps):
+        expected = "".join(f"V{j} = {j * 10 if j <= i else j}\n" for j in range(5))
+        assert p["content"] == expected, (i, p["content"])
+    assert (repo / "five.py").read_text() == ps[-1]["content"]
+
+
+def test_a_block_that_does_not_match_will_not_apply_with_aiders_reason(fake, start, repo):
+    b = start()
+    bad = "Trying.\n\n" + edit_block("hello.py", "    return 999\n", "    return 3\n")
+    good = "Fixed.\n\n" + edit_block("hello.py", "    return 1\n", "    return 3\n")
+    fake.push(text_reply(bad), text_reply(good))
+    ev = b.run("l2", "make hello return 3", files=["hello.py"])
+    assert ev[-1]["event"] == "done", ev
+    ps = proposals(ev)
+    first, aider_says, retried = ps
+    assert (first["answer"], first["index"], first["applies"]) == (0, 0, False)
+    assert first["content"] is None and "does not match" in first["reason"]
+    assert (aider_says["answer"], aider_says["index"], aider_says["applies"]) == (0, 0, False)
+    assert "SearchReplaceNoExactMatch" in aider_says["reason"], aider_says
+    [d] = of(ev, "text_discarded")
+    assert ev.index(aider_says) < ev.index(d) < ev.index(retried)
+    assert (retried["answer"], retried["index"], retried["applies"]) == (1, 0, True)
+    assert retried["content"] == "def hello():\n    return 3\n"
+
+
+def test_new_files_outside_paths_and_missing_files(fake, start, repo):
+    b = start()
+    reply = (
+        "Three edits.\n\n"
+        + edit_block("pkg/fresh.py", "", "X = 1\n")
+        + edit_block("../escape.py", "", "evil = 1\n")
+        + edit_block("missing.py", "a = 1\n", "a = 2\n")
+    )
+    fake.push(text_reply(reply))
+    ev = b.run("l3", "three edits", files=["hello.py"])
+    assert ev[-1]["event"] == "done", ev
+    by_index = {p["index"]: p for p in proposals(ev) if p["answer"] == 0}
+    assert by_index[0]["applies"] and by_index[0]["content"] == "X = 1\n"
+    assert not by_index[1]["applies"] and "outside the worktree" in by_index[1]["reason"]
+    assert not by_index[2]["applies"] and by_index[2]["content"] is None
+    assert not (repo.parent / "escape.py").exists()
+
+
+def test_a_malformed_block_is_shown_as_text_and_the_turn_ends(fake, start, repo):
+    b = start()
+    # A SEARCH with no filename before it and none earlier: Aider's parser raises.
+    reply = "Oops.\n\n```python\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n```\n"
+    fake.push(text_reply(reply), text_reply("Sorry, no edit."))
+    ev = b.run("l4", "edit something", files=["hello.py"])
+    assert ev[-1]["event"] in ("done", "failed"), ev
+    assert not [p for p in proposals(ev) if p["answer"] == 0]
+    warnings = [e["line"] for e in of(ev, "log") if e["level"] == "warning"]
+    assert any("live edits: Aider cannot parse" in w for w in warnings), warnings
+
+
+@pytest.mark.parametrize("fmt", ["whole", "udiff", "diff-fenced"])
+def test_other_edit_formats_are_proposed_with_their_own_parser(fake, start, repo, fmt):
+    b = start(args=("--edit-format", fmt))
+    assert b.ready["edit_format"] == fmt
+    new = "def hello():\n    return 5\n"
+    if fmt == "whole":
+        reply = f"Here it is.\n\nhello.py\n```\n{new}```\n"
+    elif fmt == "udiff":
+        reply = (
+            "Here it is.\n\n```diff\n--- hello.py\n+++ hello.py\n@@ ... @@\n"
+            " def hello():\n-    return 1\n+    return 5\n```\n"
+        )
+    else:
+        reply = (
+            "Here it is.\n\n```\nhello.py\n<<<<<<< SEARCH\n    return 1\n=======\n"
+            "    return 5\n>>>>>>> REPLACE\n```\n"
+        )
+    fake.push(text_reply(reply, chunk_chars=7))
+    ev = b.run("l5", "make it 5", files=["hello.py"])
+    assert ev[-1]["event"] == "done", ev
+    [p] = proposals(ev)
+    assert (p["path"], p["edit_format"], p["applies"]) == ("hello.py", fmt, True), p
+    assert p["content"] == new
+    assert (repo / "hello.py").read_text() == new
+
+
+def test_an_unknown_edit_format_says_why_there_are_no_live_edits(fake, start, repo):
+    b = start(args=("--edit-format", "architect"))
+    fake.push(text_reply("Plan: nothing to change."), text_reply("Nothing to change."))
+    ev = b.run("l6", "plan it", files=["hello.py"])
+    assert ev[-1]["event"] == "done", ev
+    assert not proposals(ev)
+    infos = [e["line"] for e in of(ev, "log") if e["level"] == "info"]
+    assert any("live edits are shown for" in line and "architect" in line for line in infos)

@@ -28,6 +28,8 @@ pub enum AgentEvent {
         path: String,
         reason: String,
     },
+    /// An edit block of the streaming answer is complete (nothing is written yet).
+    Proposed(ProposedEdit),
     /// One HTTP request's usage, as the API reported it.
     Usage(RawUsage),
     /// The chat after this prompt, to restore into a later agent process.
@@ -60,4 +62,20 @@ pub struct RawUsage {
     pub cache_read_input_tokens: u64,
     /// The stream was cut before its final usage (cancel, in-stream error).
     pub partial: bool,
+}
+
+/// One edit block of an answer as the agent will apply it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposedEdit {
+    /// Which answer of the prompt (a `TextDiscarded` starts the next).
+    pub answer: u32,
+    /// The block's place in its answer.
+    pub index: u32,
+    /// Worktree-relative, as the reply names it.
+    pub path: String,
+    pub edit_format: String,
+    /// Why it will not apply; `None` when it will.
+    pub reason: Option<String>,
+    /// The whole file once the block is applied; `None` when it will not apply.
+    pub content: Option<String>,
 }

@@ -12,7 +12,7 @@ pub mod python;
 use std::future::Future;
 
 pub use aider::protocol::{ChatMessage, Role, Transcript};
-pub use events::{AgentEvent, LogLevel, Outcome, RawUsage};
+pub use events::{AgentEvent, LogLevel, Outcome, ProposedEdit, RawUsage};
 use tokio::sync::mpsc;
 
 #[derive(Debug, thiserror::Error)]

@@ -60,6 +60,8 @@ struct Turn {
     /// The chat after the prompt, as a new agent would continue it.
     history: Option<arcbench_agent::Transcript>,
     usage: Vec<RawUsage>,
+    /// The answer's edit blocks as the bridge proposed them while it streamed.
+    proposed: Vec<arcbench_agent::ProposedEdit>,
     outcome: Option<Outcome>,
 }
 
@@ -86,6 +88,7 @@ async fn collect(mut rx: mpsc::UnboundedReceiver<AgentEvent>) -> Turn {
             AgentEvent::TextDiscarded { .. } => {
                 t.discarded += 1;
                 t.text.clear();
+                t.proposed.clear();
             }
             AgentEvent::FilesWritten(f) => t.files.extend(f),
             AgentEvent::Confirm { question, .. } => t.confirms.push(question),
@@ -96,6 +99,7 @@ async fn collect(mut rx: mpsc::UnboundedReceiver<AgentEvent>) -> Turn {
             }
             AgentEvent::Refused { action, path, .. } => t.refused.push((action, path)),
             AgentEvent::History(h) => t.history = Some(h),
+            AgentEvent::Proposed(p) => t.proposed.push(p),
             AgentEvent::Log { .. } => {}
         }
     }
@@ -168,6 +172,19 @@ async fn an_edit_and_a_new_file_are_written_without_commits() {
         vec!["src/new.rs".to_string(), "src/util.rs".to_string()]
     );
     assert_eq!(r.repo.head(), head, "Aider never commits");
+    // Each block was proposed before Aider wrote it: the files as they are now.
+    let proposed: Vec<(u32, &str, Option<&str>)> = t
+        .proposed
+        .iter()
+        .map(|p| (p.index, p.path.as_str(), p.content.as_deref()))
+        .collect();
+    assert_eq!(
+        proposed,
+        [
+            (0, "src/util.rs", Some("pub fn util() -> u32 {\n    43\n}\n")),
+            (1, "src/new.rs", Some("pub fn new() {}\n")),
+        ]
+    );
 }
 
 #[tokio::test]

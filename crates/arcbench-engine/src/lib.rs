@@ -4,6 +4,7 @@
 mod budget;
 mod devices;
 mod error;
+pub mod live;
 mod pricing;
 mod prompts;
 mod repos;

@@ -211,6 +211,7 @@ impl Engine {
                 level: "warning".into(),
                 line: format!("refused to {action} `{path}`: {reason}"),
             },
+            AgentEvent::Proposed(edit) => return self.record_proposal(session, prompt_id, edit),
             AgentEvent::Usage(raw) => return self.record_usage(session, Some(prompt_id), &raw),
             AgentEvent::History(transcript) => {
                 let json = serde_json::to_string(&transcript).expect("transcripts serialize");
@@ -243,7 +244,11 @@ impl Engine {
             // The prompt's reply moves with its chunks, in the same transaction.
             match &body {
                 EventBody::AgentText { prompt_id, chunk } => tx.append_reply(prompt_id, chunk)?,
-                EventBody::AgentTextDiscarded { prompt_id, .. } => tx.reset_reply(prompt_id)?,
+                EventBody::AgentTextDiscarded { prompt_id, .. } => {
+                    tx.reset_reply(prompt_id)?;
+                    // The discarded answer's edit blocks go with it.
+                    tx.clear_proposals(prompt_id)?;
+                }
                 _ => {}
             }
             tx.append_event(Some(session), body)?;

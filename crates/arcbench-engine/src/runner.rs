@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::live::{Estimate, ESTIMATE_EVERY};
 use arcbench_agent::aider::{AiderConfig, AiderExecutor};
 use arcbench_agent::{AgentEvent, AnyExecutor, Executor, Outcome, PromptRequest};
 use shared_protocol::{Prompt, PromptState};
@@ -466,7 +467,29 @@ impl Runner {
         if lock(&self.cancel_requested).contains(&prompt.id) {
             exec.lock().await.cancel(&prompt.id);
         }
-        while let Some(event) = rx.recv().await {
+        let model = match &*self.agent.read().unwrap_or_else(|p| p.into_inner()) {
+            AgentSetup::Ready(cfg) => cfg.model.clone(),
+            _ => String::new(),
+        };
+        let mut estimate = Estimate::default();
+        loop {
+            // Waits at most ESTIMATE_EVERY, so a pending usage estimate goes out even when the
+            // stream pauses right after a chunk.
+            let event = match tokio::time::timeout(ESTIMATE_EVERY, rx.recv()).await {
+                Ok(Some(event)) => Some(event),
+                Ok(None) => break,
+                Err(_) => None,
+            };
+            match &event {
+                Some(AgentEvent::Text(chunk)) => estimate.text(chunk),
+                Some(AgentEvent::Usage(_)) => estimate.exact(),
+                _ => {}
+            }
+            let Some(event) = event else {
+                self.announce_estimate(session, &prompt.id, &model, &mut estimate)
+                    .await;
+                continue;
+            };
             if let AgentEvent::Finished(outcome) = event {
                 self.with(session, |s| s.last_used = Some(Instant::now()));
                 if !exec.lock().await.is_alive() {
@@ -479,9 +502,33 @@ impl Runner {
             if let Err(err) = blocking(move || e.agent_event(&s, &p, event)).await {
                 tracing::error!(%err, session, "recording an agent event");
             }
+            self.announce_estimate(session, &prompt.id, &model, &mut estimate)
+                .await;
         }
         self.forget(session);
         Err("the agent stopped without finishing the prompt".into())
+    }
+
+    /// Records the running prompt's usage estimate, if one is due.
+    async fn announce_estimate(
+        &self,
+        session: &str,
+        prompt_id: &str,
+        model: &str,
+        estimate: &mut Estimate,
+    ) {
+        let Some(tokens) = estimate.due(Instant::now()) else {
+            return;
+        };
+        let (e, s, p, m) = (
+            self.engine.clone(),
+            session.to_owned(),
+            prompt_id.to_owned(),
+            model.to_owned(),
+        );
+        if let Err(err) = blocking(move || e.record_estimate(&s, &p, &m, tokens)).await {
+            tracing::error!(%err, session, "recording a usage estimate");
+        }
     }
 
     /// The session's warm agent, started if needed.

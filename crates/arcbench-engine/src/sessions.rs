@@ -94,12 +94,13 @@ impl Engine {
     /// Everything a client shows of one session, consistent with `last_seq` (one transaction).
     pub fn snapshot(&self, id: &str) -> Result<SessionSnapshot> {
         let row = self.session_row(id)?;
-        let (mut prompts, legacy, commits, notes, last_seq) = self.store.tx(|tx| {
+        let (mut prompts, legacy, commits, notes, proposals, last_seq) = self.store.tx(|tx| {
             Ok::<_, EngineError>((
                 tx.prompts(id)?,
                 tx.prompts_without_reply(id)?,
                 tx.commits(id)?,
                 tx.pending_notes(id)?,
+                tx.proposals(id)?,
                 tx.last_seq()?,
             ))
         })?;
@@ -117,6 +118,7 @@ impl Engine {
                 })
                 .collect(),
             notes,
+            proposals,
             last_seq,
         })
     }

@@ -426,6 +426,50 @@ fn file_mode(_: &fs::Metadata) -> u32 {
 }
 
 impl FileChange {
+    /// `path` as the diff will show it once the worktree file holds `content`: the tip's version
+    /// against that content, split into the units (and ids) [`WorkDiff::compute`] will give
+    /// them. `None` when the content equals the tip's. The worktree is not touched; its file's
+    /// mode is kept (a new file's is a plain file's).
+    pub fn proposed(wt: &Repository, path: &str, content: &[u8]) -> Result<Option<Self>> {
+        let rel = path_to_bytes(Path::new(path));
+        let tree = wt.head()?.peel_to_tree()?;
+        let old = match tree.get_path(Path::new(path)) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Blob) => {
+                let blob = wt.find_blob(entry.id())?;
+                Some(Side {
+                    path: rel.clone(),
+                    mode: entry.filemode() as u32,
+                    content: Arc::new(blob.content().to_vec()),
+                    large: None,
+                })
+            }
+            _ => None,
+        };
+        let root = wt.workdir().expect("a session worktree has a workdir");
+        let mode = match fs::symlink_metadata(root.join(path)) {
+            Ok(meta) if meta.file_type().is_file() => file_mode(&meta),
+            _ => old.as_ref().map_or(MODE_FILE, |o| o.mode),
+        };
+        let new = Side {
+            path: rel,
+            mode,
+            content: Arc::new(content.to_vec()),
+            large: None,
+        };
+        let status = if old.is_some() {
+            FileStatus::Modified
+        } else {
+            FileStatus::Added
+        };
+        if old
+            .as_ref()
+            .is_some_and(|o| o.mode == new.mode && o.content == new.content)
+        {
+            return Ok(None);
+        }
+        Self::build(status, old, Some(new))
+    }
+
     fn build(status: FileStatus, old: Option<Side>, new: Option<Side>) -> Result<Option<Self>> {
         let empty: &[u8] = &[];
         let old_bytes = old.as_ref().map(|s| &s.content[..]).unwrap_or(empty);

@@ -6,6 +6,7 @@ mod events;
 mod migrations;
 mod notes;
 mod prompts;
+mod proposals;
 mod review;
 mod sessions;
 mod usage;

@@ -142,6 +142,17 @@ const STEPS: &[&str] = &[
         revoked_at   TEXT
     );
     "#,
+    // 7: the edit blocks of each prompt's reply as they were proposed while it streamed (the
+    // current answer's only: a discarded answer's rows are deleted), so a client that starts
+    // from a snapshot shows them like one that saw the `edit.proposed` events.
+    r#"
+    CREATE TABLE proposals (
+        prompt_id TEXT NOT NULL REFERENCES prompts(id),
+        idx       INTEGER NOT NULL,
+        proposal  TEXT NOT NULL,
+        PRIMARY KEY (prompt_id, idx)
+    );
+    "#,
 ];
 
 pub fn run(conn: &mut Connection, path: &str) -> Result<()> {

@@ -7,7 +7,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{AgentEvent, LogLevel, Outcome, RawUsage};
+use crate::{AgentEvent, LogLevel, Outcome, ProposedEdit, RawUsage};
 
 pub const PROTOCOL: u32 = 2;
 
@@ -145,6 +145,19 @@ pub enum BridgeEvent {
         partial: bool,
         background: bool,
     },
+    /// One edit block of the streaming answer is complete: the file as it will be once Aider
+    /// applies it (and the answer's earlier blocks), or why it will not apply.
+    Proposed {
+        id: String,
+        answer: u32,
+        index: u32,
+        path: String,
+        edit_format: String,
+        applies: bool,
+        reason: Option<String>,
+        /// The whole file after the block; `null` when it does not apply.
+        content: Option<String>,
+    },
     /// The chat as the next prompt will continue it, sent before each prompt's terminal event.
     History {
         id: String,
@@ -253,6 +266,26 @@ impl BridgeEvent {
                     cache_creation_input_tokens,
                     cache_read_input_tokens,
                     partial,
+                }),
+            ),
+            BridgeEvent::Proposed {
+                id,
+                answer,
+                index,
+                path,
+                edit_format,
+                applies,
+                reason,
+                content,
+            } => (
+                Some(id),
+                AgentEvent::Proposed(ProposedEdit {
+                    answer,
+                    index,
+                    path,
+                    edit_format,
+                    reason: if applies { None } else { reason },
+                    content: if applies { content } else { None },
                 }),
             ),
             BridgeEvent::History {
