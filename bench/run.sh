@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every ArcBench benchmark and prints its tables. `bench/run.sh --quick` for a smoke run;
 # name groups to run only those: `bench/run.sh agent host --quick` (review, agent, host, anchor,
-# ui, voice).
+# ui, voice, live, desktop).
 #
-# The agent and host groups need the pinned Aider venv (scripts/setup-aider.sh); the host group
+# The agent, host and live groups need the pinned Aider venv (scripts/setup-aider.sh); the host group
 # runs the release `arcbench` binary, built here first. The anchor group runs that binary beside
 # the original design's stack (bench/anchor/app.py, FastAPI + uvicorn), whose venv of pinned
 # versions is made here when missing (bench/out/anchor-venv); it needs the Aider venv too. The ui
@@ -46,7 +46,7 @@ ensure_anchor_venv() {
 }
 
 rust_groups=()
-for g in review agent host anchor voice; do
+for g in review agent host anchor voice live; do
     want "$g" && rust_groups+=("$g")
 done
 if want anchor && [[ -z "${ANCHOR_PYTHON:-}" ]]; then

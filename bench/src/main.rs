@@ -2,16 +2,18 @@
 //! baseline in the same run, on the same data, and reported as a ratio, so a noisy shared machine
 //! moves both sides alike.
 //!
-//! Usage: `arcbench-bench [review] [agent] [host] [anchor] [voice] [--quick]` (none named: all).
+//! Usage: `arcbench-bench [review] [agent] [host] [anchor] [voice] [live] [--quick]` (none named:
+//! all).
 
 mod agent;
 mod anchor;
 mod host;
+mod live;
 mod review;
 mod table;
 mod voice;
 
-const KNOWN: [&str; 5] = ["review", "agent", "host", "anchor", "voice"];
+const KNOWN: [&str; 6] = ["review", "agent", "host", "anchor", "voice", "live"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,6 +43,9 @@ fn main() {
     }
     if wants("voice") {
         voice::run(quick);
+    }
+    if wants("live") {
+        live::run(quick);
     }
 }
 

@@ -54,19 +54,49 @@ pub fn ticks_per_sec() -> f64 {
         .unwrap_or(100.0)
 }
 
-/// The host's Aider bridge: its Python child (the host starts no other long-lived children).
+/// The host's session Aider bridge: a Python process that is not the agent template (whose
+/// children the session bridges are when sessions start instantly), under the host or under
+/// its template.
 pub fn aider_child(host: u32) -> Option<u32> {
-    let out = Command::new("pgrep")
-        .args(["-P", &host.to_string()])
+    let python = |pid: &u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with("python"))
+    };
+    let template = |pid: &u32| {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| c.split(|b| *b == 0).any(|a| a == b"--template"))
+    };
+    for pid in children(host).into_iter().filter(python) {
+        if !template(&pid) {
+            return Some(pid);
+        }
+        if let Some(child) = children(pid).into_iter().find(python) {
+            return Some(child);
+        }
+    }
+    None
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(out) = Command::new("pgrep")
+        .args(["-P", &pid.to_string()])
         .output()
-        .ok()?;
+    else {
+        return Vec::new();
+    };
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| l.trim().parse::<u32>().ok())
-        .find(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|c| c.starts_with("python"))
-        })
+        .collect()
+}
+
+/// Memory only this process holds (USS: its private pages, clean and dirty), in KiB.
+pub fn uss_kib(pid: u32) -> u64 {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    rollup
+        .lines()
+        .filter(|l| l.starts_with("Private_Clean:") || l.starts_with("Private_Dirty:"))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum()
 }
 
 pub fn mib(kib: u64) -> String {

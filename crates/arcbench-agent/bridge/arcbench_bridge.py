@@ -268,9 +268,9 @@ class Channel:
                 yield line.decode("utf-8", "replace")
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description="ArcBench JSON-lines bridge to an in-process Aider")
-    ap.add_argument("--root", required=True, help="git worktree Aider works in")
+    ap.add_argument("--root", help="git worktree Aider works in (required unless --template)")
     ap.add_argument("--model", required=True, help="main model, e.g. claude-sonnet-4-5")
     ap.add_argument("--weak-model", default=None, help="model for history summaries")
     ap.add_argument("--map-tokens", type=int, default=None, help="repo map size; 0 disables")
@@ -280,8 +280,22 @@ def main():
         default=None,
         help="Aider's edit format (diff, diff-fenced, whole, udiff, ...); default: the model's",
     )
-    args = ap.parse_args()
+    ap.add_argument(
+        "--template",
+        action="store_true",
+        help="import Aider once and fork one bridge per session on request (see TEMPLATE)",
+    )
+    args = ap.parse_args(argv)
+    if args.template:
+        Template(args).serve()
+        return
+    if not args.root:
+        ap.error("--root is required")
+    run_bridge(args)
 
+
+def run_bridge(args):
+    """One session's bridge, to its end (never returns)."""
     channel = Channel()
     bridge = Bridge(channel, args)
     try:
@@ -300,9 +314,191 @@ def main():
 
 
 # ---------------------------------------------------------------------------------------------
-# Aider must be imported only after the environment is fixed; everything that touches it lives
-# in Bridge.start() and below.
+# The template: Aider imported once, one forked bridge per session.
 # ---------------------------------------------------------------------------------------------
+
+
+def prepare_python():
+    """What every bridge needs before Aider is imported (hygiene that must precede litellm's
+    import), then the import itself. Run by the template once, by a cold bridge at start."""
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # no fetch of the price list
+    # litellm's import calls dotenv.load_dotenv() unless LITELLM_MODE is PRODUCTION: that
+    # loads the first .env found walking up from litellm's install folder (e.g. ~/.env), so
+    # a stray file could add an API base, key or proxy the host never gave us. Aider's
+    # aider/llm.py sets it too, but only if it is imported before litellm: do not depend
+    # on import order.
+    os.environ["LITELLM_MODE"] = "PRODUCTION"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # quiet fork warnings (git)
+
+    # No browser, ever (Aider offers URLs from error messages when yes=True).
+    import webbrowser
+
+    webbrowser.open = lambda *a, **k: False
+    webbrowser.open_new = webbrowser.open_new_tab = webbrowser.open
+
+    import aider  # noqa: F401
+    import aider.coders.base_coder  # noqa: F401
+    import aider.models as aider_models
+
+    # Aider would download litellm's model price list into ~/.aider/caches.
+    aider_models.model_info_manager._update_cache = lambda *a, **k: None
+
+
+class Template:
+    """TEMPLATE MODE (--template): the 2-3 s of importing Aider and litellm are paid once per
+    host, not once per session. The template imports everything a bridge needs, builds the
+    model once (litellm's lazy imports, the model tables), freezes the heap (gc.freeze: the
+    collector then never writes to the shared pages) and waits. For each session the host asks
+    it to fork; the child becomes that session's bridge, sharing the imported code and data
+    copy-on-write, so a warm session starts in a fraction of a second and costs only the
+    memory it writes.
+
+    Safety of the fork: the template never starts a thread (checked before each fork, at the
+    OS level: /proc/self/task), never makes a request (no socket is open), and the child
+    closes every inherited descriptor above 2 before it connects to the host. The child gets a
+    process group of its own (setsid), its own working directory (--root) and environment
+    (the request's `env` on top of the template's), and the default SIGCHLD handling back.
+
+    Protocol (JSON lines, stdin/stdout of the template itself):
+      <- {"event":"template_ready","protocol":2,"aider_version":"0.86.2","pid":N}
+      <- {"event":"fatal","reason":"..."}            the import failed; the template exits 1
+      -> {"op":"fork","socket":"/abs/path.sock","args":["--root","/wt",...],"env":{...}}
+      <- {"event":"forked","pid":N}                  the child runs; or
+      <- {"event":"fork_failed","reason":"..."}      nothing was started
+    The child connects to `socket` (a Unix socket the host listens on) twice and introduces
+    each connection with one line, {"pid":N,"stream":"protocol"} then {"pid":N,"stream":
+    "stderr"}: the first becomes its stdin and stdout (the bridge protocol above, unchanged),
+    the second its stderr. EOF on the template's stdin ends it; its children live on (each
+    ends when the host closes its connection). Children are reaped by the kernel
+    (SIGCHLD ignored in the template)."""
+
+    def __init__(self, args):
+        self.args = args
+        self.out = sys.stdout.buffer
+
+    def emit(self, event, **fields):
+        obj = {"event": event, **fields}
+        self.out.write((json.dumps(obj) + "\n").encode())
+        self.out.flush()
+
+    def serve(self):
+        try:
+            self.preload()
+        except BaseException as err:
+            import traceback
+
+            traceback.print_exc()
+            self.emit("fatal", reason=f"{type(err).__name__}: {err}")
+            os._exit(1)
+        import aider
+
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
+        self.emit("template_ready", protocol=PROTOCOL_VERSION, aider_version=aider.__version__,
+                  pid=os.getpid())
+        for raw in sys.stdin.buffer:
+            try:
+                req = json.loads(raw)
+                if not isinstance(req, dict) or req.get("op") != "fork":
+                    raise ValueError("expected {\"op\":\"fork\", ...}")
+                socket_path, argv = req["socket"], req["args"]
+                env = req.get("env") or {}
+                if not isinstance(argv, list) or not isinstance(env, dict):
+                    raise ValueError("args must be a list and env an object")
+            except (ValueError, KeyError, TypeError) as err:
+                self.emit("fork_failed", reason=f"bad fork request: {err}")
+                continue
+            unsafe = self.unsafe_to_fork()
+            if unsafe:
+                self.emit("fork_failed", reason=unsafe)
+                continue
+            sys.stdout.flush()
+            sys.stderr.flush()
+            try:
+                pid = os.fork()
+            except OSError as err:
+                self.emit("fork_failed", reason=f"fork: {err}")
+                continue
+            if pid == 0:
+                self.become_session(socket_path, argv, env)  # never returns
+            self.emit("forked", pid=pid)
+        os._exit(0)
+
+    def preload(self):
+        prepare_python()
+        import gc
+
+        import aider.coders  # noqa: F401  (every coder class)
+        import aider.io  # noqa: F401
+        import aider.models as aider_models
+        import aider.repo  # noqa: F401
+        import aider.repomap  # noqa: F401
+        import git  # noqa: F401  (GitPython)
+        import litellm  # noqa: F401
+
+        # Building the model once pulls in litellm's lazily imported provider code and fills
+        # Aider's model tables; each child builds its own Model on top of those caches.
+        aider_models.Model(self.args.model, weak_model=self.args.weak_model)
+        gc.collect()
+        gc.freeze()
+
+    @staticmethod
+    def unsafe_to_fork():
+        """Why forking now would be unsafe, or None. A thread (Python's or a native library's)
+        would not exist in the child, and whatever lock it held would stay locked there."""
+        threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 1
+        if threads != 1 or threading.active_count() != 1:
+            return (
+                f"the template runs {threads} threads ({threading.active_count()} in Python); "
+                "forking it is unsafe"
+            )
+        return None
+
+    def become_session(self, socket_path, argv, env):
+        """In the child: connect to the host, put the connections on fds 0-2, close every
+        other inherited descriptor, then run the bridge (never returns)."""
+        import socket
+
+        try:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # git subprocesses must be waitable
+            os.setsid()
+            conns = []
+            for stream in ("protocol", "stderr"):
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                c.connect(socket_path)
+                hello = json.dumps({"pid": os.getpid(), "stream": stream}) + "\n"
+                c.sendall(hello.encode())
+                conns.append(c)
+            os.dup2(conns[0].fileno(), 0)
+            os.dup2(conns[0].fileno(), 1)
+            os.dup2(conns[1].fileno(), 2)
+            for c in conns:
+                c.close()
+            for fd in [int(x) for x in os.listdir("/proc/self/fd")]:
+                if fd > 2:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass  # the listing's own descriptor, already gone
+            os.environ.update({str(k): str(v) for k, v in env.items()})
+            args = self.args
+            full = ["--model", args.model, *argv]
+            if args.weak_model and "--weak-model" not in argv:
+                full += ["--weak-model", args.weak_model]
+            child_args = _parse_child(full)
+        except BaseException:
+            os._exit(2)
+        run_bridge(child_args)
+
+
+def _parse_child(argv):
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--weak-model", default=None)
+    ap.add_argument("--map-tokens", type=int, default=None)
+    ap.add_argument("--cache-prompts", action="store_true")
+    ap.add_argument("--edit-format", default=None)
+    return ap.parse_args(argv)
 
 
 def _env_float(name):
@@ -769,21 +965,8 @@ class Bridge:
         retry_timeout = _env_float("ARCBENCH_RETRY_TIMEOUT")
         request_timeout = _env_float("ARCBENCH_REQUEST_TIMEOUT")
 
-        # Offline hygiene, before litellm is imported (aider imports it lazily, but be sure).
-        os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # no fetch of the price list
-        # litellm's import calls dotenv.load_dotenv() unless LITELLM_MODE is PRODUCTION: that
-        # loads the first .env found walking up from litellm's install folder (e.g. ~/.env), so
-        # a stray file could add an API base, key or proxy the host never gave us. Aider's
-        # aider/llm.py sets it too, but only if it is imported before litellm: do not depend
-        # on import order.
-        os.environ["LITELLM_MODE"] = "PRODUCTION"
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # quiet fork warnings (git)
-
-        # No browser, ever (Aider offers URLs from error messages when yes=True).
-        import webbrowser
-
-        webbrowser.open = lambda *a, **k: False
-        webbrowser.open_new = webbrowser.open_new_tab = webbrowser.open
+        # Offline hygiene, before litellm is imported (a no-op in a template's child).
+        prepare_python()
 
         import aider
         import aider.coders.base_coder as base_coder
@@ -801,8 +984,6 @@ class Bridge:
                 f"aider {self.aider_version} is not the tested {TESTED_AIDER_VERSION}; "
                 "run scripts/setup-aider.sh for the pinned one",
             )
-        # Aider would download litellm's model price list into ~/.aider/caches.
-        aider_models.model_info_manager._update_cache = lambda *a, **k: None
         # base_coder did `from aider.models import RETRY_TIMEOUT`: both globals are read at call
         # time (send_message for answers, simple_send_with_retries for the weak model).
         if retry_timeout is not None:

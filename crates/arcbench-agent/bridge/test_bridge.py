@@ -1264,3 +1264,64 @@ def test_an_unknown_edit_format_says_why_there_are_no_live_edits(fake, start, re
     assert not proposals(ev)
     infos = [e["line"] for e in of(ev, "log") if e["level"] == "info"]
     assert any("live edits are shown for" in line and "architect" in line for line in infos)
+
+
+# -- the template (instant sessions) ------------------------------------------------------------
+
+
+def test_template_refuses_bad_fork_requests_and_forks_a_working_bridge(fake, repo, tmp_path):
+    import socket
+
+    py = _aider_python()
+    if not py:
+        pytest.skip("no Aider venv")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "ANTHROPIC_API_KEY": "sk-test-key",
+        "ANTHROPIC_API_BASE": FAKE_URL,
+    }
+    tpl = subprocess.Popen(
+        [py, str(BRIDGE), "--template", "--model", MODEL, "--weak-model", WEAK],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        ready = json.loads(tpl.stdout.readline())
+        assert ready["event"] == "template_ready" and ready["protocol"] == PROTOCOL, ready
+        assert len(os.listdir(f"/proc/{ready['pid']}/task")) == 1, "one thread"
+
+        def ask(obj):
+            tpl.stdin.write((json.dumps(obj) if not isinstance(obj, str) else obj).encode() + b"\n")
+            tpl.stdin.flush()
+            return json.loads(tpl.stdout.readline())
+
+        for bad in ("not json", {"op": "spawn"}, {"op": "fork", "socket": "/x"},
+                    {"op": "fork", "socket": "/x", "args": "--root /"}):
+            answer = ask(bad)
+            assert answer["event"] == "fork_failed" and "bad fork request" in answer["reason"]
+
+        sock_path = str(tmp_path / "f.sock")
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(sock_path)
+        listener.listen(2)
+        forked = ask({"op": "fork", "socket": sock_path,
+                      "args": ["--root", str(repo), "--map-tokens", "0"], "env": {"X_SESSION": "1"}})
+        assert forked["event"] == "forked", forked
+        conns = [listener.accept()[0] for _ in range(2)]
+        reader = conns[0].makefile("rb")
+        hello = json.loads(reader.readline())
+        assert hello == {"pid": forked["pid"], "stream": "protocol"}
+        assert json.loads(reader.readline())["event"] == "ready"
+        assert os.readlink(f"/proc/{forked['pid']}/cwd") == os.path.realpath(repo)
+        fake.push(text_reply("Forked and fine."))
+        conns[0].sendall(b'{"op":"prompt","id":"f1","text":"hi","files":[]}\n')
+        events = []
+        while not events or events[-1]["event"] not in TERMINAL:
+            events.append(json.loads(reader.readline()))
+        assert events[-1]["event"] == "done" and texts(events) == "Forked and fine."
+        conns[0].sendall(b'{"op":"shutdown"}\n')
+    finally:
+        tpl.stdin.close()
+        assert tpl.wait(timeout=10) == 0, "EOF ends the template"

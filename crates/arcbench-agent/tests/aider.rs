@@ -181,7 +181,11 @@ async fn an_edit_and_a_new_file_are_written_without_commits() {
     assert_eq!(
         proposed,
         [
-            (0, "src/util.rs", Some("pub fn util() -> u32 {\n    43\n}\n")),
+            (
+                0,
+                "src/util.rs",
+                Some("pub fn util() -> u32 {\n    43\n}\n")
+            ),
             (1, "src/new.rs", Some("pub fn new() {}\n")),
         ]
     );

@@ -80,10 +80,14 @@ pub struct ServeArgs {
     /// Seconds an idle session keeps its warm Aider [default: 900].
     #[arg(long)]
     idle_timeout: Option<u64>,
-    /// Warm agents alive at once (each Aider holds ~300 MB) [default: 3]. Sessions beyond it
+    /// Warm agents alive at once (each Aider holds ~100 MB of its own) [default: 3]. Sessions beyond it
     /// wait, saying so.
     #[arg(long)]
     max_agents: Option<usize>,
+    /// Start each session's agent as a process of its own (2-3.5 s) instead of forking it from
+    /// the agent template that imported Aider once (tens of milliseconds).
+    #[arg(long)]
+    no_instant_sessions: bool,
     /// A TOML config file (default: config.toml in the data dir, written on the first run).
     /// Flags and environment variables win over it.
     #[arg(long, env = "ARCBENCH_CONFIG")]
@@ -117,6 +121,7 @@ impl From<ServeArgs> for Settings {
             daily_budget: a.daily_budget,
             idle_timeout: a.idle_timeout,
             max_agents: a.max_agents,
+            no_instant_sessions: a.no_instant_sessions,
             ui_dir: a.ui_dir,
             demo: a.demo,
             tailscale_socket: a.tailscale_socket,

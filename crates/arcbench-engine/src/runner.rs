@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::live::{Estimate, ESTIMATE_EVERY};
-use arcbench_agent::aider::{AiderConfig, AiderExecutor};
+use arcbench_agent::aider::{AiderConfig, AiderExecutor, Template};
 use arcbench_agent::{AgentEvent, AnyExecutor, Executor, Outcome, PromptRequest};
 use shared_protocol::{Prompt, PromptState};
 use tokio::sync::mpsc;
@@ -33,9 +33,13 @@ pub struct RunnerConfig {
     pub agent: AgentSetup,
     /// An agent with nothing to do for this long is stopped (it restarts on the next prompt).
     pub idle_timeout: Duration,
-    /// Agent processes alive at once (each warm Aider holds ~300 MB). A session that needs one
-    /// beyond it takes the slot of the least recently used idle agent, or waits, saying why.
+    /// Agent processes alive at once. A session that needs one beyond it takes the slot of the
+    /// least recently used idle agent, or waits, saying why.
     pub max_agents: usize,
+    /// Start each session's agent by forking a template that imported Aider once (tens of
+    /// milliseconds and ~100 MB of its own, instead of 2-3.5 s and ~300 MB); a template that
+    /// cannot fork falls back to a process of its own.
+    pub instant_sessions: bool,
 }
 
 type Shared = Arc<tokio::sync::Mutex<AnyExecutor>>;
@@ -74,6 +78,8 @@ pub struct Runner {
     slots_changed: tokio::sync::Notify,
     stopping: AtomicBool,
     late: mpsc::UnboundedSender<(String, AgentEvent)>,
+    /// The agent template for the current set-up, when sessions start instantly.
+    template: Mutex<Option<Arc<Template>>>,
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -108,7 +114,9 @@ impl Runner {
             slots_changed: tokio::sync::Notify::new(),
             stopping: AtomicBool::new(false),
             late,
+            template: Mutex::default(),
         });
+        runner.renew_template();
         let e = engine.clone();
         tokio::spawn(async move {
             while let Some((prompt_id, event)) = late_rx.recv().await {
@@ -146,9 +154,41 @@ impl Runner {
     pub fn set_agent(self: &Arc<Self>, setup: AgentSetup) {
         let go = !matches!(setup, AgentSetup::Installing(_));
         *self.agent.write().unwrap_or_else(|p| p.into_inner()) = setup;
+        self.renew_template();
         if go {
             self.kick_all();
         }
+    }
+
+    /// A template for the agent as it is set up now (none while it cannot start), started at
+    /// once in the background so that even the first session is instant.
+    fn renew_template(&self) {
+        let template = match &*self.agent.read().unwrap_or_else(|p| p.into_inner()) {
+            AgentSetup::Ready(cfg) if self.config.instant_sessions => {
+                match Template::new(cfg.clone()) {
+                    Ok(t) => Some(Arc::new(t)),
+                    Err(err) => {
+                        tracing::warn!(%err, "no agent template; sessions start the slow way");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        if let Some(t) = template.clone() {
+            tokio::spawn(async move {
+                if let Err(err) = t.warm().await {
+                    tracing::warn!(%err, "the agent template did not start; it is retried at the next session");
+                }
+            });
+        }
+        *lock(&self.template) = template;
+    }
+
+    /// The agent template's process id, when one runs (for tests and diagnostics).
+    pub async fn template_pid(&self) -> Option<u32> {
+        let t = lock(&self.template).clone()?;
+        t.pid().await
     }
 
     /// Why prompts must wait before an agent can start, if they must.
@@ -233,6 +273,7 @@ impl Runner {
                 m.into_inner().shutdown().await;
             }
         }
+        lock(&self.template).take();
         self.slots_changed.notify_waiters();
     }
 
@@ -549,9 +590,13 @@ impl Runner {
         let worktree: PathBuf = blocking(move || e.worktree_path(&s))
             .await
             .map_err(|e| e.to_string())?;
-        let exec = AiderExecutor::start(&cfg, &worktree, self.late.clone())
-            .await
-            .map_err(|e| e.to_string())?;
+        let template = lock(&self.template)
+            .clone()
+            .filter(|t| t.config().model == cfg.model && t.config().python == cfg.python);
+        let exec =
+            AiderExecutor::start_via(&cfg, &worktree, self.late.clone(), template.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
         let usage_capture = exec.usage_capture;
         let mut exec = AnyExecutor::Aider(exec);
         let mut notes = Vec::new();

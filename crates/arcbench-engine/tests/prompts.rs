@@ -58,6 +58,7 @@ async fn rig_with(idle_timeout: Duration, max_agents: usize) -> Rig {
             agent: AgentSetup::Ready(agent_config(data.path(), &claude)),
             idle_timeout,
             max_agents,
+            instant_sessions: true,
         },
     )
     .await
@@ -405,6 +406,7 @@ async fn shutdown_interrupts_the_running_prompt_and_a_restart_runs_the_queue() {
             agent: AgentSetup::Ready(agent_config(r.data.path(), &r.claude)),
             idle_timeout: Duration::from_secs(600),
             max_agents: 3,
+            instant_sessions: true,
         },
     )
     .await
@@ -431,6 +433,7 @@ async fn without_an_agent_prompts_fail_with_the_reason() {
             agent: AgentSetup::Unavailable("no Python with aider-chat found".into()),
             idle_timeout: Duration::from_secs(60),
             max_agents: 3,
+            instant_sessions: true,
         },
     )
     .await

@@ -63,6 +63,9 @@ pub struct Settings {
     pub daily_budget: Option<f64>,
     pub idle_timeout: Option<u64>,
     pub max_agents: Option<usize>,
+    /// Start each session's agent the slow way (a process of its own) instead of forking the
+    /// agent template.
+    pub no_instant_sessions: bool,
     pub ui_dir: Option<PathBuf>,
     pub demo: bool,
     /// tailscaled's LocalAPI socket (default [`arcbench_mesh::DEFAULT_SOCKET`]).
@@ -118,6 +121,8 @@ pub struct HostConfig {
     pub pricing: Pricing,
     pub idle_timeout: Duration,
     pub max_agents: usize,
+    /// Sessions' agents fork from a template that imported Aider once (see RunnerConfig).
+    pub instant_sessions: bool,
     /// The built web UI named explicitly; otherwise it is looked for at run time.
     pub ui_dir: Option<PathBuf>,
     pub demo: bool,
@@ -155,6 +160,7 @@ impl HostConfig {
             pricing: Pricing::default(),
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_agents: DEFAULT_MAX_AGENTS,
+            instant_sessions: true,
             ui_dir: None,
             demo: false,
             event_buffer: 0,
@@ -257,6 +263,7 @@ pub fn resolve(settings: Settings) -> Result<HostConfig, HostError> {
             .or(file.idle_timeout)
             .map_or(DEFAULT_IDLE_TIMEOUT, Duration::from_secs),
         max_agents,
+        instant_sessions: !settings.no_instant_sessions && file.instant_sessions.unwrap_or(true),
         ui_dir: settings.ui_dir.or(file.ui_dir),
         demo: settings.demo,
         event_buffer: 0,
@@ -344,8 +351,11 @@ pub struct FileConfig {
     pub budget_warning_percent: Option<f64>,
     pub idle_timeout: Option<u64>,
     pub ui_dir: Option<PathBuf>,
-    /// Warm agents (one Aider process, ~300 MB, each) alive at once.
+    /// Warm agents alive at once.
     pub max_agents: Option<usize>,
+    /// false: each session's agent starts as a process of its own (2-3.5 s, ~300 MB) instead of
+    /// forking the agent template (tens of ms, ~100 MB of its own).
+    pub instant_sessions: Option<bool>,
     /// Extra names the host may be reached by (`Host` header allowlist).
     #[serde(default)]
     pub allow_host: Vec<String>,
@@ -395,7 +405,8 @@ pub fn first_run_config() -> String {
          daily_budget = {FIRST_RUN_DAILY_BUDGET:.1}\n\n\
          # session_budget = 2.0        # per-session limit in USD\n\
          # budget_warning_percent = 80 # warn when this share of a limit is spent\n\
-         # max_agents = 3              # warm Aider processes at once (~300 MB each)\n\
+         # max_agents = 3              # warm Aider processes at once (~100 MB each)\n\
+         # instant_sessions = true     # fork sessions' agents from one template (false: 3 s each)\n\
          # stay_awake = true           # keep the machine from sleeping while a prompt runs\n\
          # transcriber = true          # voice prompts, transcribed on this machine\n\
          # transcriber_model = \"bundled\"  # or a faster-whisper name (base.en) or folder\n\

@@ -191,6 +191,7 @@ impl Host {
                 agent: setup,
                 idle_timeout: config.idle_timeout,
                 max_agents: config.max_agents,
+                instant_sessions: config.instant_sessions,
             },
         )
         .await?;

@@ -3,15 +3,19 @@
 
 mod process;
 pub mod protocol;
+mod template;
 
 use std::collections::HashMap;
+use std::ffi::OsString;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 use tokio::sync::{mpsc, oneshot};
 
@@ -20,12 +24,13 @@ use crate::{
 };
 use process::ProcessGroup;
 use protocol::{BridgeEvent, Command as BridgeCommand, PROTOCOL};
+pub use template::Template;
 
 /// The bridge, shipped inside the host binary and written next to the data it serves.
 pub const BRIDGE_SOURCE: &str = include_str!("../../bridge/arcbench_bridge.py");
 
 /// Starting Aider (importing litellm) takes 2-3.5 s on an idle machine; a loaded CI box, more.
-const READY_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const READY_TIMEOUT: Duration = Duration::from_secs(120);
 /// Restoring a chat is a few assignments in the bridge (after its warm-up).
 const RESTORE_TIMEOUT: Duration = Duration::from_secs(60);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -86,52 +91,42 @@ pub struct AiderExecutor {
 }
 
 impl AiderExecutor {
-    /// Starts the bridge for `worktree` and waits until Aider is ready.
+    /// Starts the bridge for `worktree` as a process of its own and waits until Aider is ready.
     pub async fn start(cfg: &AiderConfig, worktree: &Path, late: LateUsage) -> Result<Self> {
-        std::fs::create_dir_all(&cfg.home)?;
-        let mut cmd = Command::new(&cfg.python);
-        cmd.arg(&cfg.bridge)
-            .arg("--root")
-            .arg(worktree)
-            .arg("--model")
-            .arg(&cfg.model);
-        if let Some(w) = &cfg.weak_model {
-            cmd.arg("--weak-model").arg(w);
-        }
-        if let Some(m) = cfg.map_tokens {
-            cmd.arg("--map-tokens").arg(m.to_string());
-        }
-        // The host's environment is the whole truth for Aider: nothing inherited can redirect the
-        // API base or key, and nothing from the repository is read (the bridge loads no .env).
-        cmd.env_clear()
-            .env(
-                "PATH",
-                std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
-            )
-            .env("HOME", &cfg.home)
-            .env("LANG", "C.UTF-8")
-            .env("ANTHROPIC_API_KEY", &cfg.api_key)
-            .env("ANTHROPIC_API_BASE", &cfg.api_base)
-            .env("ANTHROPIC_BASE_URL", &cfg.api_base)
-            .env("PYTHONUNBUFFERED", "1")
-            .env("PYTHONDONTWRITEBYTECODE", "1");
-        if let Some(t) = cfg.retry_timeout {
-            cmd.env("ARCBENCH_RETRY_TIMEOUT", t.to_string());
-        }
-        cmd.current_dir(worktree)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .process_group(0);
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| AgentError::Start(format!("cannot run {}: {e}", cfg.python.display())))?;
-        let group = ProcessGroup::new(child.id().unwrap_or(0));
-        let mut stdin = child.stdin.take().expect("piped");
-        let stdout = child.stdout.take().expect("piped");
-        let stderr = child.stderr.take().expect("piped");
+        Self::start_via(cfg, worktree, late, None).await
+    }
 
+    /// Starts the bridge for `worktree`, forked from `template` when there is one (a warm
+    /// session in tens of milliseconds; see [`Template`]), else as a process of its own. A
+    /// template that cannot fork is said in the log and the bridge starts the slow way.
+    pub async fn start_via(
+        cfg: &AiderConfig,
+        worktree: &Path,
+        late: LateUsage,
+        template: Option<&Template>,
+    ) -> Result<Self> {
+        std::fs::create_dir_all(&cfg.home)?;
+        let launched = match template {
+            Some(t) => match t.fork(&bridge_args(cfg, worktree)).await {
+                Ok(l) => l,
+                Err(err) => {
+                    tracing::warn!(%err, "the agent template could not fork; starting Aider afresh");
+                    launch(cfg, worktree)?
+                }
+            },
+            None => launch(cfg, worktree)?,
+        };
+        Self::attach(launched, late).await
+    }
+
+    async fn attach(launched: Launched, late: LateUsage) -> Result<Self> {
+        let Launched {
+            mut stdin,
+            stdout,
+            stderr,
+            group,
+            exit,
+        } = launched;
         let (commands, mut queue) = mpsc::unbounded_channel::<String>();
         tokio::spawn(async move {
             while let Some(line) = queue.recv().await {
@@ -209,11 +204,7 @@ impl AiderExecutor {
                 }
             }
             a.store(false, Ordering::SeqCst);
-            let status = child
-                .wait()
-                .await
-                .map(|s| s.to_string())
-                .unwrap_or_else(|e| e.to_string());
+            let status = exit.await;
             let last = tail
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -281,6 +272,88 @@ impl AiderExecutor {
             .send(line)
             .map_err(|_| AgentError::Gone("the bridge's input is closed".into()))
     }
+}
+
+/// A started bridge: its channels, its process group, and how it ended (awaited once its
+/// output closed).
+pub(crate) struct Launched {
+    pub stdin: Box<dyn AsyncWrite + Send + Unpin>,
+    pub stdout: Box<dyn AsyncRead + Send + Unpin>,
+    pub stderr: Box<dyn AsyncRead + Send + Unpin>,
+    pub group: ProcessGroup,
+    pub exit: Pin<Box<dyn Future<Output = String> + Send>>,
+}
+
+/// The bridge's arguments after the interpreter and the script (`--model` included).
+fn bridge_args(cfg: &AiderConfig, worktree: &Path) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "--root".into(),
+        worktree.into(),
+        "--model".into(),
+        (&cfg.model).into(),
+    ];
+    if let Some(w) = &cfg.weak_model {
+        args.extend(["--weak-model".into(), w.into()]);
+    }
+    if let Some(m) = cfg.map_tokens {
+        args.extend(["--map-tokens".into(), m.to_string().into()]);
+    }
+    args
+}
+
+/// The one environment a bridge (or the template) gets: the host's configuration is the whole
+/// truth for Aider; nothing inherited can redirect the API base or key, and nothing from the
+/// repository is read (the bridge loads no .env).
+fn bridge_command(cfg: &AiderConfig) -> Command {
+    let mut cmd = Command::new(&cfg.python);
+    cmd.arg(&cfg.bridge)
+        .env_clear()
+        .env(
+            "PATH",
+            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
+        )
+        .env("HOME", &cfg.home)
+        .env("LANG", "C.UTF-8")
+        .env("ANTHROPIC_API_KEY", &cfg.api_key)
+        .env("ANTHROPIC_API_BASE", &cfg.api_base)
+        .env("ANTHROPIC_BASE_URL", &cfg.api_base)
+        .env("PYTHONUNBUFFERED", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    if let Some(t) = cfg.retry_timeout {
+        cmd.env("ARCBENCH_RETRY_TIMEOUT", t.to_string());
+    }
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0);
+    cmd
+}
+
+/// Starts a bridge process of its own (2-3.5 s until Aider is imported).
+fn launch(cfg: &AiderConfig, worktree: &Path) -> Result<Launched> {
+    let mut cmd = bridge_command(cfg);
+    cmd.args(bridge_args(cfg, worktree)).current_dir(worktree);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| AgentError::Start(format!("cannot run {}: {e}", cfg.python.display())))?;
+    let group = ProcessGroup::new(child.id().unwrap_or(0));
+    let stdin = child.stdin.take().expect("piped");
+    let stdout = child.stdout.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    Ok(Launched {
+        stdin: Box::new(stdin),
+        stdout: Box::new(stdout),
+        stderr: Box::new(stderr),
+        group,
+        exit: Box::pin(async move {
+            child
+                .wait()
+                .await
+                .map(|s| s.to_string())
+                .unwrap_or_else(|e| e.to_string())
+        }),
+    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
