@@ -215,7 +215,10 @@ fn live_edits(rt: &tokio::runtime::Runtime, claude: &FakeClaude, quick: bool) {
             let mut finished = false;
             loop {
                 let (at, e) = obs.next().await;
-                if e["prompt_id"] != p.as_str() && e["type"] != "diff.updated" {
+                let of_prompt = e["prompt_id"] == p.as_str()
+                    || e["proposal"]["prompt_id"] == p.as_str()
+                    || e["type"] == "diff.updated";
+                if !of_prompt {
                     continue;
                 }
                 match e["type"].as_str() {

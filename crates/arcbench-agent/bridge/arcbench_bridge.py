@@ -436,8 +436,13 @@ class Template:
         import litellm  # noqa: F401
 
         # Building the model once pulls in litellm's lazily imported provider code and fills
-        # Aider's model tables; each child builds its own Model on top of those caches.
-        aider_models.Model(self.args.model, weak_model=self.args.weak_model)
+        # Aider's model tables; each child builds its own Model on top of those caches. Counting
+        # tokens once loads the tokenizers (a child's warm-up then finds them loaded, shared):
+        # checked single-threaded like everything here, by unsafe_to_fork.
+        model = aider_models.Model(self.args.model, weak_model=self.args.weak_model)
+        for m in (model, model.weak_model):
+            if m is not None:
+                m.token_count([dict(role="user", content="warm up")])
         gc.collect()
         gc.freeze()
 
