@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 // (a DOM environment makes Vitest compile runes for the client: real proxies and effects)
 import { flushSync } from 'svelte';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ApiFailure, NetworkFailure } from '../src/lib/client/errors';
 import type { SavedSession, Snapshots } from '../src/lib/outbox/snapshots';
 import { SessionDetails } from '../src/lib/store/sessionDetails.svelte';
@@ -77,6 +77,25 @@ describe('SessionDetails', () => {
     expect(d.view('s1')?.stale).toBeUndefined();
     expect(d.view('s1')?.prompts[0]?.reply).toBe('fresh');
     expect(d.needingLoad()).toEqual([]);
+  });
+
+  it('restores a copy saved before proposals existed with none, and saves no live-only detail', async () => {
+    const { proposals: _p, estimates: _e, writing: _w, ...old } = viewFromSnapshot(snapshot({ prompts: [prompt('p1', { state: 'done', reply: 'kept' })], last_seq: 9 }));
+    const saves: SavedSession[] = [];
+    const device = { session: async () => ({ view: old, diff: null, savedAt: 1 }), saveSession: async (_id: string, s: SavedSession) => void saves.push(s) } as unknown as Snapshots;
+    const d = new SessionDetails(async () => {
+      throw new NetworkFailure('offline');
+    }, async () => device);
+    await d.open('s1');
+    expect(d.view('s1')).toMatchObject({ stale: true, proposals: {}, estimates: {}, writing: null });
+
+    const live = new SessionDetails(async () => viewFromSnapshot(snapshot({ prompts: [prompt('p1', { state: 'running' })], last_seq: 1 })), async () => device);
+    await live.open('s1');
+    live.apply(events([{ type: 'usage.estimated', prompt_id: 'p1', model: 'm', usage: prompt('x').usage, estimated: true }], 's1', 2)[0]!);
+    expect(live.view('s1')?.estimates.p1).toBeDefined();
+    live.saveToDevice('s1', null);
+    await vi.waitFor(() => expect(saves).toHaveLength(1));
+    expect(saves[0]!.view).toMatchObject({ estimates: {}, writing: null });
   });
 
   it('is reactive: a streamed chunk re-renders what reads the reply', async () => {

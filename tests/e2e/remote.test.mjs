@@ -187,8 +187,9 @@ describe('phone remote against the real host', { timeout: 12 * 60_000 }, () => {
     await shot(page, '03-streaming');
     const card = page.locator('[data-testid=prompt-card]').first();
     await page.locator('[data-testid=prompt-card][data-state=done]').waitFor({ timeout: 90_000 });
-    // The Markdown is parsed in a worker: its HTML follows the last chunk by a moment.
-    await card.locator('[data-testid=agent-reply] pre', { hasText: 'fn thirty()' }).waitFor();
+    // The edit blocks show as cards of their proposed hunks, not as raw markers.
+    await card.locator('[data-testid=proposed-card][data-status=proposed]', { hasText: 'fn thirty()' }).waitFor();
+    assert.doesNotMatch(await card.innerText(), /<{7} SEARCH|>{7} REPLACE/);
     assert.match(await card.locator('[data-testid=prompt-state]').innerText(), /Done/);
     assert.match(await page.locator('[data-testid=session-usage]').innerText(), /\d(\.\d)?k in · \d+ out · \$0\.\d+/);
     await shot(page, '04-done');

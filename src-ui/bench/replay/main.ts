@@ -34,7 +34,7 @@ const replayStart: StartStrategy = {
   },
   async load(t, id) {
     const { prompts, commits, ...session } = await t.api.session(id);
-    return { seq: 0, session, prompts: prompts.map((p) => ({ ...p, reply: p.reply ?? '' })), commits, activity: {} };
+    return { seq: 0, session, prompts: prompts.map((p) => ({ ...p, reply: p.reply ?? '' })), commits, activity: {}, proposals: {}, estimates: {}, writing: null };
   },
 };
 

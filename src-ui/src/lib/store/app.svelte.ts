@@ -90,7 +90,10 @@ export class AppStore implements SyncTarget {
     );
     this.review = new ReviewStore({
       ...deps,
-      onDiff: (id, diff) => this.sessions.noteDiff(id, diff),
+      onDiff: (id, diff) => {
+        this.sessions.noteDiff(id, diff);
+        this.details.diffArrived(id);
+      },
       onCommitsChanged: async (id) => {
         await this.details.load(id);
         this.details.saveToDevice(id, this.review.diff(id));

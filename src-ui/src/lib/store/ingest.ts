@@ -46,7 +46,11 @@ export function ingestEvents(t: IngestTarget, batch: Event[]): void {
     const sid = e.session_id;
     if (!sid) continue;
     if (DIFF_NEWS.has(e.type)) diffs.add(sid);
-    if (e.type === 'prompt.finished') settled.add(sid);
+    if (e.type === 'prompt.finished') {
+      settled.add(sid);
+      // Its proposals show in the Changes tab until a diff after its end replaces them.
+      if (t.details.view(sid)?.writing === e.prompt_id) diffs.add(sid);
+    }
     // A revision used the pending notes: the host's history says which.
     if (e.type === 'prompt.queued' && e.prompt.kind === 'revision' && t.details.isOpen(sid)) void t.notes.loadHistory(sid);
   }

@@ -1,7 +1,7 @@
 import type { Diff, Event, Prompt } from '../bindings';
 import { isCode, NetworkFailure } from '../client/errors';
 import type { Snapshots } from '../outbox/snapshots';
-import { applyToView, upsertPrompt, type SessionView } from './sessionView';
+import { applyToView, diffArrived, upsertPrompt, type SessionView } from './sessionView';
 
 /** How a session's view is fetched: its snapshot (the app), or something older (the benchmark). */
 export type ViewLoader = (id: string) => Promise<SessionView>;
@@ -124,6 +124,12 @@ export class SessionDetails {
     if (v) upsertPrompt(v, prompt);
   }
 
+  /** The session's diff arrived (the Changes tab's proposals of a finished turn step aside). */
+  diffArrived(sid: string): void {
+    const v = this.views[sid];
+    if (v && !v.stale) diffArrived(v);
+  }
+
   /** Forgets every view, but not which sessions are on screen (they are fetched again). */
   reset(): void {
     this.views = {};
@@ -132,8 +138,8 @@ export class SessionDetails {
   saveToDevice(id: string, diff: Diff | null): void {
     const view = this.views[id];
     if (!view || view.stale) return;
-    // Activity is live-only detail; the snapshot the host gives has none either.
-    const saved = { view: { ...view, activity: {} }, diff, savedAt: Date.now() };
+    // Activity and estimates are live-only detail; the snapshot the host gives has none either.
+    const saved = { view: { ...view, activity: {}, estimates: {}, writing: null }, diff, savedAt: Date.now() };
     void this.#device().then((d) => d?.saveSession(id, saved));
   }
 
@@ -141,7 +147,9 @@ export class SessionDetails {
   async #restore(id: string): Promise<void> {
     const saved = await (await this.#device())?.session(id);
     if (!saved || this.views[id] || !this.#open.has(id)) return;
-    this.views[id] = { ...saved.view, stale: true };
+    // Copies saved before proposals existed have none.
+    const view: Partial<SessionView> = saved.view;
+    this.views[id] = { ...saved.view, proposals: view.proposals ?? {}, estimates: {}, writing: null, stale: true };
   }
 
   /** The diff this device kept with its copy of the session. */

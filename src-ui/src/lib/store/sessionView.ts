@@ -1,5 +1,6 @@
 import type { CommitInfo, Event, Prompt, PromptState, Session, SessionSnapshot } from '../bindings';
 import { addUsage } from './budget';
+import { proposalsByPrompt, putProposal, withdrawProposals, type LiveTurns } from './proposals';
 
 /**
  * One session as the screen shows it: its snapshot from the host (`GET /sessions/{id}/snapshot`),
@@ -7,7 +8,7 @@ import { addUsage } from './budget';
  * keeps views inside Svelte's `$state` (so every mutation here is reactive), the tests use them
  * as they are.
  */
-export interface SessionView {
+export interface SessionView extends LiveTurns {
   /** Events at or below this seq are already in the view; they are skipped when they arrive. */
   seq: number;
   session: Session;
@@ -35,6 +36,9 @@ export function viewFromSnapshot(s: SessionSnapshot): SessionView {
     prompts: s.prompts.map((p) => ({ ...p, reply: p.reply ?? '' })),
     commits: s.commits.map((c) => ({ ...c })),
     activity: {},
+    proposals: proposalsByPrompt(s.proposals),
+    estimates: {},
+    writing: s.prompts.find((p) => p.state === 'running')?.id ?? null,
   };
 }
 
@@ -45,6 +49,15 @@ function rank(state: PromptState): number {
 
 export function isFinished(state: PromptState): boolean {
   return rank(state) === 2;
+}
+
+/**
+ * A diff arrived: once the prompt whose proposals the Changes tab showed has finished, the diff
+ * shows its real hunks (the same ids) and the proposals step aside.
+ */
+export function diffArrived(v: SessionView): void {
+  const p = v.writing ? findPrompt(v, v.writing) : undefined;
+  if (!p || isFinished(p.state)) v.writing = null;
 }
 
 export function findPrompt(v: SessionView, id: string): Prompt | undefined {
@@ -93,6 +106,7 @@ export function applyToView(v: SessionView, e: Event): boolean {
       if (p && p.state === 'queued') p.state = 'running';
       // A prompt the budget held carries the reason; once it runs, the hold is over.
       if (p) p.reason = null;
+      v.writing = e.prompt_id;
       break;
     }
     case 'agent.text': {
@@ -103,6 +117,7 @@ export function applyToView(v: SessionView, e: Event): boolean {
     case 'agent.text_discarded': {
       const p = findPrompt(v, e.prompt_id);
       if (p) p.reply = '';
+      withdrawProposals(v.proposals, e.prompt_id);
       addActivity(v, e.prompt_id, { seq: e.seq, level: 'info', text: `Earlier reply discarded: ${e.reason}` });
       break;
     }
@@ -123,12 +138,25 @@ export function applyToView(v: SessionView, e: Event): boolean {
         p.usage = { ...e.usage };
         p.reason = e.reason ?? null;
       }
+      delete v.estimates[e.prompt_id];
       break;
     }
     case 'usage.updated': {
       const p = e.prompt_id ? findPrompt(v, e.prompt_id) : undefined;
       // Live cost of a running prompt: its requests so far; prompt.finished brings the total.
       if (p && !isFinished(p.state)) p.usage = addUsage(p.usage, e.usage);
+      if (e.prompt_id) delete v.estimates[e.prompt_id];
+      break;
+    }
+    case 'usage.estimated': {
+      const p = findPrompt(v, e.prompt_id);
+      if (p && !isFinished(p.state)) v.estimates[e.prompt_id] = { ...e.usage };
+      break;
+    }
+    case 'edit.proposed': {
+      putProposal(v.proposals, e.proposal);
+      const p = findPrompt(v, e.proposal.prompt_id);
+      if (p && !isFinished(p.state)) v.writing = p.id;
       break;
     }
     case 'commit.created':
