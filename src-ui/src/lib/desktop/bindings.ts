@@ -373,6 +373,83 @@ export type Diff_Serialize = {
 	files: FileDiff_Serialize[],
 };
 
+/**
+ *  One edit block of the agent's reply, seen while the reply still streams: what the file will
+ *  look like once Aider applies it. Display only — the hunks in `file` become reviewable when
+ *  the turn's real diff arrives (with the same ids, when the edit applies as proposed).
+ */
+export type EditProposal = EditProposal_Serialize | EditProposal_Deserialize;
+
+/**
+ *  One edit block of the agent's reply, seen while the reply still streams: what the file will
+ *  look like once Aider applies it. Display only — the hunks in `file` become reviewable when
+ *  the turn's real diff arrives (with the same ids, when the edit applies as proposed).
+ */
+export type EditProposal_Deserialize = {
+	prompt_id: string,
+	/**
+	 *  Which answer of the prompt (0-based): an `agent.text_discarded` starts the next one and
+	 *  withdraws the proposals of the one before.
+	 */
+	answer: number,
+	/**
+	 *  The block's place among the edit blocks of its answer (0-based, in reply order). A later
+	 *  `edit.proposed` with the same `prompt_id`, `answer` and `index` replaces this one (e.g.
+	 *  when Aider reports that the block did not apply).
+	 */
+	index: number,
+	/**  The file the block edits, relative to the worktree (as the reply names it). */
+	path: string,
+	/**  Aider's edit format the block was written in: `diff`, `diff-fenced`, `whole`, `udiff`. */
+	edit_format: string,
+	status: ProposalStatus,
+	/**  Why the block will not apply (Aider's own words once it has said them). */
+	reason?: string | null,
+	/**
+	 *  The file once this block and the answer's earlier blocks are applied, against the
+	 *  session's branch tip: the same shape and hunk ids as `GET /sessions/{id}/diff` will have.
+	 *  `null` when the block will not apply, or when the file would equal the tip.
+	 */
+	file?: FileDiff_Deserialize | null,
+	/**  The ids of the hunks in `file` this block wrote (the others were there before it). */
+	block_hunks?: string[],
+};
+
+/**
+ *  One edit block of the agent's reply, seen while the reply still streams: what the file will
+ *  look like once Aider applies it. Display only — the hunks in `file` become reviewable when
+ *  the turn's real diff arrives (with the same ids, when the edit applies as proposed).
+ */
+export type EditProposal_Serialize = {
+	prompt_id: string,
+	/**
+	 *  Which answer of the prompt (0-based): an `agent.text_discarded` starts the next one and
+	 *  withdraws the proposals of the one before.
+	 */
+	answer: number,
+	/**
+	 *  The block's place among the edit blocks of its answer (0-based, in reply order). A later
+	 *  `edit.proposed` with the same `prompt_id`, `answer` and `index` replaces this one (e.g.
+	 *  when Aider reports that the block did not apply).
+	 */
+	index: number,
+	/**  The file the block edits, relative to the worktree (as the reply names it). */
+	path: string,
+	/**  Aider's edit format the block was written in: `diff`, `diff-fenced`, `whole`, `udiff`. */
+	edit_format: string,
+	status: ProposalStatus,
+	/**  Why the block will not apply (Aider's own words once it has said them). */
+	reason?: string,
+	/**
+	 *  The file once this block and the answer's earlier blocks are applied, against the
+	 *  session's branch tip: the same shape and hunk ids as `GET /sessions/{id}/diff` will have.
+	 *  `null` when the block will not apply, or when the file would equal the tip.
+	 */
+	file: FileDiff_Serialize | null,
+	/**  The ids of the hunks in `file` this block wrote (the others were there before it). */
+	block_hunks: string[],
+};
+
 /**  Only the codes a client acts on; the message carries the detail for humans. */
 export type ErrorCode = 
 /**  Malformed or invalid input (400/422). */
@@ -420,6 +497,17 @@ export type EventBody_Deserialize = { type: "session.created"; session: Session_
 { type: "prompt.updated"; prompt: Prompt_Deserialize } | { type: "prompt.started"; prompt_id: string } | { type: "agent.text"; prompt_id: string; chunk: string } | 
 /**  The text streamed so far for this prompt no longer stands (a retry or follow-up). */
 { type: "agent.text_discarded"; prompt_id: string; reason: string } | { type: "agent.log"; prompt_id: string; level: string; line: string } | { type: "agent.confirm"; prompt_id: string; question: string; subject?: string | null; answer: boolean } | { type: "prompt.finished"; prompt_id: string; state: PromptState; usage: Usage; reason?: string | null } | 
+/**  An edit block of the streaming reply is complete: what it will change (display only). */
+{ type: "edit.proposed"; proposal: EditProposal_Deserialize } | 
+/**
+ *  The running prompt's usage while its reply streams: the exact figures of its finished
+ *  requests plus an estimate of the one in flight (output tokens from the streamed text).
+ *  Sent at most twice a second while text arrives; `usage.updated` and `prompt.finished`
+ *  carry the API's exact figures.
+ */
+{ type: "usage.estimated"; prompt_id: string; model: string; usage: Usage; 
+/**  Always true: these numbers are an estimate. */
+estimated: boolean } | 
 /**  One API request was made; `usage` is that request's, the totals are after it. */
 { type: "usage.updated"; prompt_id?: string | null; model: string; usage: Usage; session_total: Usage; today_total: Usage } | 
 /**  A reviewer commented on (or rejected) a hunk; the next revision will use it. */
@@ -442,6 +530,17 @@ export type EventBody_Serialize = { type: "session.created"; session: Session_Se
 { type: "prompt.updated"; prompt: Prompt_Serialize } | { type: "prompt.started"; prompt_id: string } | { type: "agent.text"; prompt_id: string; chunk: string } | 
 /**  The text streamed so far for this prompt no longer stands (a retry or follow-up). */
 { type: "agent.text_discarded"; prompt_id: string; reason: string } | { type: "agent.log"; prompt_id: string; level: string; line: string } | { type: "agent.confirm"; prompt_id: string; question: string; subject: string | null; answer: boolean } | { type: "prompt.finished"; prompt_id: string; state: PromptState; usage: Usage; reason?: string } | 
+/**  An edit block of the streaming reply is complete: what it will change (display only). */
+{ type: "edit.proposed"; proposal: EditProposal_Serialize } | 
+/**
+ *  The running prompt's usage while its reply streams: the exact figures of its finished
+ *  requests plus an estimate of the one in flight (output tokens from the streamed text).
+ *  Sent at most twice a second while text arrives; `usage.updated` and `prompt.finished`
+ *  carry the API's exact figures.
+ */
+{ type: "usage.estimated"; prompt_id: string; model: string; usage: Usage; 
+/**  Always true: these numbers are an estimate. */
+estimated: boolean } | 
 /**  One API request was made; `usage` is that request's, the totals are after it. */
 { type: "usage.updated"; prompt_id: string | null; model: string; usage: Usage; session_total: Usage; today_total: Usage } | 
 /**  A reviewer commented on (or rejected) a hunk; the next revision will use it. */
@@ -827,6 +926,15 @@ export type PromptsResponse_Serialize = {
 	prompts: Prompt_Serialize[],
 };
 
+export type ProposalStatus = 
+/**  Complete and matching the file: Aider will write this when the reply ends. */
+"proposed" | 
+/**
+ *  The block does not match the file, names a file outside the worktree, or one that does
+ *  not exist: shown, never applied.
+ */
+"will_not_apply";
+
 /**
  *  What a reviewer said about one hunk: a rejection (with or without a reason) or a comment on a
  *  hunk they kept. Notes feed the next revision; each is used once.
@@ -967,6 +1075,11 @@ export type SessionSnapshot_Deserialize = {
 	commits: CommitInfo[],
 	/**  Review notes not yet used by a revision. */
 	notes: ReviewNote_Deserialize[],
+	/**
+	 *  The edit blocks of the prompts' replies as they were proposed while streaming (the
+	 *  last answer of each prompt), oldest prompt first, each prompt's in block order.
+	 */
+	proposals?: EditProposal_Deserialize[],
 	/**  The newest event's seq included in this snapshot. */
 	last_seq: number,
 };
@@ -982,6 +1095,11 @@ export type SessionSnapshot_Serialize = {
 	commits: CommitInfo[],
 	/**  Review notes not yet used by a revision. */
 	notes: ReviewNote_Serialize[],
+	/**
+	 *  The edit blocks of the prompts' replies as they were proposed while streaming (the
+	 *  last answer of each prompt), oldest prompt first, each prompt's in block order.
+	 */
+	proposals: EditProposal_Serialize[],
 	/**  The newest event's seq included in this snapshot. */
 	last_seq: number,
 };
