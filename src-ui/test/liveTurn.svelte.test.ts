@@ -7,6 +7,7 @@ import { appContext } from '../src/lib/context';
 import Conversation from '../src/components/Conversation.svelte';
 import DiffPanel from '../src/components/DiffPanel.svelte';
 import type { SessionTab } from '../src/lib/router.svelte';
+import SessionRow from '../src/components/SessionRow.svelte';
 import SessionScreen from '../src/screens/SessionScreen.svelte';
 import { storeWithFakes } from './fakes';
 import { prompt, session, snapshot, usage } from './fixtures';
@@ -124,6 +125,78 @@ describe('a turn as it is written', () => {
     expect(shown()?.dataset.estimated).toBe('false');
     expect(shown()?.textContent).toContain('$0.013');
     t.unmountAll();
+  });
+
+  it('after the turn, a proposed card says the agent wrote it; one that will not apply still says why', async () => {
+    const t = await setup();
+    await t.send(
+      { type: 'prompt.started', prompt_id: 'p1' },
+      { type: 'agent.text', prompt_id: 'p1', chunk: BLOCK + '\nAnd another:\n' + BLOCK },
+      { type: 'edit.proposed', proposal: proposal(0) },
+      { type: 'edit.proposed', proposal: proposal(1, { status: 'will_not_apply', file: null, block_hunks: [], reason: 'no match' }) },
+    );
+    const chip = (c: HTMLElement) => c.querySelector('.head .chip')?.textContent;
+    // While it runs: a proposal.
+    expect(t.cards().map((c) => [c.dataset.status, c.dataset.final])).toEqual([
+      ['proposed', 'false'],
+      ['will_not_apply', 'false'],
+    ]);
+    expect(chip(t.cards()[0]!)).toBe('Proposed');
+
+    await t.send({ type: 'prompt.finished', prompt_id: 'p1', state: 'done', usage: usage(0.02, 1000, 50) });
+    // The status stays for whoever reads it; the card says what happened.
+    expect(t.cards().map((c) => [c.dataset.status, c.dataset.final])).toEqual([
+      ['proposed', 'true'],
+      ['will_not_apply', 'true'],
+    ]);
+    expect(chip(t.cards()[0]!)).toBe('Written');
+    expect(t.cards()[0]!.textContent).not.toContain('Proposed');
+    expect(t.cards()[0]!.querySelectorAll('[data-testid=proposed-hunk]')).toHaveLength(1);
+    expect(chip(t.cards()[1]!)).toBe('Will not apply');
+    expect(t.cards()[1]!.textContent).toContain('Will not apply: no match');
+    t.unmountAll();
+  });
+
+  it('a stopped turn: its proposed cards are final too', async () => {
+    const t = await setup();
+    await t.send({ type: 'prompt.started', prompt_id: 'p1' }, { type: 'agent.text', prompt_id: 'p1', chunk: BLOCK }, { type: 'edit.proposed', proposal: proposal(0) });
+    await t.send({ type: 'prompt.finished', prompt_id: 'p1', state: 'cancelled', usage: usage(), reason: 'stopped' });
+    expect(t.cards().map((c) => [c.dataset.status, c.dataset.final])).toEqual([['proposed', 'true']]);
+    expect(t.cards()[0]!.textContent).toContain('Written');
+    t.unmountAll();
+  });
+
+  it('the session total moves with the running prompt estimate, marked, then is exact again', async () => {
+    const t = await setup({ panels: false });
+    const screen = mount(SessionScreen, { target: document.body.appendChild(document.createElement('div')), props: { id: 's1', tab: 'chat' }, context: t.context });
+    const row = mount(SessionRow, { target: document.body.appendChild(document.createElement('div')), props: { session: session('s1', { state: 'running' }) }, context: t.context });
+    const total = () => document.querySelector<HTMLElement>('[data-testid=session-usage]')!;
+    const cost = () => document.querySelector<HTMLElement>('[data-testid=session-cost]')!;
+
+    // Earlier prompts cost $0.04; p1's first request $0.01: the host's session total is $0.05.
+    await t.send(
+      { type: 'prompt.started', prompt_id: 'p1' },
+      { type: 'usage.updated', prompt_id: 'p1', model: 'm', usage: usage(0.01, 1000, 20), session_total: usage(0.05, 5000, 200), today_total: usage(0.05) },
+    );
+    expect(total().dataset.estimated).toBe('false');
+    expect(total().textContent).toBe('5.0k in · 200 out · $0.050');
+    expect(cost().textContent).toBe('$0.050');
+
+    // p1 so far: its exact $0.01 plus $0.004 in flight. Only the $0.004 is new to the session.
+    await t.send({ type: 'usage.estimated', prompt_id: 'p1', model: 'm', usage: usage(0.014, 1000, 120), estimated: true });
+    expect(total().dataset.estimated).toBe('true');
+    expect(total().textContent).toBe('≈ 5.0k in · 300 out · $0.054 · est.');
+    expect(cost().dataset.estimated).toBe('true');
+    expect(cost().textContent).toBe('≈ $0.054 est.');
+
+    // The request ends: the exact figures replace the estimate.
+    await t.send({ type: 'usage.updated', prompt_id: 'p1', model: 'm', usage: usage(0.006, 1100, 110), session_total: usage(0.056, 6100, 310), today_total: usage(0.056) });
+    expect(total().dataset.estimated).toBe('false');
+    expect(total().textContent).toBe('6.1k in · 310 out · $0.056');
+    expect(cost().dataset.estimated).toBe('false');
+    expect(cost().textContent).toBe('$0.056');
+    unmount(row);
+    unmount(screen);
   });
 
   it('Changes: the files being written, then the real hunks in the same elements, reviewable', async () => {

@@ -50,7 +50,7 @@ describe('a turn as it is written, on a phone', { timeout: 6 * 60_000 }, () => {
 
       // Watches the page every 50 ms from before the prompt is sent to after it finished.
       await page.evaluate(() => {
-        const seen = { samples: 0, markers: [], cardsWhileRunning: 0, writingWhileRunning: 0, estimatedWhileRunning: 0 };
+        const seen = { samples: 0, markers: [], cardsWhileRunning: 0, writingWhileRunning: 0, estimatedWhileRunning: 0, sessionEstimatedWhileRunning: 0, finalWhileRunning: 0 };
         window.__live = seen;
         window.__liveTimer = setInterval(() => {
           seen.samples++;
@@ -65,6 +65,8 @@ describe('a turn as it is written, on a phone', { timeout: 6 * 60_000 }, () => {
           if (running.querySelector('[data-testid=proposed-card][data-status=proposed]')) seen.cardsWhileRunning++;
           if (running.querySelector('[data-testid=proposed-card][data-status=writing]')) seen.writingWhileRunning++;
           if (running.querySelector('[data-testid=prompt-usage][data-estimated=true]')) seen.estimatedWhileRunning++;
+          if (running.querySelector('[data-testid=proposed-card][data-final=true]')) seen.finalWhileRunning++;
+          if (document.querySelector('[data-testid=session-usage][data-estimated=true]')) seen.sessionEstimatedWhileRunning++;
         }, 50);
       });
 
@@ -109,15 +111,19 @@ describe('a turn as it is written, on a phone', { timeout: 6 * 60_000 }, () => {
       assert.ok(seen.cardsWhileRunning > 0, 'proposed cards showed while the prompt ran');
       assert.ok(seen.writingWhileRunning > 0, 'a block being written showed as its placeholder');
       assert.ok(seen.estimatedWhileRunning > 0, 'the usage showed as an estimate while the prompt ran');
+      assert.ok(seen.sessionEstimatedWhileRunning > 0, "the session's total moved as an estimate while the prompt ran");
+      assert.equal(seen.finalWhileRunning, 0, 'no card said it was written while the prompt ran');
 
-      // After the turn: five proposed cards, the prose between them, the exact usage.
+      // After the turn: five cards of what the agent wrote, the prose between them, the exact usage.
       const card = page.locator('[data-testid=prompt-card][data-state=done]');
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=prompt-card][data-state=done] [data-testid=proposed-card][data-status=proposed]').length === 5);
       assert.equal(await card.locator('[data-testid=proposed-card][data-status=writing]').count(), 0);
+      assert.equal(await card.locator('[data-testid=proposed-card][data-status=proposed][data-final=true]', { hasText: 'Written' }).count(), 5);
       await card.locator('[data-testid=proposed-card]', { hasText: 'fn renamed_5()' }).waitFor();
       await card.locator('[data-testid=agent-reply]', { hasText: 'Step 3: rename the function on line 19' }).waitFor();
       await card.locator('[data-testid=agent-reply]', { hasText: 'All five renamed.' }).waitFor();
       assert.equal(await card.locator('[data-testid=prompt-usage]').getAttribute('data-estimated'), 'false');
+      assert.equal(await page.locator('[data-testid=session-usage]').getAttribute('data-estimated'), 'false');
       assert.doesNotMatch(await page.locator('body').innerText(), /<{7} SEARCH|>{7} REPLACE/);
       await shot(page, 'live-03-done', { fullPage: true });
 

@@ -1,4 +1,4 @@
-import type { Event, Usage } from '../bindings';
+import type { Event, Prompt, Usage } from '../bindings';
 
 /** Usage arithmetic and budget levels: plain functions, shared by the stores and the screens. */
 
@@ -20,6 +20,48 @@ export function addUsage(a: Usage, b: Usage): Usage {
     cache_read_input_tokens: a.cache_read_input_tokens + b.cache_read_input_tokens,
     cost_usd: a.cost_usd === null && b.cost_usd === null ? null : (a.cost_usd ?? 0) + (b.cost_usd ?? 0),
   };
+}
+
+/** A total as shown: exact, or with what running prompts have streamed since estimated in. */
+export interface ShownUsage {
+  /** Undefined when the host has not reported the total and there is no estimate to add. */
+  usage: Usage | undefined;
+  estimated: boolean;
+}
+
+/**
+ * What an estimate adds over the prompt's exact usage so far: the estimate is the prompt's exact
+ * figures plus the request in flight, so only the difference is new (never below zero).
+ */
+export function estimateExtra(estimate: Usage, exact: Usage): Usage {
+  const over = (e: number, x: number) => Math.max(0, e - x);
+  return {
+    input_tokens: over(estimate.input_tokens, exact.input_tokens),
+    output_tokens: over(estimate.output_tokens, exact.output_tokens),
+    cache_creation_input_tokens: over(estimate.cache_creation_input_tokens, exact.cache_creation_input_tokens),
+    cache_read_input_tokens: over(estimate.cache_read_input_tokens, exact.cache_read_input_tokens),
+    cost_usd: estimate.cost_usd === null ? null : over(estimate.cost_usd, exact.cost_usd ?? 0),
+  };
+}
+
+/**
+ * A session's total with its running prompts' estimates (`usage.estimated`) in: the exact total
+ * (`usage.updated`'s `session_total`, which already holds every priced request) plus, per
+ * estimated prompt, the estimate's extra over that prompt's exact usage so far. Without an
+ * estimate, the exact total as it is.
+ */
+export function sessionUsageShown(
+  total: Usage | undefined,
+  live: { prompts: readonly Pick<Prompt, 'id' | 'usage'>[]; estimates: Readonly<Record<string, Usage>> } | undefined,
+): ShownUsage {
+  let usage = total;
+  let estimated = false;
+  for (const [promptId, estimate] of Object.entries(live?.estimates ?? {})) {
+    const exact = live?.prompts.find((p) => p.id === promptId)?.usage ?? zeroUsage();
+    usage = addUsage(usage ?? zeroUsage(), estimateExtra(estimate, exact));
+    estimated = true;
+  }
+  return { usage, estimated };
 }
 
 export type BudgetLevel = 'ok' | 'warning' | 'exceeded';
