@@ -37,6 +37,10 @@ fn types() -> Types {
         .register::<PairRequest>()
         .register::<PairResponse>()
         .register::<PairingCode>()
+        .register::<PushKey>()
+        .register::<PushSubscriptionRequest>()
+        .register::<PushSubscriptionInfo>()
+        .register::<PushDeleted>()
         .register::<Transcript>()
         .register::<SpeechRequest>()
 }

@@ -16,6 +16,7 @@ pub mod lock;
 mod mesh;
 pub mod paths;
 pub mod provision;
+mod push;
 pub mod transcribe;
 
 use std::path::PathBuf;
@@ -82,11 +83,15 @@ pub struct Host {
     keeper: Arc<arcbench_awake::Keeper>,
     follower: tokio::task::JoinHandle<()>,
     transcriber: Arc<transcribe::Transcriber>,
+    /// Web Push to paired browsers, and the task that turns events into pushes.
+    push: Arc<arcbench_push::WebPush>,
+    pusher: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Host {
     fn drop(&mut self) {
         self.follower.abort();
+        self.pusher.abort();
     }
 }
 
@@ -211,6 +216,8 @@ impl Host {
             config.stay_awake,
         ));
         let follower = awake::follow(&engine, keeper.clone());
+        let push = push::web_push(&config.data_dir)?;
+        let pusher = push::follow(&engine, push.clone());
         let transcriber = transcribe::start(&config, &engine);
         let ui_dir = paths::find_ui_dir(config.ui_dir.as_deref());
         if ui_dir.is_none() {
@@ -230,6 +237,8 @@ impl Host {
             keeper,
             follower,
             transcriber,
+            push,
+            pusher,
             mesh: mesh::MeshState::new(
                 config
                     .tailscale_socket

@@ -1,12 +1,15 @@
 //! Pairing and devices: `POST /pair` (a single-use code for a device key; the one route without
-//! a key), `POST /pairing-codes`, `GET /devices`, `DELETE /devices/{id}`. Each calls one host
+//! a key), `POST /pairing-codes`, `GET /devices`, `DELETE /devices/{id}`, and a device's own Web
+//! Push subscription (`GET /push/key`, `GET|PUT|DELETE /push/subscription`). Each calls one host
 //! operation.
 
+use arcbench_host::Caller;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Extension;
 use shared_protocol::{
     ApiError, Device, DevicesResponse, ErrorCode, PairRequest, PairResponse, PairingCode,
+    PushDeleted, PushKey, PushSubscriptionInfo, PushSubscriptionRequest,
 };
 
 use crate::json::Json;
@@ -56,4 +59,43 @@ pub(crate) async fn revoke_device(
     Path(id): Path<String>,
 ) -> Answer<Device> {
     Ok(axum::Json(state.host.revoke_device(id).await?))
+}
+
+/// The host's VAPID public key, for the page's `PushManager.subscribe({applicationServerKey})`.
+#[utoipa::path(get, path = "/push/key", responses((status = 200, body = PushKey), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn push_key(State(state): State<AppState>) -> Answer<PushKey> {
+    Ok(axum::Json(state.host.push_key()))
+}
+
+/// The calling device's Web Push subscription (a device key only: the master key has no device).
+#[utoipa::path(get, path = "/push/subscription", responses((status = 200, body = PushSubscriptionInfo), (status = 404, body = ApiError, description = "no subscription"), (status = 400, body = ApiError, description = "called with the master key"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn push_subscription(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Answer<PushSubscriptionInfo> {
+    Ok(axum::Json(state.host.push_subscription(&caller).await?))
+}
+
+/// Sets the calling device's Web Push subscription (replacing its earlier one) and which events
+/// notify it (default: all). Checked first: an https endpoint, a P-256 key, a 16-byte secret.
+#[utoipa::path(put, path = "/push/subscription", request_body = PushSubscriptionRequest, responses((status = 200, body = PushSubscriptionInfo), (status = 400, body = ApiError, description = "bad subscription, or the master key"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn set_push_subscription(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Json(req): Json<PushSubscriptionRequest>,
+) -> Answer<PushSubscriptionInfo> {
+    Ok(axum::Json(
+        state.host.set_push_subscription(&caller, req).await?,
+    ))
+}
+
+/// Forgets the calling device's Web Push subscription.
+#[utoipa::path(delete, path = "/push/subscription", responses((status = 200, body = PushDeleted), (status = 400, body = ApiError, description = "called with the master key"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn delete_push_subscription(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Answer<PushDeleted> {
+    Ok(axum::Json(PushDeleted {
+        deleted: state.host.delete_push_subscription(&caller).await?,
+    }))
 }

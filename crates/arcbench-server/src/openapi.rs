@@ -39,7 +39,17 @@ mod tests {
     use std::collections::BTreeSet;
 
     /// HTTP only, each for its reason (see `arcbench_host::api_operations!`).
-    const HTTP_ONLY: &[&str] = &["pair", "transcribe", "speech"];
+    // pair: a device without a key; transcribe/speech: binary bodies; the push routes: a
+    // browser's own subscription, under its device key (the app's window has no PushManager).
+    const HTTP_ONLY: &[&str] = &[
+        "pair",
+        "transcribe",
+        "speech",
+        "push_key",
+        "push_subscription",
+        "set_push_subscription",
+        "delete_push_subscription",
+    ];
 
     #[test]
     fn every_host_operation_has_its_route_and_every_route_its_operation() {

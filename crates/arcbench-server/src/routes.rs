@@ -51,6 +51,12 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(device_routes::create_pairing_code))
         .routes(routes!(device_routes::list_devices))
         .routes(routes!(device_routes::revoke_device))
+        .routes(routes!(device_routes::push_key))
+        .routes(routes!(
+            device_routes::push_subscription,
+            device_routes::set_push_subscription,
+            device_routes::delete_push_subscription
+        ))
         .routes(routes!(voice_routes::transcribe))
         .routes(routes!(voice_routes::speech))
 }

@@ -57,6 +57,8 @@ impl Tx<'_> {
                 "UPDATE devices SET revoked_at = ?2 WHERE id = ?1",
                 params![id, at],
             )?;
+            // A revoked device is told nothing more.
+            self.delete_push_subscription(id)?;
         }
         Ok(row)
     }

@@ -7,6 +7,7 @@ mod migrations;
 mod notes;
 mod prompts;
 mod proposals;
+mod push;
 mod review;
 mod sessions;
 mod usage;
@@ -20,6 +21,7 @@ use shared_protocol::Event;
 
 pub use devices::DeviceRow;
 pub use prompts::PromptRow;
+pub use push::PushRow;
 pub use review::{ApprovalRow, CommitRow, ReviewAction};
 pub use sessions::SessionRow;
 pub use usage::{UsageGroup, UsageRow};

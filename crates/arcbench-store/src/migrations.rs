@@ -153,6 +153,17 @@ const STEPS: &[&str] = &[
         PRIMARY KEY (prompt_id, idx)
     );
     "#,
+    // 8: each paired device's Web Push subscription (one per device), gone with the device.
+    r#"
+    CREATE TABLE push_subscriptions (
+        device_id  TEXT PRIMARY KEY REFERENCES devices(id),
+        endpoint   TEXT NOT NULL,
+        p256dh     TEXT NOT NULL,
+        auth       TEXT NOT NULL,
+        events     TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub fn run(conn: &mut Connection, path: &str) -> Result<()> {

@@ -376,6 +376,51 @@ export type ProposalStatus =
  */
 "will_not_apply";
 
+/**  `DELETE /push/subscription`. */
+export type PushDeleted = {
+	/**  False when the device had none. */
+	deleted: boolean,
+};
+
+/**  What a paired device may be told by a push notification. */
+export type PushEvent = 
+/**  A turn finished (with how many hunks await review). */
+"turn_finished" | 
+/**  The agent needs the user: its turn failed or was held. */
+"needs_you" | 
+/**  A budget warned or was reached. */
+"budget";
+
+/**  `GET /push/key`: the host's VAPID public key, for `PushManager.subscribe`. */
+export type PushKey = {
+	/**  The uncompressed P-256 point, base64url without padding (`applicationServerKey`). */
+	public_key: string,
+};
+
+/**  The browser's subscription keys, as `PushSubscription.toJSON().keys` gives them (base64url). */
+export type PushKeys = {
+	p256dh: string,
+	auth: string,
+};
+
+/**  A device's subscription as the host keeps it (the keys are not echoed). */
+export type PushSubscriptionInfo = {
+	endpoint: string,
+	events: PushEvent[],
+	created_at: string,
+};
+
+/**
+ *  `PUT /push/subscription`: the calling device's Web Push subscription (one per device; a new
+ *  one replaces the old).
+ */
+export type PushSubscriptionRequest = {
+	endpoint: string,
+	keys: PushKeys,
+	/**  Which events notify this device; absent means all of them. */
+	events?: PushEvent[] | null,
+};
+
 /**
  *  What a reviewer said about one hunk: a rejection (with or without a reason) or a comment on a
  *  hunk they kept. Notes feed the next revision; each is used once.

@@ -161,7 +161,11 @@ async fn push(
     }
     // Authorization: vapid t=<jwt>, k=<public key>
     let Some(authz) = header("authorization") else {
-        inner.lock().unwrap().refused.push("no Authorization".into());
+        inner
+            .lock()
+            .unwrap()
+            .refused
+            .push("no Authorization".into());
         return StatusCode::UNAUTHORIZED;
     };
     let mut token = None;
