@@ -26,17 +26,23 @@ fn five_blocks() -> String {
         .collect()
 }
 
+/// A host on a fixture repository; requests beyond the scripted replies get a harmless answer.
+async fn live_host() -> (TestRepo, tempfile::TempDir, FakeClaude, Host) {
+    let repo = TestRepo::new();
+    let data = tempfile::tempdir().unwrap();
+    let claude = FakeClaude::start().await;
+    claude.set_responder(|_| Reply::text("(no scripted reply for this request)"));
+    let host = start_host(&repo.path, data.path(), &claude, &[]);
+    (repo, data, claude, host)
+}
+
 fn of<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["type"] == kind).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proposed_hunks_arrive_while_the_reply_streams_and_equal_the_real_diff() {
-    let repo = TestRepo::new();
-    let data = tempfile::tempdir().unwrap();
-    let claude = FakeClaude::start().await;
-    claude.set_responder(|_| Reply::text("(no scripted reply for this request)"));
-    let host = start_host(&repo.path, data.path(), &claude, &[]);
+    let (_repo, _data, claude, host) = live_host().await;
     let s = host.session().await;
     let mut socket = ws(&host, 0).await;
 
@@ -142,11 +148,7 @@ async fn proposed_hunks_arrive_while_the_reply_streams_and_equal_the_real_diff()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_block_that_does_not_match_is_reported_with_aiders_reason() {
-    let repo = TestRepo::new();
-    let data = tempfile::tempdir().unwrap();
-    let claude = FakeClaude::start().await;
-    claude.set_responder(|_| Reply::text("(no scripted reply for this request)"));
-    let host = start_host(&repo.path, data.path(), &claude, &[]);
+    let (_repo, _data, claude, host) = live_host().await;
     let s = host.session().await;
     let mut socket = ws(&host, 0).await;
 

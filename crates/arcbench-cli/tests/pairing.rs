@@ -37,28 +37,6 @@ async fn setup() -> Setup {
     }
 }
 
-/// A request with `token` as its key, or none at all.
-async fn call_as(
-    host: &Host,
-    token: Option<&str>,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = host
-        .http
-        .request(method.parse().unwrap(), format!("{}{path}", host.base));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.expect("host answers");
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 /// `POST /pair` without a key, as a phone that has only the code.
 async fn pair(host: &Host, code: &str, name: &str) -> (u16, Value) {
     call_as(

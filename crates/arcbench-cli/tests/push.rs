@@ -14,25 +14,6 @@ use fake_push::FakePush;
 use serde_json::{json, Value};
 use support::*;
 
-async fn call_as(
-    host: &Host,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = host
-        .http
-        .request(method.parse().unwrap(), format!("{}{path}", host.base))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.expect("host answers");
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 async fn paired_device(host: &Host, name: &str) -> String {
     let code = host.ok("POST", "/pairing-codes", Some(json!({}))).await["code"]
         .as_str()
@@ -81,7 +62,7 @@ async fn paired_devices_are_nudged_with_what_they_chose_and_nothing_after_revoca
     let p_sub = push.subscribe();
     let (status, v) = call_as(
         &host,
-        KEY,
+        Some(KEY),
         "PUT",
         "/push/subscription",
         Some(subscription(&p_sub, None)),
@@ -94,16 +75,16 @@ async fn paired_devices_are_nudged_with_what_they_chose_and_nothing_after_revoca
     );
     let mut bad = subscription(&p_sub, None);
     bad["keys"]["auth"] = json!("AAAA");
-    let (status, v) = call_as(&host, &phone, "PUT", "/push/subscription", Some(bad)).await;
+    let (status, v) = call_as(&host, Some(&phone), "PUT", "/push/subscription", Some(bad)).await;
     assert_eq!(status, 400, "{v}");
     assert!(v["message"].as_str().unwrap().contains("auth"), "{v}");
-    let (status, _) = call_as(&host, &phone, "GET", "/push/subscription", None).await;
+    let (status, _) = call_as(&host, Some(&phone), "GET", "/push/subscription", None).await;
     assert_eq!(status, 404);
 
     // The phone wants everything; the tablet only budget news.
     let (status, v) = call_as(
         &host,
-        &phone,
+        Some(&phone),
         "PUT",
         "/push/subscription",
         Some(subscription(&p_sub, None)),
@@ -114,7 +95,7 @@ async fn paired_devices_are_nudged_with_what_they_chose_and_nothing_after_revoca
     let t_sub = push.subscribe();
     let (status, _) = call_as(
         &host,
-        &tablet,
+        Some(&tablet),
         "PUT",
         "/push/subscription",
         Some(subscription(&t_sub, Some(json!(["budget"])))),
@@ -209,7 +190,7 @@ async fn paired_devices_are_nudged_with_what_they_chose_and_nothing_after_revoca
     host.wait_prompt(&s, &p).await;
     let mut gone = false;
     for _ in 0..100 {
-        let (status, _) = call_as(&host, &tablet, "GET", "/push/subscription", None).await;
+        let (status, _) = call_as(&host, Some(&tablet), "GET", "/push/subscription", None).await;
         if status == 404 {
             gone = true;
             break;

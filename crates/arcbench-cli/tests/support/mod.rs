@@ -204,6 +204,28 @@ pub async fn read_until(ws: &mut Ws, pred: impl Fn(&Value) -> bool) -> Vec<Value
     panic!("socket closed before the awaited event; got {got:?}");
 }
 
+/// A request with `token` as its key (a device's, say), or none at all.
+pub async fn call_as(
+    host: &Host,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = host
+        .http
+        .request(method.parse().unwrap(), format!("{}{path}", host.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("host answers");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
 pub fn edit(path: &str, search: &str, replace: &str) -> String {
     format!(
         "Done.\n\n{path}\n```\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n```\n"
