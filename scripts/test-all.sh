@@ -80,7 +80,8 @@ cargo build --quiet --bin arcbench
 
 # ---- Web UI (src-ui): type checks, lint, unit tests, build, end-to-end ---------------------
 # The e2e run drives Debian's Chromium (never a downloaded browser) against the real host binary,
-# real Aider and the fake-claude binary built above; screenshots land in target/e2e-artifacts/.
+# real Aider, the fake-claude binary built above and the Web Push stand-in (fake-push);
+# screenshots land in target/e2e-artifacts/.
 log "web UI: svelte-check + tsc"
 (cd src-ui && npm run --silent check)
 log "web UI: eslint"
@@ -91,6 +92,7 @@ log "web UI: build (entry size budget)"
 (cd src-ui && npm run --silent build)
 log "web UI: end-to-end (playwright-core + /usr/bin/chromium)"
 cargo build --quiet --bin arcbench -p arcbench-cli
+cargo build --quiet -p fake-push --bin fake-push
 (cd src-ui && ARCBENCH_E2E_NO_BUILD=1 npm run --silent e2e)
 
 # ---- The desktop app in a real window -------------------------------------------------------

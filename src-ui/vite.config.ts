@@ -38,7 +38,7 @@ export default defineConfig(({ mode }) => {
     server: {
       // `npm run dev` against a running host: the API is proxied so the page stays same-origin.
       proxy: {
-        ...Object.fromEntries(['/status', '/sessions', '/usage', '/budget', '/events', '/pair', '/pairing-codes', '/devices', '/transcribe', '/speech'].map((p) => [p, host])),
+        ...Object.fromEntries(['/status', '/sessions', '/usage', '/budget', '/events', '/pair', '/pairing-codes', '/devices', '/push', '/transcribe', '/speech'].map((p) => [p, host])),
         '/ws': { target: host, ws: true },
       },
     },

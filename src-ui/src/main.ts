@@ -3,7 +3,7 @@ import './app.css';
 import App from './App.svelte';
 import { appContext } from './lib/context';
 import { isDesktopApp } from './lib/desktop/detect';
-import { registerServiceWorker } from './lib/pwa';
+import { answerServiceWorker, registerServiceWorker } from './lib/pwa';
 import { router } from './lib/router.svelte';
 import { AppStore } from './lib/store/app.svelte';
 import { applyTheme, loadTheme } from './lib/theme';
@@ -31,4 +31,5 @@ if (import.meta.env.MODE === 'app' && isDesktopApp()) {
   target.textContent = '';
   mount(App, { target, context: appContext(app) });
   registerServiceWorker(() => (app.updateReady = true));
+  answerServiceWorker(() => (router.route.name === 'session' ? router.route.id : null));
 }

@@ -48,6 +48,7 @@ export function buildAll() {
     for (const args of [
       ['build', '--quiet', '--bin', 'arcbench', '-p', 'arcbench-cli'],
       ['build', '--quiet', '-p', 'fake-claude', '--bin', 'fake-claude'],
+      ['build', '--quiet', '-p', 'fake-push', '--bin', 'fake-push'],
     ]) {
       log(`cargo ${args.join(' ')}`);
       const r = spawnSync('cargo', args, { cwd: ROOT, stdio: 'inherit' });
@@ -148,6 +149,59 @@ export async function startFakeClaude() {
     queued: async () => (await control('GET', '/_control/replies')).queued,
     requests: () => control('GET', '/_control/requests'),
     reset: () => control('POST', '/_control/reset'),
+  };
+}
+
+/**
+ * The Web Push stand-in (tests/fake-push, the same one the Rust tests use) as a process: it
+ * hands out subscriptions as `PushManager.subscribe()` would, checks each push's VAPID signature
+ * and decrypts its payload as the browser would. `received`/`refused` fill as pushes arrive.
+ */
+export async function startFakePush() {
+  const { child, url } = await startListening(bin('fake-push'), [], {}, 'fake-push');
+  cleanups.push(() => stop(child));
+  /** @type {{ subscription: string, plaintext: string, payload: any, vapidKey: string, contact: string, ttl: string | null }[]} */
+  const received = [];
+  /** @type {string[]} */
+  const refused = [];
+  /** @type {((line: string) => void)[]} */
+  const waiting = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line.startsWith('received ')) {
+      const r = JSON.parse(line.slice('received '.length));
+      received.push({ subscription: r.subscription, plaintext: r.plaintext, payload: r.payload, vapidKey: r.vapid_key, contact: r.contact, ttl: r.ttl });
+    } else if (line.startsWith('refused ')) {
+      refused.push(line.slice('refused '.length));
+    } else if (waiting.length) {
+      waiting.shift()(line);
+    }
+  });
+  const ask = (command) =>
+    new Promise((answer) => {
+      waiting.push(answer);
+      child.stdin.write(`${command}\n`);
+    });
+  return {
+    base: url,
+    received,
+    refused,
+    /** A new subscription: what `PushSubscription.toJSON()` gives the page, plus its `id`. */
+    async subscribe() {
+      const line = await ask('subscribe');
+      if (!line.startsWith('subscription ')) throw new Error(`fake-push: ${line}`);
+      return JSON.parse(line.slice('subscription '.length));
+    },
+    /** From now on the subscription answers `status` (404/410: gone). */
+    async answer(id, status) {
+      await ask(`answer ${id} ${status}`);
+    },
+    /** Waits until `n` pushes arrived or one was refused (30 s at most); answers those received. */
+    async wait(n, timeoutMs = 30_000) {
+      const until = Date.now() + timeoutMs;
+      while (received.length < n && !refused.length && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      return received.slice();
+    },
+    close: async () => stop(child),
   };
 }
 

@@ -1208,7 +1208,8 @@ def test_new_files_outside_paths_and_missing_files(fake, start, repo):
         + edit_block("../escape.py", "", "evil = 1\n")
         + edit_block("missing.py", "a = 1\n", "a = 2\n")
     )
-    fake.push(text_reply(reply))
+    # missing.py's SEARCH matches nothing: Aider reflects, and the follow-up gets an answer.
+    fake.push(text_reply(reply), text_reply("Sorry, missing.py does not exist."))
     ev = b.run("l3", "three edits", files=["hello.py"])
     assert ev[-1]["event"] == "done", ev
     by_index = {p["index"]: p for p in proposals(ev) if p["answer"] == 0}

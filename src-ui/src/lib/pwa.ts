@@ -36,3 +36,17 @@ export function activateUpdate(): void {
   navigator.serviceWorker.addEventListener('controllerchange', () => location.reload(), { once: true });
   waiting.postMessage({ type: 'skip-waiting' });
 }
+
+/**
+ * Answers the service worker's "which session do you show?" (sw.js asks before showing a
+ * notification, and stays quiet for the session the user is looking at): the route says, since a
+ * window's address as the worker sees it can be stale.
+ */
+export function answerServiceWorker(session: () => string | null): void {
+  if (!('serviceWorker' in navigator) || '__TAURI_INTERNALS__' in globalThis) return;
+  navigator.serviceWorker.addEventListener('message', (e: MessageEvent<unknown>) => {
+    const data = e.data as { type?: unknown } | null;
+    if (data?.type === 'which-session') e.ports[0]?.postMessage({ session_id: session() });
+  });
+  navigator.serviceWorker.startMessages();
+}

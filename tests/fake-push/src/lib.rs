@@ -26,7 +26,8 @@ use web_push_native::Auth;
 #[derive(Debug, Clone)]
 pub struct Received {
     pub subscription: String,
-    /// The decrypted payload.
+    /// The decrypted payload, as the service worker gets it, and parsed.
+    pub plaintext: String,
     pub payload: serde_json::Value,
     /// The VAPID key that signed it (base64url), and its `sub` claim.
     pub vapid_key: String,
@@ -55,18 +56,36 @@ struct Inner {
 pub struct FakePush {
     base: String,
     inner: Arc<Mutex<Inner>>,
+    notify: Arc<tokio::sync::Notify>,
 }
 
 impl FakePush {
     pub async fn start() -> FakePush {
         let inner = Arc::new(Mutex::new(Inner::default()));
+        let notify = Arc::new(tokio::sync::Notify::new());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = Router::new()
-            .route("/push/{id}", post(push))
-            .with_state((base.clone(), inner.clone()));
+        let app = Router::new().route("/push/{id}", post(push)).with_state((
+            base.clone(),
+            inner.clone(),
+            notify.clone(),
+        ));
         tokio::spawn(async move { axum::serve(listener, app).await });
-        FakePush { base, inner }
+        FakePush {
+            base,
+            inner,
+            notify,
+        }
+    }
+
+    /// Where subscriptions point (`http://127.0.0.1:PORT`).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Resolves once a push was received or refused (since the last time it resolved).
+    pub async fn changed(&self) {
+        self.notify.notified().await
     }
 
     /// A new subscription, as `PushManager.subscribe()` would make it.
@@ -128,11 +147,24 @@ fn getrandom_fill(buf: &mut [u8]) {
     web_push_native::p256::elliptic_curve::rand_core::OsRng.fill_bytes(buf);
 }
 
-type Shared = (String, Arc<Mutex<Inner>>);
+type Shared = (String, Arc<Mutex<Inner>>, Arc<tokio::sync::Notify>);
 
 async fn push(
-    State((base, inner)): State<Shared>,
+    State((base, inner, notify)): State<Shared>,
     Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let status = judge(&base, &inner, id, headers, body);
+    // One permit is kept when nobody waits, so a push between two looks is never missed.
+    notify.notify_one();
+    status
+}
+
+fn judge(
+    base: &str,
+    inner: &Arc<Mutex<Inner>>,
+    id: String,
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
@@ -199,7 +231,7 @@ async fn push(
         None => return refuse("k is not a P-256 public key".into()),
     };
     let options = VerificationOptions {
-        allowed_audiences: Some(std::iter::once(base.clone()).collect()),
+        allowed_audiences: Some(std::iter::once(base.to_owned()).collect()),
         ..Default::default()
     };
     let claims = match public.verify_token::<NoCustomClaims>(&token, Some(options)) {
@@ -223,12 +255,14 @@ async fn push(
         Ok(p) => p,
         Err(e) => return refuse(format!("payload does not decrypt: {e}")),
     };
+    let plaintext = String::from_utf8_lossy(&plain).into_owned();
     let payload = match serde_json::from_slice(&plain) {
         Ok(v) => v,
         Err(e) => return refuse(format!("payload is not JSON: {e}")),
     };
     inner.lock().unwrap().received.push(Received {
         subscription: id,
+        plaintext,
         payload,
         vapid_key: key,
         contact,

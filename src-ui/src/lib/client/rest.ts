@@ -248,6 +248,20 @@ export async function redeemPairingCode(origin: string, req: PairRequest, option
   return (await request<PairResponse>(options.fetch ?? defaultFetch, url, 'POST', { json: req }, null, options.timeoutMs ?? 15_000, 'json')).body;
 }
 
+/**
+ * One keyed JSON call to a route outside `HostApi`: the HTTP-only ones (a device's Web Push
+ * subscription), with `ArcbenchApi`'s key, timeout and failures (`ApiFailure`, `NetworkFailure`).
+ */
+export async function callHost<T>(creds: HostCredentials, method: Method, path: string, body?: unknown, options: ApiOptions = {}): Promise<T> {
+  const url = creds.origin.replace(/\/+$/, '') + path;
+  try {
+    return (await request<T>(options.fetch ?? defaultFetch, url, method, body === undefined ? undefined : { json: body }, creds.key, options.timeoutMs ?? 15_000, 'json')).body;
+  } catch (e) {
+    if (e instanceof ApiFailure && e.status === 401) options.onUnauthorized?.();
+    throw e;
+  }
+}
+
 /** A request body: JSON, or bytes of a content type (a recording). */
 type Body = { json: unknown } | { raw: Blob; type: string };
 
