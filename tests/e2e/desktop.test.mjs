@@ -199,7 +199,13 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
       // The window is wide: conversation and changes side by side, no tabs.
       await wd.click('[data-testid=hunk] [data-testid=approve-hunk]', 30_000);
       await wd.find('[data-testid=hunk][data-state=approved]');
-      await phone.locator('[data-testid=tab-changes]').tap();
+      // A tap can be swallowed while the page re-renders (Playwright's tap then waits without
+      // end): bounded, checked, tapped again if the tab did not open.
+      const changes = phone.locator('[data-testid=tab-changes]');
+      for (let i = 0; i < 5 && (await changes.getAttribute('aria-selected')) !== 'true'; i++) {
+        await changes.tap({ timeout: 10_000 }).catch((e) => log(`tap on Changes: ${e.message.split('\n')[0]}`));
+      }
+      assert.equal(await changes.getAttribute('aria-selected'), 'true', 'the phone shows its Changes tab');
       await phone.locator('[data-testid=hunk][data-state=approved]').waitFor({ timeout: 30_000 });
       await windowShot('03-approved');
       await wd.click('[data-testid=apply]');
