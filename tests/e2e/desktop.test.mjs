@@ -146,8 +146,11 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
     };
   }
 
+  // The X display's picture (the window fills it), not WebDriver's screenshot: WebKitGTK's
+  // screenshot command waits for a rendering update and, in CI, sometimes never returned.
   async function windowShot(name) {
-    writeFileSync(join(ARTIFACTS, `desktop-${name}.png`), await state.wd.screenshot());
+    const r = spawnSync('/usr/bin/import', ['-display', state.display, '-window', 'root', join(ARTIFACTS, `desktop-${name}.png`)], { timeout: 20_000 });
+    if (r.status !== 0) log(`screenshot ${name} failed: ${r.stderr}`);
   }
 
   it('first run with the demo, a prompt, a hunk approved and applied; a phone sees the same', { timeout: 6 * 60_000 }, async () => {
