@@ -120,8 +120,4 @@ export class WebDriver {
     return this.cmd('POST', this.s('/execute/sync'), { script, args });
   }
 
-  /** PNG bytes of the window. */
-  async screenshot() {
-    return Buffer.from(await this.cmd('GET', this.s('/screenshot')), 'base64');
-  }
 }
