@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EditProposal, FileDiff, Hunk } from '../src/lib/bindings';
+import type { FileDiff } from '../src/lib/bindings';
+import { fileDiff, hunk, proposal } from './fixtures';
 import { blockHunks, proposalFor, segmentOptions, segmentReply, type EditSegment, type ReplySegment } from '../src/lib/editBlocks';
 
 const block = (path: string, search: string, replace: string) => `${path}\n\`\`\`python\n<<<<<<< SEARCH\n${search}=======\n${replace}>>>>>>> REPLACE\n\`\`\`\n`;
@@ -14,19 +15,7 @@ function assertCleanProse(segs: ReplySegment[]) {
   for (const t of prose(segs)) expect(t).not.toMatch(MARKERS);
 }
 
-const hunk = (id: string): Hunk => ({ id, kind: 'text', header: '', old_start: 1, old_lines: 1, new_start: 1, new_lines: 1, state: 'pending', lines: [{ kind: 'add', text: id }] });
-const file = (path: string, ids: string[]): FileDiff => ({ path, old_path: null, status: 'modified', binary: false, too_large: false, old_mode: null, new_mode: null, hunks: ids.map(hunk) });
-const proposal = (index: number, over: Partial<EditProposal> = {}): EditProposal => ({
-  prompt_id: 'p1',
-  answer: 0,
-  index,
-  path: 'src/a.py',
-  edit_format: 'diff',
-  status: 'proposed',
-  file: file('src/a.py', [`h${index}`]),
-  block_hunks: [`h${index}`],
-  ...over,
-});
+const file = (path: string, ids: string[]): FileDiff => fileDiff(path, ids.map((id) => hunk(id)));
 
 describe('segmentReply: SEARCH/REPLACE (diff)', () => {
   it('keeps the prose around a block and takes the filename, fence and markers into the block', () => {

@@ -1,4 +1,4 @@
-import type { Event, EventBody, Prompt, Session, SessionSnapshot, Usage } from '../src/lib/bindings';
+import type { EditProposal, Event, EventBody, FileDiff, Hunk, Prompt, Session, SessionSnapshot, Usage } from '../src/lib/bindings';
 
 export const usage = (cost = 0, input = 0, output = 0): Usage => ({
   input_tokens: input,
@@ -42,5 +42,43 @@ export const snapshot = (over: Partial<SessionSnapshot> = {}): SessionSnapshot =
   commits: [],
   notes: [],
   last_seq: 0,
+  ...over,
+});
+
+/** A one-line added text hunk (its line is its id unless `over` says otherwise). */
+export const hunk = (id: string, over: Partial<Hunk> = {}): Hunk => ({
+  id,
+  kind: 'text',
+  header: '',
+  old_start: 1,
+  old_lines: 1,
+  new_start: 1,
+  new_lines: 1,
+  state: 'pending',
+  lines: [{ kind: 'add', text: id }],
+  ...over,
+});
+
+export const fileDiff = (path: string, hunks: Hunk[]): FileDiff => ({
+  path,
+  old_path: null,
+  status: 'modified',
+  binary: false,
+  too_large: false,
+  old_mode: null,
+  new_mode: null,
+  hunks,
+});
+
+/** Block `index` of prompt p1's first answer, on src/a.py, writing hunk `h<index>`. */
+export const proposal = (index: number, over: Partial<EditProposal> = {}): EditProposal => ({
+  prompt_id: 'p1',
+  answer: 0,
+  index,
+  path: 'src/a.py',
+  edit_format: 'diff',
+  status: 'proposed',
+  file: fileDiff('src/a.py', [hunk(`h${index}`)]),
+  block_hunks: [`h${index}`],
   ...over,
 });

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { flushSync, mount, unmount } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Diff, EditProposal, Event, FileDiff, Hunk } from '../src/lib/bindings';
+import type { Diff, EditProposal, Event, Hunk } from '../src/lib/bindings';
 import type { FetchLike } from '../src/lib/client/rest';
 import { appContext } from '../src/lib/context';
 import Conversation from '../src/components/Conversation.svelte';
@@ -10,34 +10,13 @@ import type { SessionTab } from '../src/lib/router.svelte';
 import SessionRow from '../src/components/SessionRow.svelte';
 import SessionScreen from '../src/screens/SessionScreen.svelte';
 import { storeWithFakes } from './fakes';
-import { prompt, session, snapshot, usage } from './fixtures';
+import { fileDiff, hunk as textHunk, prompt, proposal as blockOf, session, snapshot, usage } from './fixtures';
 
-const hunk = (id: string, text: string): Hunk => ({
-  id,
-  kind: 'text',
-  header: '@@ -1 +1 @@',
-  old_start: 1,
-  old_lines: 1,
-  new_start: 1,
-  new_lines: 1,
-  state: 'pending',
-  lines: [
-    { kind: 'del', text: 'old()' },
-    { kind: 'add', text },
-  ],
-});
-const file = (path: string, hunks: Hunk[]): FileDiff => ({ path, old_path: null, status: 'modified', binary: false, too_large: false, old_mode: null, new_mode: null, hunks });
-const proposal = (index: number, over: Partial<EditProposal> = {}): EditProposal => ({
-  prompt_id: 'p1',
-  answer: 0,
-  index,
-  path: 'src/a.py',
-  edit_format: 'diff',
-  status: 'proposed',
-  file: file('src/a.py', [hunk('h1', 'new()')]),
-  block_hunks: ['h1'],
-  ...over,
-});
+const hunk = (id: string, text: string): Hunk =>
+  textHunk(id, { header: '@@ -1 +1 @@', lines: [{ kind: 'del', text: 'old()' }, { kind: 'add', text }] });
+const file = fileDiff;
+const proposal = (index: number, over: Partial<EditProposal> = {}): EditProposal =>
+  blockOf(index, { file: file('src/a.py', [hunk('h1', 'new()')]), block_hunks: ['h1'], ...over });
 const BLOCK = 'src/a.py\n```python\n<<<<<<< SEARCH\nold()\n=======\nnew()\n>>>>>>> REPLACE\n```\n';
 const MARKERS = /<<<<<<< SEARCH|=======|>>>>>>> REPLACE/;
 

@@ -3,30 +3,12 @@ import type { EditProposal, EventBody, FileDiff, Hunk } from '../src/lib/binding
 import { ingestEvents, type IngestTarget } from '../src/lib/store/ingest';
 import { changedFiles } from '../src/lib/store/proposals';
 import { applyToView, diffArrived, viewFromSnapshot, type SessionView } from '../src/lib/store/sessionView';
-import { events, prompt, snapshot, usage } from './fixtures';
+import { events, fileDiff, hunk, prompt, proposal as blockOf, snapshot, usage } from './fixtures';
 
-const hunk = (id: string, state: Hunk['state'] = 'pending'): Hunk => ({ id, kind: 'text', header: '', old_start: 1, old_lines: 1, new_start: 1, new_lines: 1, state, lines: [{ kind: 'add', text: id }] });
-const file = (path: string, ids: string[], state: Hunk['state'] = 'pending'): FileDiff => ({
-  path,
-  old_path: null,
-  status: 'modified',
-  binary: false,
-  too_large: false,
-  old_mode: null,
-  new_mode: null,
-  hunks: ids.map((id) => hunk(id, state)),
-});
-const proposal = (promptId: string, index: number, over: Partial<EditProposal> = {}): EditProposal => ({
-  prompt_id: promptId,
-  answer: 0,
-  index,
-  path: 'a.py',
-  edit_format: 'diff',
-  status: 'proposed',
-  file: file('a.py', [`h${index}`]),
-  block_hunks: [`h${index}`],
-  ...over,
-});
+const file = (path: string, ids: string[], state: Hunk['state'] = 'pending'): FileDiff =>
+  fileDiff(path, ids.map((id) => hunk(id, { state })));
+const proposal = (promptId: string, index: number, over: Partial<EditProposal> = {}): EditProposal =>
+  blockOf(index, { prompt_id: promptId, path: 'a.py', file: file('a.py', [`h${index}`]), ...over });
 
 /** A view with prompt p1 running, fed the bodies from seq 2 on. */
 function running(bodies: EventBody[], over: Parameters<typeof snapshot>[0] = {}): SessionView {
