@@ -627,10 +627,14 @@ class LiveEdits:
         if self.text:
             self._propose(self.text)
 
+    def _is_fence(self, line):
+        """A line that opens or closes a fenced block (the coder's fence, or plain backticks)."""
+        return line.startswith(("```", self.coder.fence[0], self.coder.fence[1]))
+
     def _closes(self, line):
         if self.format in ("diff", "diff-fenced"):
             return bool(_UPDATED.match(line.strip())) or line.startswith(self.coder.fence[1])
-        return line.startswith("```") or line.startswith(self.coder.fence[1])
+        return self._is_fence(line)
 
     def _closed_prefix(self, text):
         """The part of `text` whose blocks are complete."""
@@ -639,12 +643,7 @@ class LiveEdits:
             ends = [i for i, line in enumerate(lines) if _UPDATED.match(line.strip())]
             return "".join(lines[: ends[-1] + 1]) if ends else ""
         # whole, udiff: blocks are fenced; cut before a fence that is still open.
-        fences = [
-            i
-            for i, line in enumerate(lines)
-            if line.startswith(self.coder.fence[0]) or line.startswith(self.coder.fence[1])
-            or line.startswith("```")
-        ]
+        fences = [i for i, line in enumerate(lines) if self._is_fence(line)]
         if len(fences) % 2:
             return "".join(lines[: fences[-1]])
         return text
