@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoute, sessionHref } from '../src/lib/routes';
+import { afterPairing, parseRoute, sessionHref } from '../src/lib/routes';
 
 describe('parseRoute', () => {
   it('knows every screen', () => {
@@ -20,5 +20,15 @@ describe('parseRoute', () => {
 
   it('round-trips session links', () => {
     expect(parseRoute(sessionHref('a/b', 'changes'))).toEqual({ name: 'session', id: 'a/b', tab: 'changes' });
+  });
+});
+
+describe('afterPairing', () => {
+  it('leaves the pairing page for the sessions', () => {
+    expect(afterPairing(parseRoute('#/pair'))).toBe('#/');
+  });
+
+  it('stays where the user went while pairing finished its first sync', () => {
+    for (const hash of ['#/settings', '#/', '#/new', '#/s/abc/changes']) expect(afterPairing(parseRoute(hash)), hash).toBeNull();
   });
 });

@@ -36,3 +36,12 @@ export function parseRoute(hash: string): Route {
 export function sessionHref(id: string, tab: SessionTab = 'chat'): string {
   return `#/s/${encodeURIComponent(id)}${tab === 'changes' ? '/changes' : ''}`;
 }
+
+/**
+ * Where a finished pairing leads: off the pairing page to the sessions, but nowhere if the user
+ * already moved on — the app shows the sessions as soon as the key is kept, while pairing still
+ * waits for the first sync, and a tap on Settings meanwhile must not be undone.
+ */
+export function afterPairing(now: Route): string | null {
+  return now.name === 'pair' ? '#/' : null;
+}
