@@ -109,3 +109,14 @@ fi
 cargo build --quiet -p fake-notifications --bin fake-notifications
 log "desktop app: end-to-end in a real window (Xvfb, tauri-driver)"
 (cd src-ui && node --test --test-concurrency=1 ../tests/e2e/desktop.test.mjs)
+
+# ---- The phone app --------------------------------------------------------------------------
+# Android and iOS packages need their SDKs (none here): the library is checked for an Android
+# target when rustup can add it (no NDK needed to check), and skipped, saying so, when it cannot.
+log "phone app: cargo check for Android (aarch64-linux-android)"
+if rustup target list --installed 2>/dev/null | grep -qx aarch64-linux-android \
+    || timeout 300 rustup target add aarch64-linux-android >"$target/rustup-android.log" 2>&1; then
+    cargo check --quiet -p arcbench-mobile --lib --target aarch64-linux-android
+else
+    log "SKIPPED: the aarch64-linux-android Rust target could not be installed (see $target/rustup-android.log); the phone app's Android check did not run"
+fi

@@ -170,76 +170,13 @@ pub fn show_main_at<R: Runtime>(app: &AppHandle<R>, route: Option<Route<'_>>) {
         .title("ArcBench")
         .inner_size(1200.0, 820.0)
         .min_inner_size(420.0, 560.0)
-        .on_permission_request(|webview, kind| media::permission(webview.url().ok().as_ref(), kind))
+        .on_permission_request(|webview, kind| {
+            arcbench_webview::media::permission(webview.url().ok().as_ref(), kind)
+        })
         .build();
     match built {
-        Ok(window) => media::enable(&window),
+        Ok(window) => arcbench_webview::media::enable(&window),
         Err(e) => tracing::error!("cannot open the dashboard window: {e}"),
-    }
-}
-
-/// The microphone in the dashboard (voice prompts): media streams on in the webview, and the
-/// permission granted by the app itself, for its own pages only — a page from anywhere else
-/// (none should ever load here) gets nothing.
-mod media {
-    use tauri::webview::{PermissionKind, PermissionResponse};
-
-    pub fn permission(url: Option<&tauri::Url>, kind: PermissionKind) -> PermissionResponse {
-        let own =
-            url.is_some_and(|u| u.scheme() == "tauri" || u.host_str() == Some("tauri.localhost"));
-        match kind {
-            PermissionKind::Microphone if own => PermissionResponse::Allow,
-            PermissionKind::Microphone | PermissionKind::Camera => PermissionResponse::Deny,
-            _ => PermissionResponse::Default,
-        }
-    }
-
-    #[cfg(target_os = "linux")]
-    pub fn enable<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
-        // Tests (no sound card under Xvfb) use WebKit's own fake capture devices.
-        let mock = std::env::var_os("ARCBENCH_MOCK_MICROPHONE").is_some();
-        let done = window.with_webview(move |wv| {
-            use webkit2gtk::{SettingsExt, WebViewExt};
-            if let Some(settings) = WebViewExt::settings(&wv.inner()) {
-                settings.set_enable_media_stream(true);
-                settings.set_enable_mock_capture_devices(mock);
-            }
-        });
-        if let Err(e) = done {
-            tracing::warn!("the microphone stays off in this window: {e}");
-        }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    pub fn enable<R: tauri::Runtime>(_window: &tauri::WebviewWindow<R>) {}
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn the_microphone_is_for_the_apps_own_pages_only() {
-            let own: tauri::Url = "tauri://localhost/index.html".parse().unwrap();
-            let windows_own: tauri::Url = "http://tauri.localhost/index.html".parse().unwrap();
-            let other: tauri::Url = "https://example.com/".parse().unwrap();
-            let allow = |u: &tauri::Url| {
-                matches!(
-                    permission(Some(u), PermissionKind::Microphone),
-                    PermissionResponse::Allow
-                )
-            };
-            assert!(allow(&own));
-            assert!(allow(&windows_own));
-            assert!(!allow(&other));
-            assert!(matches!(
-                permission(None, PermissionKind::Microphone),
-                PermissionResponse::Deny
-            ));
-            assert!(matches!(
-                permission(Some(&own), PermissionKind::Camera),
-                PermissionResponse::Deny
-            ));
-        }
     }
 }
 

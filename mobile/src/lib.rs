@@ -1,0 +1,97 @@
+//! The ArcBench phone app: src-ui's remote (the PWA's screens) inside a Tauri 2 shell, adding
+//! what a browser does badly — several paired hosts with their keys in the platform's secure
+//! storage, an outbox in the app's own files, QR pairing by camera, haptics and local
+//! notifications. Its pages come from the app itself, so the microphone and storage work even
+//! when a host is reached over plain WireGuard without HTTPS. The same library runs on Linux,
+//! macOS and Windows as a desktop preview (`arcbench-remote`), which is what tests drive.
+
+#[macro_use]
+pub mod commands;
+pub mod error;
+mod files;
+pub mod hosts;
+pub mod secrets;
+
+use std::sync::Arc;
+
+use tauri::Manager;
+
+use hosts::Remote;
+use secrets::Secrets;
+
+pub const MAIN_WINDOW: &str = "main";
+
+/// Tells the page (src-ui's `app` build, shared with the desktop app) which shell it runs in,
+/// before any of its scripts.
+const SHELL_MARK: &str = "window.__ARCBENCH_SHELL__ = 'remote';";
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tao=warn,wry=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let specta = remote_specta_builder!(tauri::Wry);
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_store::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(
+            tauri::plugin::Builder::<tauri::Wry>::new("arcbench-shell")
+                .js_init_script(SHELL_MARK.to_owned())
+                .build(),
+        )
+        .invoke_handler(specta.invoke_handler())
+        .setup(move |app| {
+            specta.mount_events(app);
+            let dir = app.path().app_data_dir()?;
+            app.manage(Arc::new(Remote::open(dir.clone(), Secrets::detect(dir))));
+            platform::setup(app.handle())?;
+            Ok(())
+        });
+    platform::plugins(builder)
+        .run(tauri::generate_context!())
+        .expect("the ArcBench app could not start");
+}
+
+/// The desktop preview: a phone-sized window made here, with the microphone on.
+#[cfg(desktop)]
+mod platform {
+    use tauri::{AppHandle, Builder, Runtime, WebviewUrl, WebviewWindowBuilder};
+
+    pub fn plugins<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+        builder
+    }
+
+    pub fn setup<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+        let window = WebviewWindowBuilder::new(app, super::MAIN_WINDOW, WebviewUrl::default())
+            .title("ArcBench")
+            .inner_size(400.0, 820.0)
+            .min_inner_size(320.0, 520.0)
+            .on_permission_request(|webview, kind| {
+                arcbench_webview::media::permission(webview.url().ok().as_ref(), kind)
+            })
+            .build()?;
+        arcbench_webview::media::enable(&window);
+        Ok(())
+    }
+}
+
+/// iOS and Android: the window comes from `tauri.{ios,android}.conf.json`; the camera scanner
+/// and haptics are plugins the page calls.
+#[cfg(mobile)]
+mod platform {
+    use tauri::{AppHandle, Builder, Runtime};
+
+    pub fn plugins<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+        builder
+            .plugin(tauri_plugin_barcode_scanner::init())
+            .plugin(tauri_plugin_haptics::init())
+    }
+
+    pub fn setup<R: Runtime>(_app: &AppHandle<R>) -> tauri::Result<()> {
+        Ok(())
+    }
+}
