@@ -51,7 +51,7 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 log "cargo test"
 cargo test --workspace
 
-log "bridge tests (pytest, against the fake-claude binary)"
+log "bridge tests (pytest, against the fake-claude binary) and the phone app's Android manifest patch"
 test_venv="$target/test-venv"
 [[ -x "$test_venv/bin/python" ]] || python3 -m venv "$test_venv"
 # jsonschema: the bridge's tests validate every protocol line against the generated schema.
@@ -64,7 +64,7 @@ read -r line <&"${FAKE[0]}"
 FAKE_CLAUDE_URL="${line#listening on }"
 export FAKE_CLAUDE_URL
 set +e
-"$test_venv/bin/pytest" -q -p no:cacheprovider -rs crates/arcbench-agent/bridge | tee "$target/bridge-tests.log"
+"$test_venv/bin/pytest" -q -p no:cacheprovider -rs crates/arcbench-agent/bridge mobile/scripts | tee "$target/bridge-tests.log"
 status=${PIPESTATUS[0]}
 set -e
 kill "$FAKE_PID" 2>/dev/null || true
