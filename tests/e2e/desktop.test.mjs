@@ -8,56 +8,22 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ARTIFACTS, ROOT, aiderPython, cleanup, fixtureRepo, launchBrowser, log, phoneContext, shot, tempDir } from './harness.mjs';
-import { WebDriver } from './webdriver.mjs';
+import { displayShot, Procs, requireFiles, sleep, startBus, startDisplay, startDriver, TARGET, waitFor } from './tauri.mjs';
 
-const target = process.env.CARGO_TARGET_DIR ? resolve(ROOT, process.env.CARGO_TARGET_DIR) : join(ROOT, 'target');
-const APP = join(target, 'debug', 'arcbench-desktop');
-const NOTIFICATIONS = join(target, 'debug', 'fake-notifications');
-const DRIVER = process.env.TAURI_DRIVER || join(process.env.CARGO_HOME || join(process.env.HOME, '.cargo'), 'bin', 'tauri-driver');
-
-const freePort = () =>
-  new Promise((r) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => r(port));
-    });
-  });
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** @type {import('node:child_process').ChildProcess[]} */
-const procs = [];
-function run(cmd, args, env) {
-  const p = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', process.env.ARCBENCH_E2E_VERBOSE ? 'inherit' : 'ignore'], detached: true });
-  procs.push(p);
-  return p;
-}
-
-async function waitFor(what, fn, timeout = 30_000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeout} ms`);
-    await sleep(200);
-  }
-}
+const APP = join(TARGET, 'debug', 'arcbench-desktop');
+const NOTIFICATIONS = join(TARGET, 'debug', 'fake-notifications');
+const procs = new Procs();
 
 const git = (repo, ...args) => spawnSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).stdout.trim();
 const state = {};
 
 describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
   before(async () => {
-    for (const p of [APP, DRIVER, NOTIFICATIONS, '/usr/bin/Xvfb', '/usr/bin/WebKitWebDriver']) {
-      if (!existsSync(p)) throw new Error(`${p} is missing (scripts/test-all.sh installs and builds it)`);
-    }
-    state.display = `:${90 + (process.pid % 9)}`;
-    run('/usr/bin/Xvfb', [state.display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp']);
-    await waitFor('Xvfb', async () => spawnSync('xdpyinfo', ['-display', state.display]).status === 0);
+    requireFiles([APP, NOTIFICATIONS]);
+    state.display = await startDisplay(procs);
     state.repo = fixtureRepo();
     state.data = tempDir('desktop-data');
     const home = tempDir('desktop-home');
@@ -66,9 +32,7 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
     writeFileSync(join(state.data, 'config.toml'), 'port = 0\nno_tailscale = true\nstay_awake = false\n');
     // A private session bus (single instance is a D-Bus name on Linux); no accessibility bus on
     // it, so nothing outlives the test. No keychain (ARCBENCH_KEYCHAIN=none): the demo needs none.
-    const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
-    procs.push(bus);
-    const address = await new Promise((r) => bus.stdout.once('data', (d) => r(String(d).trim())));
+    const address = await startBus(procs);
     state.notifications = notificationServer(address);
     await state.notifications.ready;
     state.env = {
@@ -87,11 +51,8 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
       ARCBENCH_MOCK_MICROPHONE: '1',
     };
     // A tray host first, so the app's icon has somewhere to show.
-    run('trayer', ['--edge', 'top', '--align', 'right', '--widthtype', 'pixel', '--width', '120', '--height', '32', '--transparent', 'false', '--tint', '0x303030'], state.env);
-    const port = await freePort();
-    run(DRIVER, ['--port', String(port), '--native-port', String(await freePort())], state.env);
-    state.wd = new WebDriver(`http://127.0.0.1:${port}`);
-    await waitFor('tauri-driver', async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok);
+    procs.run('trayer', ['--edge', 'top', '--align', 'right', '--widthtype', 'pixel', '--width', '120', '--height', '32', '--transparent', 'false', '--tint', '0x303030'], state.env);
+    state.wd = await startDriver(procs, state.env);
     await state.wd.start(APP);
   });
 
@@ -100,13 +61,7 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
     state.notifications?.stop();
     await state.wd?.quit();
     await sleep(500);
-    for (const p of procs.reverse()) {
-      try {
-        process.kill(-p.pid, 'SIGTERM');
-      } catch {
-        // gone already
-      }
-    }
+    procs.stopAll();
     await cleanup();
   });
 
@@ -116,7 +71,7 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
    */
   function notificationServer(address) {
     const p = spawn(NOTIFICATIONS, ['--address', address], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
-    procs.push(p);
+    procs.add(p);
     const shown = [];
     const replies = [];
     let buffered = '';
@@ -146,12 +101,7 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
     };
   }
 
-  // The X display's picture (the window fills it), not WebDriver's screenshot: WebKitGTK's
-  // screenshot command waits for a rendering update and, in CI, sometimes never returned.
-  async function windowShot(name) {
-    const r = spawnSync('/usr/bin/import', ['-display', state.display, '-window', 'root', join(ARTIFACTS, `desktop-${name}.png`)], { timeout: 20_000 });
-    if (r.status !== 0) log(`screenshot ${name} failed: ${r.stderr}`);
-  }
+  const windowShot = (name) => displayShot(state.display, `desktop-${name}`);
 
   it('first run with the demo, a prompt, a hunk approved and applied; a phone sees the same', { timeout: 6 * 60_000 }, async () => {
     const { wd, repo, data } = state;
