@@ -120,3 +120,9 @@ if rustup target list --installed 2>/dev/null | grep -qx aarch64-linux-android \
 else
     log "SKIPPED: the aarch64-linux-android Rust target could not be installed (see $target/rustup-android.log); the phone app's Android check did not run"
 fi
+
+# The desktop preview in a real window: two hosts paired by link, a prompt, a hunk approved, the
+# app's outbox across a restart. Its binary is the one `cargo test` built (the crate's tests).
+log "phone app: the desktop preview end-to-end (Xvfb, tauri-driver)"
+[[ -x "$target/debug/arcbench-remote" ]] || cargo build --quiet -p arcbench-mobile
+(cd src-ui && ARCBENCH_E2E_NO_BUILD=1 node --test --test-concurrency=1 ../tests/e2e/mobile.test.mjs)

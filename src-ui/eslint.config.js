@@ -5,7 +5,7 @@ import ts from 'typescript-eslint';
 import svelteConfig from './svelte.config.js';
 
 export default ts.config(
-  { ignores: ['dist/', 'dist-app/', 'node_modules/', 'src/lib/bindings.ts', 'src/lib/desktop/bindings.ts'] },
+  { ignores: ['dist/', 'dist-app/', 'node_modules/', 'src/lib/bindings.ts', 'src/lib/desktop/bindings.ts', 'src/lib/remote/bindings.ts'] },
   js.configs.recommended,
   ...ts.configs.recommended,
   ...svelte.configs.recommended,

@@ -23,6 +23,8 @@ export default defineConfig(({ mode }) => {
             iconsDir: here('../icons'),
             swSource: here('./sw/sw.js'),
             entryBudgetBytes: 150 * 1024,
+            // A command of the desktop app's and one of the phone app's.
+            appOnlyMarkers: ['get_state', 'host_credentials'],
           }),
     ],
     // The Markdown worker is an ES module (new Worker(..., { type: 'module' })).

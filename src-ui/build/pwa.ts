@@ -10,9 +10,11 @@ import type { Plugin } from 'vite';
  * - sw.js gets the list of every built file and a version hash of their contents, so a new build
  *   is a new service worker and the shell cache is replaced as a whole;
  * - the entry's JavaScript (the entry chunk and what it imports statically: what loads before
- *   the app can respond) is gzipped, printed, and held to a budget.
+ *   the app can respond) is gzipped, printed, and held to a budget;
+ * - no file carries the Tauri apps' code (`appOnlyMarkers`: their IPC command names): main.ts
+ *   keeps it behind `MODE === 'app'` so this build drops it, and a slip would ship (and precache) it.
  */
-export function arcbenchPwa(options: { iconsDir: string; swSource: string; entryBudgetBytes: number }): Plugin {
+export function arcbenchPwa(options: { iconsDir: string; swSource: string; entryBudgetBytes: number; appOnlyMarkers: string[] }): Plugin {
   let outDir = '';
   return {
     name: 'arcbench-pwa',
@@ -22,6 +24,10 @@ export function arcbenchPwa(options: { iconsDir: string; swSource: string; entry
     },
     generateBundle(_options, bundle) {
       const chunks = Object.values(bundle).filter((c) => c.type === 'chunk');
+      for (const c of chunks) {
+        const marker = options.appOnlyMarkers.find((m) => c.code.includes(m));
+        if (marker) return this.error(`${c.fileName} carries the Tauri apps' code (${marker}): it belongs only in the app build`);
+      }
       const entry = chunks.find((c) => c.isEntry);
       if (!entry) return this.error('no entry chunk');
       const seen = new Set<string>();

@@ -3,6 +3,7 @@ import './app.css';
 import App from './App.svelte';
 import { appContext } from './lib/context';
 import { isDesktopApp } from './lib/desktop/detect';
+import { isRemoteShell } from './lib/remote/detect';
 import { answerServiceWorker, registerServiceWorker } from './lib/pwa';
 import { router } from './lib/router.svelte';
 import { AppStore } from './lib/store/app.svelte';
@@ -12,10 +13,18 @@ applyTheme(loadTheme());
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app');
 
-// The desktop app's window gets its host from the app, not from pairing. Only the `app` build
-// (dist-app/) carries that code: in the browser's build this branch is dead and dropped, so not
-// even a lazy chunk of it ships (or is precached by the service worker).
-if (import.meta.env.MODE === 'app' && isDesktopApp()) {
+// The phone app (mobile/) keeps its paired hosts natively. Asked first: its webview has Tauri's
+// bridge too, which `isDesktopApp()` would take for the desktop window. App build only, as below.
+if (import.meta.env.MODE === 'app' && isRemoteShell()) {
+  import('./remote/main')
+    .then((m) => m.startRemoteApp(target))
+    .catch((e: unknown) => {
+      target.textContent = `ArcBench could not start: ${e instanceof Error ? e.message : String(e)}`;
+    });
+  // The desktop app's window gets its host from the app, not from pairing. Only the `app` build
+  // (dist-app/) carries that code: in the browser's build this branch is dead and dropped, so not
+  // even a lazy chunk of it ships (or is precached by the service worker).
+} else if (import.meta.env.MODE === 'app' && isDesktopApp()) {
   import('./desktop/main')
     .then((m) => m.startDesktop(target))
     .catch((e: unknown) => {

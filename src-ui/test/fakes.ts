@@ -53,9 +53,9 @@ export class FakeNetwork implements NetworkWatch {
 /**
  * An AppStore talking to a fake host: `fetch` answers REST, every socket it opens is a
  * [`FakeSocket`] the test plays the host of (`sockets`, newest `last()`), with no IndexedDB and
- * fast, deterministic reconnects. `options`: more of the store's options (its credentials).
+ * fast, deterministic reconnects. `options`: more of the store's options (its credentials, outbox).
  */
-export function storeWithFakes(fetch: FetchLike, options: Pick<AppOptions, 'credentials'> = {}) {
+export function storeWithFakes(fetch: FetchLike, options: Pick<AppOptions, 'credentials' | 'outboxStorage' | 'feedback'> = {}) {
   const sockets: FakeSocket[] = [];
   const app = new AppStore({
     ...options,

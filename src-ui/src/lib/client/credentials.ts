@@ -52,12 +52,23 @@ export function forgetCredentials(storage: Storage | null = defaultStorage()): v
 
 /**
  * Where an AppStore finds its host's credentials and keeps the ones pairing gave it: this
- * device's localStorage in the browser, or (the desktop app) only memory.
+ * device's localStorage in the browser, (the desktop app) only memory, or (the phone app) the
+ * app's own host list and the platform's keychain.
  */
 export interface CredentialStore {
   load(): HostCredentials | null;
-  save(creds: HostCredentials): void;
+  /**
+   * Keeps what pairing gave. May answer a promise (the phone app stores natively): pairing
+   * succeeds only once it is kept, and fails with its error.
+   */
+  save(creds: HostCredentials): void | Promise<void>;
+  /** The user forgets the host on this device. */
   forget(): void;
+  /**
+   * The host refused the key (revoked there): what to drop. Absent: the same as `forget`. The
+   * phone app keeps the host listed (shown revoked) so pairing it again keeps its queued prompts.
+   */
+  refused?(): void;
 }
 
 /** This device's localStorage (the phone and the browser). */
@@ -76,7 +87,7 @@ export function givenCredentials(creds: HostCredentials): CredentialStore {
   let current: HostCredentials | null = creds;
   return {
     load: () => current,
-    save: (c) => (current = c),
-    forget: () => (current = null),
+    save: (c) => void (current = c),
+    forget: () => void (current = null),
   };
 }

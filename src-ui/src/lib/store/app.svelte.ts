@@ -7,6 +7,7 @@ import { ArcbenchApi, redeemPairingCode, type FetchLike, type HostCredentials } 
 import type { ConnectionInfo, ResyncReason } from '../client/socket';
 import { openDb } from '../outbox/db';
 import { deviceStorage } from '../outbox/device';
+import { memoryOutboxStorage, type OutboxStorage } from '../outbox/outbox';
 import type { Snapshots } from '../outbox/snapshots';
 import { SessionActions } from './actions.svelte';
 import { ingestEvents } from './ingest';
@@ -14,7 +15,7 @@ import { Connection, type ConnectionOptions } from './connection.svelte';
 import { DevicesStore } from './devices.svelte';
 import { NotesStore } from './notes.svelte';
 import { OutboxStore } from './outbox.svelte';
-import { ReviewStore } from './review.svelte';
+import { ReviewStore, type ReviewFeedback } from './review.svelte';
 import { SessionDetails } from './sessionDetails.svelte';
 import { SessionsStore } from './sessions.svelte';
 import { snapshotStart, type StartStrategy, type SyncTarget } from './sync';
@@ -33,6 +34,13 @@ export interface AppOptions {
    * client when the host runs inside it. `onUnauthorized`: the host refused the key.
    */
   api?: (creds: HostCredentials, onUnauthorized: () => void) => HostApi;
+  /**
+   * Where the host's unsent prompts are kept (default: IndexedDB, beside the snapshots). The
+   * phone app keeps each host's outbox natively, in its own files.
+   */
+  outboxStorage?: (creds: HostCredentials) => Promise<OutboxStorage>;
+  /** A review call the host took (the phone app ticks haptically); none by default. */
+  feedback?: (what: ReviewFeedback) => void;
   /** For tests: the network and storage under the stores. */
   fetch?: FetchLike;
   openDb?: () => Promise<IDBDatabase>;
@@ -90,6 +98,7 @@ export class AppStore implements SyncTarget {
     );
     this.review = new ReviewStore({
       ...deps,
+      feedback: options.feedback,
       onDiff: (id, diff) => {
         this.sessions.noteDiff(id, diff);
         this.details.diffArrived(id);
@@ -167,7 +176,7 @@ export class AppStore implements SyncTarget {
     }));
     const storage = deviceStorage(db, creds.origin);
     this.#device = storage.snapshots;
-    this.#outboxReady = storage.outbox.then((o) => this.outbox.init(creds.origin, o));
+    this.#outboxReady = this.#outboxStorage(creds, storage.outbox).then((o) => this.outbox.init(creds.origin, o));
     this.connection.start({
       origin: creds.origin,
       key: creds.key,
@@ -197,6 +206,7 @@ export class AppStore implements SyncTarget {
    */
   async pair(req: PairingRequest, deviceName = ''): Promise<void> {
     let creds: HostCredentials;
+    let status: Status | null = null;
     if (req.kind === 'code') {
       const paired = await redeemPairingCode(req.origin, { code: req.code, device_name: deviceName.trim() }, { timeoutMs: 10_000, fetch: this.#opts.fetch });
       creds = { origin: req.origin, key: paired.key, deviceId: paired.device.id };
@@ -204,23 +214,31 @@ export class AppStore implements SyncTarget {
       creds = { origin: req.origin, key: req.key, deviceId: null };
       const api = new ArcbenchApi(creds, { timeoutMs: 10_000, fetch: this.#opts.fetch });
       try {
-        this.status = await api.status();
+        status = await api.status();
       } catch (e) {
         if (isCode(e, 'unauthorized')) throw new PairingError('The host rejected that key.');
         if (e instanceof NetworkFailure) throw new PairingError(`Cannot reach ${req.origin}. Is the host running, and is this device on its network?`);
         throw e;
       }
     }
-    this.#credentials.save(creds);
+    // Not paired until kept: a pairing the device could not store would be gone at the next start.
+    await this.#credentials.save(creds);
     this.revoked = null;
-    this.creds = creds;
+    if (status) this.status = status;
+    // As kept: a store may spell the address its own way (the phone app files prompts under it).
+    this.creds = this.#credentials.load() ?? creds;
     await this.start();
   }
 
   /** Forgets the host on this device (the key stays valid on the host). */
   unpair(): void {
-    this.stop();
+    this.#drop();
     this.#credentials.forget();
+  }
+
+  /** Leaves the host in memory: no connection, no credentials, nothing of its state. */
+  #drop(): void {
+    this.stop();
     this.creds = null;
     this.#api = null;
     this.status = null;
@@ -327,9 +345,22 @@ export class AppStore implements SyncTarget {
    */
   #keyRefused(creds: HostCredentials | null): void {
     if (!creds || this.creds !== creds) return;
-    this.unpair();
+    this.#drop();
+    const c = this.#credentials;
+    if (c.refused) c.refused();
+    else c.forget();
     this.toasts.clear();
     this.revoked = { origin: creds.origin };
+  }
+
+  /** The shell's outbox storage when it gives one (in memory if it fails), else the device's. */
+  #outboxStorage(creds: HostCredentials, device: Promise<OutboxStorage>): Promise<OutboxStorage> {
+    const own = this.#opts.outboxStorage;
+    if (!own) return device;
+    return own(creds).catch((e: unknown) => {
+      this.toasts.push('warning', `Queued prompts cannot be kept on this device (${describeError(e)}); they live only until the app closes.`);
+      return memoryOutboxStorage();
+    });
   }
 
   #resetHost(): void {

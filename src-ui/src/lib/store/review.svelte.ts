@@ -10,6 +10,9 @@ export interface DiffLoad {
   error: string | null;
 }
 
+/** What a review call did, for a shell's feedback (the phone app's haptic tick). */
+export type ReviewFeedback = 'approve' | 'reject';
+
 export interface ReviewDeps {
   api: () => HostApi;
   actions: SessionActions;
@@ -18,6 +21,8 @@ export interface ReviewDeps {
   onDiff: (id: string, diff: Diff) => void;
   /** A commit came or went: the session's view is fetched again. */
   onCommitsChanged: (id: string) => Promise<void>;
+  /** The host took an approval or rejection of hunks. */
+  feedback?: (what: ReviewFeedback) => void;
 }
 
 /**
@@ -91,11 +96,11 @@ export class ReviewStore {
   }
 
   approve(id: string, hunkIds: string[]): Promise<boolean> {
-    return this.#review(id, 'approve', () => this.#d.api().approveHunks(id, hunkIds));
+    return this.#review(id, 'approve', () => this.#d.api().approveHunks(id, hunkIds), 'approve');
   }
 
   reject(id: string, hunkIds: string[], comment?: string): Promise<boolean> {
-    return this.#review(id, 'reject', () => this.#d.api().rejectHunks(id, hunkIds, comment));
+    return this.#review(id, 'reject', () => this.#d.api().rejectHunks(id, hunkIds, comment), 'reject');
   }
 
   rejectAll(id: string): Promise<boolean> {
@@ -127,9 +132,11 @@ export class ReviewStore {
     });
   }
 
-  #review(id: string, what: Busy, call: () => Promise<Diff>): Promise<boolean> {
+  #review(id: string, what: Busy, call: () => Promise<Diff>, feedback?: ReviewFeedback): Promise<boolean> {
     return this.#d.actions.run(id, what, async () => {
       const diff = await call();
+      // Once the host took it: a tick for a refused call would say the opposite of the toast.
+      if (feedback) this.#d.feedback?.(feedback);
       this.diffs[id] = { diff, loading: false, error: null };
       this.#d.onDiff(id, diff);
     });

@@ -1,0 +1,43 @@
+import { mount } from 'svelte';
+import { hapticFeedback } from '../lib/remote/haptics';
+import { HostsStore } from '../lib/remote/hosts.svelte';
+import { NativeRemote } from '../lib/remote/native';
+import { nativeOutboxStorage } from '../lib/remote/outbox';
+import { scanQrNatively } from '../lib/remote/scanner';
+import { router } from '../lib/router.svelte';
+import { AppStore } from '../lib/store/app.svelte';
+import RemoteRoot from './RemoteRoot.svelte';
+
+/**
+ * The phone app's page (loaded only there, by main.ts): the PWA's dashboard over the host the
+ * app has selected, talking to it over the network as the PWA does; the paired hosts, their keys
+ * and their queued prompts kept by the app. Snapshots stay in the webview's IndexedDB.
+ */
+export async function startRemoteApp(target: HTMLElement): Promise<HostsStore> {
+  const native = new NativeRemote();
+  // Without an answer the app still works: no haptics, and the page's own camera.
+  const platform = await native.platform().catch(() => null);
+  const feedback = platform?.haptics ? hapticFeedback() : undefined;
+  const hosts = new HostsStore({
+    native,
+    makeApp: (credentials) =>
+      new AppStore({
+        credentials,
+        outboxStorage: async () => {
+          // Asked only once the store has credentials, which pairing gives only with an id.
+          const id = credentials.hostId;
+          if (!id) throw new Error('the host is not listed yet');
+          return nativeOutboxStorage(native, id);
+        },
+        feedback,
+      }),
+    openId: () => (router.route.name === 'session' ? router.route.id : null),
+    // Replace, not push: Back must not lead into the last host's session on this one.
+    onSwitched: () => router.replace('#/'),
+  });
+  if (router.route.name === 'session') void import('../screens/SessionScreen.svelte').catch(() => undefined);
+  void hosts.start();
+  target.textContent = '';
+  mount(RemoteRoot, { target, props: { hosts, scan: platform?.scanner ? scanQrNatively : undefined } });
+  return hosts;
+}
