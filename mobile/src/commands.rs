@@ -164,27 +164,13 @@ pub fn typescript() -> specta_typescript::Typescript {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     #[test]
     fn bindings_are_current() {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(super::BINDINGS);
-        let dir = tempfile::tempdir().unwrap();
-        let fresh_path = dir.path().join("bindings.ts");
-        remote_specta_builder!(tauri::Wry)
-            .export(super::typescript(), &fresh_path)
-            .expect("commands export to TypeScript");
-        let fresh = std::fs::read_to_string(&fresh_path).unwrap();
-        if std::env::var_os("UPDATE_BINDINGS").is_some() {
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, &fresh).unwrap();
-            return;
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == fresh,
-            "{} is stale: run `UPDATE_BINDINGS=1 cargo test -p arcbench-mobile --lib bindings`",
-            path.display()
+        arcbench_webview::bindings::check(
+            remote_specta_builder!(tauri::Wry),
+            super::typescript(),
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(super::BINDINGS),
+            "UPDATE_BINDINGS=1 cargo test -p arcbench-mobile --lib bindings",
         );
     }
 }
