@@ -80,6 +80,17 @@ describe('parsePairing', () => {
   });
 });
 
+describe('where no host serves the page (the Tauri apps)', () => {
+  it('refuses a code or key alone, saying to paste the link or scan, and still reads links', () => {
+    for (const text of [code, 'a-device-key-0123456789abcdef']) {
+      expect(() => parsePairing(text, null)).toThrow(/paste the whole pairing link .* or scan its QR code/);
+    }
+    expect(() => parsePairingRoute(new URLSearchParams(`code=${code}`), null)).toThrow(PairingError);
+    expect(parsePairing(`http://100.101.102.103:8000/app/#/pair?code=${code}`, null)).toEqual({ kind: 'code', origin: 'http://100.101.102.103:8000', code });
+    expect(parsePairingRoute(new URLSearchParams(`code=${code}&host=${encodeURIComponent('http://desk:8000')}`), null)?.origin).toBe('http://desk:8000');
+  });
+});
+
 describe('parsePairingRoute', () => {
   it('reads the #/pair route of a code link opened on this host', () => {
     expect(parsePairingRoute(new URLSearchParams(`code=${code}`), here)).toEqual({ kind: 'code', origin: here, code });

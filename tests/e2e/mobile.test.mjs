@@ -82,6 +82,10 @@ describe('the phone app (desktop preview) in a real window', { timeout: 10 * 60_
       await wd.type('#pair-input', 'https://example.com/some/page');
       await wd.click('form:has(#pair-input) button[type=submit]');
       await wd.waitText('[data-testid=pair-error]', /./);
+      // A code alone names no host here (the page comes from the app): the link is needed.
+      await wd.type('#pair-input', (await desk.host.pairingCode()).code);
+      await wd.click('form:has(#pair-input) button[type=submit]');
+      await wd.waitText('[data-testid=pair-error]', /paste the whole pairing link/);
       assert.equal(existsSync(join(appData(), 'hosts.json')), false);
 
       await pairByLink(wd, (await desk.host.pairingCode()).link, 'E2E phone app');

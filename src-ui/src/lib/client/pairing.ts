@@ -38,11 +38,19 @@ export const KEY_LINK_REFUSED =
  * Reads whatever the user pasted or scanned: a pairing link, a deep link, a bare pairing code, or
  * a bare key (for the host this page came from).
  */
-export function parsePairing(input: string, currentOrigin: string): PairingRequest {
+/**
+ * Where no host serves the page (the Tauri apps: their pages come from the app), a code or key
+ * alone names no host: it needs its link or QR code.
+ */
+const NO_HOST_FOR_CODE =
+  'A code alone does not say which host it is for here: paste the whole pairing link (arcbench pair prints it), or scan its QR code.';
+
+/** `currentOrigin`: the host serving this page, or null where no host does (the Tauri apps). */
+export function parsePairing(input: string, currentOrigin: string | null): PairingRequest {
   const text = input.trim();
   if (!text) throw new PairingError('Paste the pairing link or code first.');
-  if (looksLikeCode(text)) return { kind: 'code', origin: currentOrigin, code: checkCode(text) };
-  if (/^[^\s:/?#]{16,}$/.test(text)) return { kind: 'key', origin: currentOrigin, key: text };
+  if (looksLikeCode(text)) return { kind: 'code', origin: pageHost(currentOrigin), code: checkCode(text) };
+  if (/^[^\s:/?#]{16,}$/.test(text)) return { kind: 'key', origin: pageHost(currentOrigin), key: text };
 
   let url: URL;
   try {
@@ -78,10 +86,15 @@ export function parsePairing(input: string, currentOrigin: string): PairingReque
  * The `#/pair?…` route's own parameters (the page was opened from a pairing link): null when
  * it has none; a key link throws.
  */
-export function parsePairingRoute(query: URLSearchParams, currentOrigin: string): PairingRequest | null {
+export function parsePairingRoute(query: URLSearchParams, currentOrigin: string | null): PairingRequest | null {
   if (!query.has('key') && !query.get('code')) return null;
   const host = query.get('host');
-  return fromParams(query, host ? normaliseOrigin(host) : currentOrigin);
+  return fromParams(query, host ? normaliseOrigin(host) : pageHost(currentOrigin));
+}
+
+function pageHost(currentOrigin: string | null): string {
+  if (currentOrigin === null) throw new PairingError(NO_HOST_FOR_CODE);
+  return currentOrigin;
 }
 
 function fromParams(params: URLSearchParams, origin: string): PairingRequest {
