@@ -9,8 +9,12 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::State;
 
+use arcbench_activity::Notice;
+use shared_protocol::Event;
+
 use crate::error::{Code, RemoteError};
 use crate::hosts::{HostCredentials, HostsState, NewHost, OutboxEntry, PairedHost, Remote};
+use crate::notices::{Notices, SessionTitle};
 use crate::secrets::KeyPlace;
 
 type Shared<'a> = State<'a, Arc<Remote>>;
@@ -71,8 +75,15 @@ pub async fn add_host(remote: Shared<'_>, host: NewHost) -> Result<PairedHost, R
 /// Forgets a host on this device: its key and its unsent prompts.
 #[tauri::command]
 #[specta::specta]
-pub async fn forget_host(remote: Shared<'_>, id: String) -> Result<HostsState, RemoteError> {
-    blocking(&remote, move |r| r.forget(&id)).await
+pub async fn forget_host(
+    remote: Shared<'_>,
+    notices: State<'_, Arc<Notices>>,
+    id: String,
+) -> Result<HostsState, RemoteError> {
+    let gone = id.clone();
+    let state = blocking(&remote, move |r| r.forget(&id)).await?;
+    notices.forget(&gone);
+    Ok(state)
 }
 
 #[tauri::command]
@@ -132,6 +143,21 @@ pub async fn outbox_remove(
     blocking(&remote, move |r| r.outbox_remove(&host_id, &client_id)).await
 }
 
+/// A host's live events, as the page received them: a local notification for each worth one (a
+/// turn finished, with the hunks awaiting review; a turn that stopped; a budget), none about
+/// `looking` (the session on screen while the app is in front). Answers what was shown.
+#[tauri::command]
+#[specta::specta]
+pub async fn note_events(
+    notices: State<'_, Arc<Notices>>,
+    host_id: String,
+    titles: Vec<SessionTitle>,
+    events: Vec<Event>,
+    looking: Option<String>,
+) -> Result<Vec<Notice>, RemoteError> {
+    Ok(notices.fold(&host_id, &titles, &events, looking.as_deref()))
+}
+
 /// The tauri-specta builder for runtime `$r` (a macro: `collect_commands!` cannot name an outer
 /// generic runtime).
 #[macro_export]
@@ -148,6 +174,7 @@ macro_rules! remote_specta_builder {
             $crate::commands::outbox_all,
             $crate::commands::outbox_put,
             $crate::commands::outbox_remove,
+            $crate::commands::note_events,
         ])
     };
 }

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod error;
 mod files;
 pub mod hosts;
+pub mod notices;
 pub mod secrets;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use tauri::Manager;
 
 use hosts::Remote;
+use notices::{Notices, Show};
 use secrets::Secrets;
 
 pub const MAIN_WINDOW: &str = "main";
@@ -48,12 +50,34 @@ pub fn run() {
             specta.mount_events(app);
             let dir = app.path().app_data_dir()?;
             app.manage(Arc::new(Remote::open(dir.clone(), Secrets::detect(dir))));
+            app.manage(Arc::new(Notices::new(notify(app.handle().clone()))));
             platform::setup(app.handle())?;
             Ok(())
         });
     platform::plugins(builder)
         .run(tauri::generate_context!())
         .expect("the ArcBench app could not start");
+}
+
+/// Local notifications through the notification plugin, asking for the permission the first
+/// time (Android 13+, iOS); refused, the app simply stays quiet.
+fn notify<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> Show {
+    use tauri::plugin::PermissionState;
+    use tauri_plugin_notification::NotificationExt;
+    Arc::new(move |n| {
+        let n_ = app.notification();
+        let allowed = match n_.permission_state() {
+            Ok(PermissionState::Granted) => true,
+            Ok(PermissionState::Denied) => false,
+            _ => matches!(n_.request_permission(), Ok(PermissionState::Granted)),
+        };
+        if !allowed {
+            return;
+        }
+        if let Err(e) = n_.builder().title(&n.title).body(&n.body).show() {
+            tracing::warn!("a notification could not be shown: {e}");
+        }
+    })
 }
 
 /// The desktop preview: a phone-sized window made here, with the microphone on.

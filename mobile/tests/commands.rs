@@ -5,9 +5,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use std::sync::Mutex;
+
+use arcbench_activity::Notice;
 use arcbench_mobile::hosts::Remote;
+use arcbench_mobile::notices::Notices;
 use arcbench_mobile::secrets::Secrets;
 use serde_json::{json, Value};
+use shared_protocol::{BudgetScope, Event, EventBody, PromptState, Usage};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime};
 use tauri::webview::InvokeRequest;
@@ -16,21 +21,33 @@ use tauri::{App, WebviewWindow, WebviewWindowBuilder};
 struct Phone {
     _app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
+    /// What the app showed as local notifications.
+    shown: Arc<Mutex<Vec<Notice>>>,
 }
 
 /// The app over `dir`, keys in files there (as on Android, or without a keychain).
 fn phone(dir: &Path) -> Phone {
     let remote = Arc::new(Remote::open(dir, Secrets::Files(dir.join("keys.json"))));
     let specta = arcbench_mobile::remote_specta_builder!(MockRuntime);
+    let shown: Arc<Mutex<Vec<Notice>>> = Arc::default();
+    let record = shown.clone();
+    let notices = Arc::new(Notices::new(Arc::new(move |n: &Notice| {
+        record.lock().unwrap().push(n.clone())
+    })));
     let app = mock_builder()
         .manage(remote)
+        .manage(notices)
         .invoke_handler(specta.invoke_handler())
         .build(mock_context(noop_assets()))
         .expect("mock app");
     let window = WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .expect("mock window");
-    Phone { _app: app, window }
+    Phone {
+        _app: app,
+        window,
+        shown,
+    }
 }
 
 impl Phone {
@@ -341,4 +358,109 @@ fn keys_and_lists_are_private_files() {
             & 0o777;
         assert_eq!(mode, 0o600, "{f}");
     }
+}
+
+fn event(seq: u64, session: Option<&str>, body: EventBody) -> Value {
+    serde_json::to_value(Event {
+        seq,
+        ts: "2026-11-26T10:00:00Z".into(),
+        session_id: session.map(str::to_owned),
+        body,
+    })
+    .unwrap()
+}
+
+#[test]
+fn live_events_become_local_notifications_but_not_about_the_session_on_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = phone(dir.path());
+    let host = p.ok(
+        "add_host",
+        json!({"host": {"origin": "http://desk:8000", "key": "k", "device_id": null, "name": null}}),
+    );
+    let id = host["id"].as_str().unwrap();
+    let titles = json!([{"id": "s1", "title": "Rate limits"}, {"id": "s2", "title": "Docs"}]);
+    let finished = |seq, session: &str| {
+        event(
+            seq,
+            Some(session),
+            EventBody::PromptFinished {
+                prompt_id: format!("p{seq}"),
+                state: PromptState::Done,
+                usage: Usage::default(),
+                reason: None,
+            },
+        )
+    };
+    let diff = |seq, session: &str, hunks| {
+        event(
+            seq,
+            Some(session),
+            EventBody::DiffUpdated {
+                files: 1,
+                hunks,
+                approved: 0,
+            },
+        )
+    };
+
+    // A turn on s1 leaving two hunks: one notification, naming the session and the hunks.
+    let shown = p.ok(
+        "note_events",
+        json!({"hostId": id, "titles": titles, "events": [diff(1, "s1", 2), finished(2, "s1")], "looking": null}),
+    );
+    assert_eq!(shown.as_array().unwrap().len(), 1, "{shown}");
+    assert_eq!(shown[0]["title"], "Changes wait for review");
+    assert_eq!(shown[0]["session_id"], "s1");
+    assert!(
+        shown[0]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Rate limits: ")
+            && shown[0]["body"]
+                .as_str()
+                .unwrap()
+                .contains("2 hunks await review"),
+        "{shown}"
+    );
+    assert_eq!(
+        p.shown.lock().unwrap().len(),
+        1,
+        "shown through the notifier"
+    );
+
+    // The user looks at s2: its turn says nothing; a budget warning still does.
+    let budget = event(
+        4,
+        None,
+        EventBody::BudgetWarning {
+            scope: BudgetScope::Daily,
+            spent_usd: 8.5,
+            limit_usd: 10.0,
+        },
+    );
+    let shown = p.ok(
+        "note_events",
+        json!({"hostId": id, "titles": [], "events": [finished(3, "s2"), budget], "looking": "s2"}),
+    );
+    assert_eq!(shown.as_array().unwrap().len(), 1, "{shown}");
+    assert_eq!(shown[0]["title"], "Budget warning");
+    assert_eq!(shown[0]["body"], "Today's budget: $8.50 of $10.00 spent");
+
+    // Events that are nothing to tell: nothing shown.
+    let shown = p.ok(
+        "note_events",
+        json!({"hostId": id, "titles": [], "events": [diff(5, "s1", 0)], "looking": null}),
+    );
+    assert_eq!(shown, json!([]));
+    assert_eq!(p.shown.lock().unwrap().len(), 2);
+
+    // A malformed event is refused as a whole, nothing shown.
+    assert!(p
+        .call(
+            "note_events",
+            json!({"hostId": id, "titles": [], "events": [{"seq": 1}], "looking": null})
+        )
+        .is_err());
+    assert_eq!(p.shown.lock().unwrap().len(), 2);
 }

@@ -14,9 +14,9 @@ use shared_protocol::{ApiError, ErrorCode, Event};
 use specta::Type;
 use tokio::sync::{broadcast, oneshot, watch, Mutex};
 
-use crate::activity::{Activity, Notice, TrayState};
 use crate::error::{AppError, Code};
 use crate::keychain::{self, KeyPlace};
+use arcbench_activity::{Activity, Notice, TrayState};
 
 /// How the app reaches its host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]

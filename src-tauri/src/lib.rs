@@ -4,7 +4,6 @@
 //! dashboard (src-ui's desktop layout) and tells the user, by tray icon and notification, when
 //! a turn finishes, changes wait for review or a budget warns.
 
-pub mod activity;
 pub mod backend;
 #[macro_use]
 pub mod commands;

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::activity::Notice;
+use arcbench_activity::Notice;
 
 const NAME: &str = "org.freedesktop.Notifications";
 const PATH: &str = "/org/freedesktop/Notifications";

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use tauri::{AppHandle, Runtime};
 
-use crate::activity::Notice;
 use crate::error::{AppError, Code};
+use arcbench_activity::Notice;
 
 pub fn set_autostart<R: Runtime>(app: &AppHandle<R>, on: bool) -> Result<(), AppError> {
     use tauri_plugin_autostart::ManagerExt;

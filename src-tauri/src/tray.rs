@@ -7,8 +7,8 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Runtime};
 
-use crate::activity::TrayState;
 use crate::backend::{DesktopState, HostMode};
+use arcbench_activity::TrayState;
 
 pub const TRAY_ID: &str = "arcbench";
 

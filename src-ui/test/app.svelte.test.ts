@@ -41,9 +41,9 @@ function fakeHost() {
   return { state, fetch };
 }
 
-function setup() {
+function setup(options: Parameters<typeof storeWithFakes>[1] = {}) {
   const host = fakeHost();
-  const { app, sockets } = storeWithFakes(host.fetch);
+  const { app, sockets } = storeWithFakes(host.fetch, options);
   app.creds = { origin: 'http://host', key: 'k' };
   const last = () => sockets[sockets.length - 1]!;
   const send = (seq: number, body: Partial<Event>) => last().deliver(seq, { session_id: 's1', ...body });
@@ -137,5 +137,17 @@ describe('AppStore: start from snapshots, then the live feed', () => {
     t.last().deliver(101, { type: 'budget.exceeded', scope: 'daily', spent_usd: 10.5, limit_usd: 10, ts: new Date().toISOString(), session_id: null } as Partial<Event>);
     await vi.waitFor(() => expect(t.app.toasts.list.map((x) => x.text)).toContain('Daily budget reached: $10.50 of $10.00. New prompts wait until it is raised.'));
     await vi.waitFor(() => expect(usageCalls()).toBe(before + 1));
+  });
+
+  it('hands each delivered batch on once the store took it in (the phone app notifies from it)', async () => {
+    const seen: { types: string[]; title: string | undefined }[] = [];
+    const t = setup({ onEvents: (batch, app) => seen.push({ types: batch.map((e) => e.type), title: app.sessions.get('s1')?.title }) });
+    void t.app.start();
+    await vi.waitFor(() => expect(t.sockets).toHaveLength(1));
+    t.last().open();
+    t.send(101, { type: 'prompt.started', prompt_id: 'p2' });
+    await vi.waitFor(() => expect(seen.flatMap((s) => s.types)).toEqual(['prompt.started']));
+    // Handed on after ingestion: the store already knows what the batch said.
+    expect(seen[0]!.title).toBe(t.app.sessions.get('s1')?.title);
   });
 });

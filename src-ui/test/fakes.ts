@@ -55,7 +55,7 @@ export class FakeNetwork implements NetworkWatch {
  * [`FakeSocket`] the test plays the host of (`sockets`, newest `last()`), with no IndexedDB and
  * fast, deterministic reconnects. `options`: more of the store's options (its credentials, outbox).
  */
-export function storeWithFakes(fetch: FetchLike, options: Pick<AppOptions, 'credentials' | 'outboxStorage' | 'feedback'> = {}) {
+export function storeWithFakes(fetch: FetchLike, options: Pick<AppOptions, 'credentials' | 'outboxStorage' | 'feedback' | 'onEvents'> = {}) {
   const sockets: FakeSocket[] = [];
   const app = new AppStore({
     ...options,

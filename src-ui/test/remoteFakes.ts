@@ -1,4 +1,13 @@
-import type { HostCredentials_Serialize, HostsState_Serialize, OutboxEntry_Serialize, PairedHost_Serialize, RemoteError } from '../src/lib/remote/bindings';
+import type {
+  Event_Deserialize,
+  HostCredentials_Serialize,
+  HostsState_Serialize,
+  Notice_Serialize,
+  OutboxEntry_Serialize,
+  PairedHost_Serialize,
+  RemoteError,
+  SessionTitle,
+} from '../src/lib/remote/bindings';
 import type { RemoteCommands } from '../src/lib/remote/native';
 
 type Result<T> = Promise<{ status: 'ok'; data: T } | { status: 'error'; error: RemoteError }>;
@@ -107,5 +116,12 @@ export class FakeRemoteApp implements RemoteCommands {
       this.#find(hostId);
       this.outboxes.get(hostId)?.delete(clientId);
       return null;
+    });
+  /** What the page handed over for local notifications (the app folds and shows them). */
+  noted: { hostId: string; titles: SessionTitle[]; events: Event_Deserialize[]; looking: string | null }[] = [];
+  noteEvents = (hostId: string, titles: SessionTitle[], events: Event_Deserialize[], looking: string | null) =>
+    this.#run('noteEvents', (): Notice_Serialize[] => {
+      this.noted.push({ hostId, titles, events, looking });
+      return [];
     });
 }

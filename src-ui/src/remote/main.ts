@@ -13,6 +13,12 @@ import RemoteRoot from './RemoteRoot.svelte';
  * app has selected, talking to it over the network as the PWA does; the paired hosts, their keys
  * and their queued prompts kept by the app. Snapshots stay in the webview's IndexedDB.
  */
+/** The session the user is looking at: on screen, with the app in front. */
+function looking(): string | null {
+  const route = router.route;
+  return route.name === 'session' && document.visibilityState === 'visible' && document.hasFocus() ? route.id : null;
+}
+
 export async function startRemoteApp(target: HTMLElement): Promise<HostsStore> {
   const native = new NativeRemote();
   // Without an answer the app still works: no haptics, and the page's own camera.
@@ -30,6 +36,13 @@ export async function startRemoteApp(target: HTMLElement): Promise<HostsStore> {
           return nativeOutboxStorage(native, id);
         },
         feedback,
+        onEvents: (batch, app) => {
+          const id = credentials.hostId;
+          if (!id) return;
+          const titles = app.sessions.sorted().map((s) => ({ id: s.id, title: s.title || s.branch }));
+          // A notification that could not be shown must not disturb the session on screen.
+          void native.noteEvents(id, titles, batch, looking()).catch(() => undefined);
+        },
       }),
     openId: () => (router.route.name === 'session' ? router.route.id : null),
     // Replace, not push: Back must not lead into the last host's session on this one.

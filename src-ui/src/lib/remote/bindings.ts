@@ -23,9 +23,45 @@ export const commands = {
 	/**  Keeps one prompt for a host; on disk when this answers. */
 	outboxPut: (hostId: string, entry: OutboxEntry_Deserialize) => typedError<null, RemoteError>(__TAURI_INVOKE("outbox_put", { hostId, entry })),
 	outboxRemove: (hostId: string, clientId: string) => typedError<null, RemoteError>(__TAURI_INVOKE("outbox_remove", { hostId, clientId })),
+	/**
+	 *  A host's live events, as the page received them: a local notification for each worth one (a
+	 *  turn finished, with the hunks awaiting review; a turn that stopped; a budget), none about
+	 *  `looking` (the session on screen while the app is in front). Answers what was shown.
+	 */
+	noteEvents: (hostId: string, titles: SessionTitle[], events: Event_Deserialize[], looking: string | null) => typedError<Notice_Serialize[], RemoteError>(__TAURI_INVOKE("note_events", { hostId, titles, events, looking })),
 };
 
 /* Types */
+/**
+ *  Where the host's agent stands. Prompts queue while it is `installing` and run once it is
+ *  `ready`; when it `failed`, they fail with the reason.
+ */
+export type AgentState = "installing" | "ready" | "failed";
+
+export type AgentStatus = AgentStatus_Serialize | AgentStatus_Deserialize;
+
+export type AgentStatus_Deserialize = {
+	kind: string,
+	/**  Prompts can run now (`state` is `ready`). */
+	available: boolean,
+	version?: string | null,
+	state: AgentState,
+	/**  While installing: the latest progress line. When failed: why, and how to fix it. */
+	detail?: string | null,
+};
+
+export type AgentStatus_Serialize = {
+	kind: string,
+	/**  Prompts can run now (`state` is `ready`). */
+	available: boolean,
+	version: string | null,
+	state: AgentState,
+	/**  While installing: the latest progress line. When failed: why, and how to fix it. */
+	detail?: string,
+};
+
+export type BudgetScope = "session" | "daily";
+
 export type Code = 
 /**  Something given is not what it must be (an address that is no host's, an empty key). */
 "bad_request" | 
@@ -33,6 +69,255 @@ export type Code =
 "not_found" | 
 /**  The device's storage or keychain failed; nothing was changed. */
 "storage";
+
+export type CommitInfo = {
+	sha: string,
+	message: string,
+};
+
+/**  A paired device: it holds its own key (only its hash is stored) until revoked. */
+export type Device = Device_Serialize | Device_Deserialize;
+
+/**  A paired device: it holds its own key (only its hash is stored) until revoked. */
+export type Device_Deserialize = {
+	id: string,
+	name: string,
+	created_at: string,
+	/**  When a request last used its key (updated at most once a minute). */
+	last_seen_at?: string | null,
+};
+
+/**  A paired device: it holds its own key (only its hash is stored) until revoked. */
+export type Device_Serialize = {
+	id: string,
+	name: string,
+	created_at: string,
+	/**  When a request last used its key (updated at most once a minute). */
+	last_seen_at: string | null,
+};
+
+export type DiffLine = DiffLine_Serialize | DiffLine_Deserialize;
+
+export type DiffLine_Deserialize = {
+	kind: LineKind,
+	/**  The line without its line ending (lossy UTF-8). */
+	text: string,
+	/**  Set on the last line of a side that has no final newline. */
+	no_newline?: boolean,
+};
+
+export type DiffLine_Serialize = {
+	kind: LineKind,
+	/**  The line without its line ending (lossy UTF-8). */
+	text: string,
+	/**  Set on the last line of a side that has no final newline. */
+	no_newline?: boolean,
+};
+
+/**
+ *  One edit block of the agent's reply, seen while the reply still streams: what the file will
+ *  look like once Aider applies it. Display only — the hunks in `file` become reviewable when
+ *  the turn's real diff arrives (with the same ids, when the edit applies as proposed).
+ */
+export type EditProposal = EditProposal_Serialize | EditProposal_Deserialize;
+
+/**
+ *  One edit block of the agent's reply, seen while the reply still streams: what the file will
+ *  look like once Aider applies it. Display only — the hunks in `file` become reviewable when
+ *  the turn's real diff arrives (with the same ids, when the edit applies as proposed).
+ */
+export type EditProposal_Deserialize = {
+	prompt_id: string,
+	/**
+	 *  Which answer of the prompt (0-based): an `agent.text_discarded` starts the next one and
+	 *  withdraws the proposals of the one before.
+	 */
+	answer: number,
+	/**
+	 *  The block's place among the edit blocks of its answer (0-based, in reply order). A later
+	 *  `edit.proposed` with the same `prompt_id`, `answer` and `index` replaces this one (e.g.
+	 *  when Aider reports that the block did not apply).
+	 */
+	index: number,
+	/**  The file the block edits, relative to the worktree (as the reply names it). */
+	path: string,
+	/**  Aider's edit format the block was written in: `diff`, `diff-fenced`, `whole`, `udiff`. */
+	edit_format: string,
+	status: ProposalStatus,
+	/**  Why the block will not apply (Aider's own words once it has said them). */
+	reason?: string | null,
+	/**
+	 *  The file once this block and the answer's earlier blocks are applied, against the
+	 *  session's branch tip: the same shape and hunk ids as `GET /sessions/{id}/diff` will have.
+	 *  `null` when the block will not apply, or when the file would equal the tip.
+	 */
+	file?: FileDiff_Deserialize | null,
+	/**  The ids of the hunks in `file` this block wrote (the others were there before it). */
+	block_hunks?: string[],
+};
+
+/**
+ *  One edit block of the agent's reply, seen while the reply still streams: what the file will
+ *  look like once Aider applies it. Display only — the hunks in `file` become reviewable when
+ *  the turn's real diff arrives (with the same ids, when the edit applies as proposed).
+ */
+export type EditProposal_Serialize = {
+	prompt_id: string,
+	/**
+	 *  Which answer of the prompt (0-based): an `agent.text_discarded` starts the next one and
+	 *  withdraws the proposals of the one before.
+	 */
+	answer: number,
+	/**
+	 *  The block's place among the edit blocks of its answer (0-based, in reply order). A later
+	 *  `edit.proposed` with the same `prompt_id`, `answer` and `index` replaces this one (e.g.
+	 *  when Aider reports that the block did not apply).
+	 */
+	index: number,
+	/**  The file the block edits, relative to the worktree (as the reply names it). */
+	path: string,
+	/**  Aider's edit format the block was written in: `diff`, `diff-fenced`, `whole`, `udiff`. */
+	edit_format: string,
+	status: ProposalStatus,
+	/**  Why the block will not apply (Aider's own words once it has said them). */
+	reason?: string,
+	/**
+	 *  The file once this block and the answer's earlier blocks are applied, against the
+	 *  session's branch tip: the same shape and hunk ids as `GET /sessions/{id}/diff` will have.
+	 *  `null` when the block will not apply, or when the file would equal the tip.
+	 */
+	file: FileDiff_Serialize | null,
+	/**  The ids of the hunks in `file` this block wrote (the others were there before it). */
+	block_hunks: string[],
+};
+
+/**
+ *  One entry of the host's event log. `seq` is global, persisted, gapless and strictly increasing;
+ *  a client resumes with `since=<last seq>`.
+ */
+export type Event = Event_Serialize | Event_Deserialize;
+
+export type EventBody = EventBody_Serialize | EventBody_Deserialize;
+
+export type EventBody_Deserialize = { type: "session.created"; session: Session_Deserialize } | { type: "session.updated"; session: Session_Deserialize } | { type: "session.deleted"; branch_deleted: boolean } | 
+/**  The session's uncommitted work changed; fetch `GET /sessions/{id}/diff`. */
+{ type: "diff.updated"; files: number; hunks: number; approved: number } | { type: "hunk.updated"; ids: string[]; action: HunkAction; comment?: string | null } | { type: "commit.created"; commit: CommitInfo } | 
+/**  `undo` soft-reset `undone`; the branch tip is now `commit`. */
+{ type: "commit.undone"; undone: string; commit: string } | { type: "session.merged"; commit: string; branch: string } | { type: "prompt.queued"; prompt: Prompt_Deserialize } | 
+/**  A queued prompt changed without running: held by the budget, released, or edited. */
+{ type: "prompt.updated"; prompt: Prompt_Deserialize } | { type: "prompt.started"; prompt_id: string } | { type: "agent.text"; prompt_id: string; chunk: string } | 
+/**  The text streamed so far for this prompt no longer stands (a retry or follow-up). */
+{ type: "agent.text_discarded"; prompt_id: string; reason: string } | { type: "agent.log"; prompt_id: string; level: string; line: string } | { type: "agent.confirm"; prompt_id: string; question: string; subject?: string | null; answer: boolean } | { type: "prompt.finished"; prompt_id: string; state: PromptState; usage: Usage; reason?: string | null } | 
+/**  An edit block of the streaming reply is complete: what it will change (display only). */
+{ type: "edit.proposed"; proposal: EditProposal_Deserialize } | 
+/**
+ *  The running prompt's usage while its reply streams: the exact figures of its finished
+ *  requests plus an estimate of the one in flight (output tokens from the streamed text).
+ *  Sent at most twice a second while text arrives; `usage.updated` and `prompt.finished`
+ *  carry the API's exact figures.
+ */
+{ type: "usage.estimated"; prompt_id: string; model: string; usage: Usage; 
+/**  Always true: these numbers are an estimate. */
+estimated: boolean } | 
+/**  One API request was made; `usage` is that request's, the totals are after it. */
+{ type: "usage.updated"; prompt_id?: string | null; model: string; usage: Usage; session_total: Usage; today_total: Usage } | 
+/**  A reviewer commented on (or rejected) a hunk; the next revision will use it. */
+{ type: "review.noted"; note: ReviewNote_Deserialize } | { type: "budget.warning"; scope: BudgetScope; spent_usd: number | null; limit_usd: number | null } | { type: "budget.exceeded"; scope: BudgetScope; spent_usd: number | null; limit_usd: number | null } | 
+/**  The host's agent changed state (being installed, with progress; ready; failed). */
+{ type: "agent.state"; agent: AgentStatus_Deserialize } | 
+/**  A device redeemed a pairing code. */
+{ type: "device.paired"; device: Device_Deserialize } | 
+/**  A device's key was revoked: refused from now on, its sockets closed. */
+{ type: "device.revoked"; device_id: string } | 
+/**  The voice transcriber changed state (installing, with progress; ready; failed). */
+{ type: "transcriber.state"; transcriber: TranscriberStatus_Deserialize };
+
+export type EventBody_Serialize = { type: "session.created"; session: Session_Serialize } | { type: "session.updated"; session: Session_Serialize } | { type: "session.deleted"; branch_deleted: boolean } | 
+/**  The session's uncommitted work changed; fetch `GET /sessions/{id}/diff`. */
+{ type: "diff.updated"; files: number; hunks: number; approved: number } | { type: "hunk.updated"; ids: string[]; action: HunkAction; comment?: string } | { type: "commit.created"; commit: CommitInfo } | 
+/**  `undo` soft-reset `undone`; the branch tip is now `commit`. */
+{ type: "commit.undone"; undone: string; commit: string } | { type: "session.merged"; commit: string; branch: string } | { type: "prompt.queued"; prompt: Prompt_Serialize } | 
+/**  A queued prompt changed without running: held by the budget, released, or edited. */
+{ type: "prompt.updated"; prompt: Prompt_Serialize } | { type: "prompt.started"; prompt_id: string } | { type: "agent.text"; prompt_id: string; chunk: string } | 
+/**  The text streamed so far for this prompt no longer stands (a retry or follow-up). */
+{ type: "agent.text_discarded"; prompt_id: string; reason: string } | { type: "agent.log"; prompt_id: string; level: string; line: string } | { type: "agent.confirm"; prompt_id: string; question: string; subject: string | null; answer: boolean } | { type: "prompt.finished"; prompt_id: string; state: PromptState; usage: Usage; reason?: string } | 
+/**  An edit block of the streaming reply is complete: what it will change (display only). */
+{ type: "edit.proposed"; proposal: EditProposal_Serialize } | 
+/**
+ *  The running prompt's usage while its reply streams: the exact figures of its finished
+ *  requests plus an estimate of the one in flight (output tokens from the streamed text).
+ *  Sent at most twice a second while text arrives; `usage.updated` and `prompt.finished`
+ *  carry the API's exact figures.
+ */
+{ type: "usage.estimated"; prompt_id: string; model: string; usage: Usage; 
+/**  Always true: these numbers are an estimate. */
+estimated: boolean } | 
+/**  One API request was made; `usage` is that request's, the totals are after it. */
+{ type: "usage.updated"; prompt_id: string | null; model: string; usage: Usage; session_total: Usage; today_total: Usage } | 
+/**  A reviewer commented on (or rejected) a hunk; the next revision will use it. */
+{ type: "review.noted"; note: ReviewNote_Serialize } | { type: "budget.warning"; scope: BudgetScope; spent_usd: number | null; limit_usd: number | null } | { type: "budget.exceeded"; scope: BudgetScope; spent_usd: number | null; limit_usd: number | null } | 
+/**  The host's agent changed state (being installed, with progress; ready; failed). */
+{ type: "agent.state"; agent: AgentStatus_Serialize } | 
+/**  A device redeemed a pairing code. */
+{ type: "device.paired"; device: Device_Serialize } | 
+/**  A device's key was revoked: refused from now on, its sockets closed. */
+{ type: "device.revoked"; device_id: string } | 
+/**  The voice transcriber changed state (installing, with progress; ready; failed). */
+{ type: "transcriber.state"; transcriber: TranscriberStatus_Serialize };
+
+/**
+ *  One entry of the host's event log. `seq` is global, persisted, gapless and strictly increasing;
+ *  a client resumes with `since=<last seq>`.
+ */
+export type Event_Deserialize = {
+	seq: number,
+	ts: string,
+	session_id?: string | null,
+} & EventBody_Deserialize;
+
+/**
+ *  One entry of the host's event log. `seq` is global, persisted, gapless and strictly increasing;
+ *  a client resumes with `since=<last seq>`.
+ */
+export type Event_Serialize = {
+	seq: number,
+	ts: string,
+	session_id?: string,
+} & EventBody_Serialize;
+
+export type FileDiff = FileDiff_Serialize | FileDiff_Deserialize;
+
+export type FileDiff_Deserialize = {
+	/**  Path in the worktree (lossy UTF-8 for display; ids, not paths, address hunks). */
+	path: string,
+	/**  Path before a rename; `null` otherwise. */
+	old_path?: string | null,
+	status: FileStatus,
+	binary: boolean,
+	/**  Set when the file is too large to show line by line; it is still one approvable unit. */
+	too_large: boolean,
+	old_mode?: string | null,
+	new_mode?: string | null,
+	hunks: Hunk_Deserialize[],
+};
+
+export type FileDiff_Serialize = {
+	/**  Path in the worktree (lossy UTF-8 for display; ids, not paths, address hunks). */
+	path: string,
+	/**  Path before a rename; `null` otherwise. */
+	old_path: string | null,
+	status: FileStatus,
+	binary: boolean,
+	/**  Set when the file is too large to show line by line; it is still one approvable unit. */
+	too_large: boolean,
+	old_mode: string | null,
+	new_mode: string | null,
+	hunks: Hunk_Serialize[],
+};
+
+export type FileStatus = "added" | "deleted" | "modified" | "renamed" | 
+/**  A file became a symlink or the reverse. */
+"type_changed";
 
 /**  What a page needs to talk to one host. */
 export type HostCredentials = HostCredentials_Serialize | HostCredentials_Deserialize;
@@ -65,12 +350,68 @@ export type HostsState_Serialize = {
 	selected: string | null,
 };
 
+/**
+ *  One reviewable unit. Text changes are git hunks; binary, too-large, rename and mode changes are
+ *  whole units with no lines, named by `kind`.
+ */
+export type Hunk = Hunk_Serialize | Hunk_Deserialize;
+
+export type HunkAction = "approved" | "rejected";
+
+export type HunkKind = "text" | 
+/**  Whole binary file (added, deleted or changed). */
+"binary" | 
+/**  Whole file too large to show. */
+"too_large" | 
+/**  The path change of a rename; content changes are separate hunks. */
+"rename" | 
+/**  An executable-bit change. */
+"mode" | 
+/**  A new empty file, a symlink change or a file/symlink swap. */
+"whole_file";
+
+export type HunkState = "pending" | "approved";
+
+/**
+ *  One reviewable unit. Text changes are git hunks; binary, too-large, rename and mode changes are
+ *  whole units with no lines, named by `kind`.
+ */
+export type Hunk_Deserialize = {
+	id: string,
+	kind: HunkKind,
+	header: string,
+	old_start: number,
+	old_lines: number,
+	new_start: number,
+	new_lines: number,
+	state: HunkState,
+	lines: DiffLine_Deserialize[],
+};
+
+/**
+ *  One reviewable unit. Text changes are git hunks; binary, too-large, rename and mode changes are
+ *  whole units with no lines, named by `kind`.
+ */
+export type Hunk_Serialize = {
+	id: string,
+	kind: HunkKind,
+	header: string,
+	old_start: number,
+	old_lines: number,
+	new_start: number,
+	new_lines: number,
+	state: HunkState,
+	lines: DiffLine_Serialize[],
+};
+
 /**  Where a host's device key is kept. */
 export type KeyPlace = 
 /**  The platform's keychain. */
 "keychain" | 
 /**  A file only this app (this user on a desktop) can read. */
 "app_storage";
+
+export type LineKind = "context" | "add" | "del";
 
 /**  What pairing gave: the host's address and this device's key for it. */
 export type NewHost = NewHost_Serialize | NewHost_Deserialize;
@@ -89,6 +430,25 @@ export type NewHost_Serialize = {
 	key: string,
 	device_id: string | null,
 	name: string | null,
+};
+
+export type NoteHunkState = "rejected" | "approved" | "pending";
+
+/**  Something to tell the user with a native notification; clicking it opens `session_id`. */
+export type Notice = Notice_Serialize | Notice_Deserialize;
+
+/**  Something to tell the user with a native notification; clicking it opens `session_id`. */
+export type Notice_Deserialize = {
+	title: string,
+	body: string,
+	session_id?: string | null,
+};
+
+/**  Something to tell the user with a native notification; clicking it opens `session_id`. */
+export type Notice_Serialize = {
+	title: string,
+	body: string,
+	session_id: string | null,
 };
 
 /**
@@ -175,9 +535,198 @@ export type Platform = {
 	key_place: KeyPlace,
 };
 
+export type Prompt = Prompt_Serialize | Prompt_Deserialize;
+
+export type PromptKind = 
+/**  Written by the user. */
+"prompt" | 
+/**  Built from review notes by `revise`. */
+"revision";
+
+export type PromptState = "queued" | "running" | "done" | "failed" | "cancelled" | 
+/**  The host stopped (or crashed) while the prompt ran. */
+"interrupted";
+
+export type Prompt_Deserialize = {
+	id: string,
+	client_id: string,
+	text: string,
+	state: PromptState,
+	usage: Usage,
+	created_at: string,
+	/**  Why a prompt failed, or why a queued one is held (budget). */
+	reason?: string | null,
+	kind?: PromptKind,
+	/**  Worktree files put in the agent's chat before the prompt (a revision's reviewed files). */
+	files?: string[],
+	/**
+	 *  The agent's answer so far (the final one once the prompt finished): what its
+	 *  `agent.text` chunks add up to, so a client needs no event replay to show it.
+	 */
+	reply?: string,
+};
+
+export type Prompt_Serialize = {
+	id: string,
+	client_id: string,
+	text: string,
+	state: PromptState,
+	usage: Usage,
+	created_at: string,
+	/**  Why a prompt failed, or why a queued one is held (budget). */
+	reason?: string,
+	kind: PromptKind,
+	/**  Worktree files put in the agent's chat before the prompt (a revision's reviewed files). */
+	files: string[],
+	/**
+	 *  The agent's answer so far (the final one once the prompt finished): what its
+	 *  `agent.text` chunks add up to, so a client needs no event replay to show it.
+	 */
+	reply: string,
+};
+
+export type ProposalStatus = 
+/**  Complete and matching the file: Aider will write this when the reply ends. */
+"proposed" | 
+/**
+ *  The block does not match the file, names a file outside the worktree, or one that does
+ *  not exist: shown, never applied.
+ */
+"will_not_apply";
+
 export type RemoteError = {
 	code: Code,
 	message: string,
+};
+
+/**
+ *  What a reviewer said about one hunk: a rejection (with or without a reason) or a comment on a
+ *  hunk they kept. Notes feed the next revision; each is used once.
+ */
+export type ReviewNote = ReviewNote_Serialize | ReviewNote_Deserialize;
+
+/**
+ *  What a reviewer said about one hunk: a rejection (with or without a reason) or a comment on a
+ *  hunk they kept. Notes feed the next revision; each is used once.
+ */
+export type ReviewNote_Deserialize = {
+	id: number,
+	hunk_id: string,
+	path: string,
+	header: string,
+	old_start: number,
+	old_lines: number,
+	new_start: number,
+	new_lines: number,
+	hunk_state: NoteHunkState,
+	/**  The hunk as a unified-diff fragment (`-`/`+`/` ` lines), as it was when the note was made. */
+	patch: string,
+	comment?: string | null,
+	created_at: string,
+	/**  The revision prompt that used this note; `null` while it waits for the next revision. */
+	round_prompt_id?: string | null,
+};
+
+/**
+ *  What a reviewer said about one hunk: a rejection (with or without a reason) or a comment on a
+ *  hunk they kept. Notes feed the next revision; each is used once.
+ */
+export type ReviewNote_Serialize = {
+	id: number,
+	hunk_id: string,
+	path: string,
+	header: string,
+	old_start: number,
+	old_lines: number,
+	new_start: number,
+	new_lines: number,
+	hunk_state: NoteHunkState,
+	/**  The hunk as a unified-diff fragment (`-`/`+`/` ` lines), as it was when the note was made. */
+	patch: string,
+	comment: string | null,
+	created_at: string,
+	/**  The revision prompt that used this note; `null` while it waits for the next revision. */
+	round_prompt_id: string | null,
+};
+
+export type Session = Session_Serialize | Session_Deserialize;
+
+export type SessionState = 
+/**  Worktree present, no prompt running. */
+"idle" | 
+/**  A prompt is running in the session. */
+"running" | 
+/**  The worktree folder vanished (deleted by hand); delete the session to clean up. */
+"worktree_missing" | 
+/**  Deleted: worktree removed, history kept. */
+"deleted";
+
+/**
+ *  A session's title as the page knows it (from its list), so a notice names it even when its
+ *  `session.created` came before the app was watching.
+ */
+export type SessionTitle = {
+	id: string,
+	title: string,
+};
+
+export type Session_Deserialize = {
+	id: string,
+	/**  `session/<id>`. */
+	branch: string,
+	base_commit: string,
+	/**  The branch the session started from, when it started from a branch; merge lands there. */
+	base_branch?: string | null,
+	state: SessionState,
+	/**  The repository's name as listed in `/status`. */
+	repo: string,
+	title: string,
+	created_at: string,
+};
+
+export type Session_Serialize = {
+	id: string,
+	/**  `session/<id>`. */
+	branch: string,
+	base_commit: string,
+	/**  The branch the session started from, when it started from a branch; merge lands there. */
+	base_branch: string | null,
+	state: SessionState,
+	/**  The repository's name as listed in `/status`. */
+	repo: string,
+	title: string,
+	created_at: string,
+};
+
+export type TranscriberState = "installing" | "ready" | "failed" | 
+/**  Turned off in the settings. */
+"off";
+
+export type TranscriberStatus = TranscriberStatus_Serialize | TranscriberStatus_Deserialize;
+
+export type TranscriberStatus_Deserialize = {
+	state: TranscriberState,
+	/**  The model asked for: a faster-whisper name, a directory, or "bundled". */
+	model: string,
+	/**  Progress while installing, the reason when failed. */
+	detail?: string | null,
+};
+
+export type TranscriberStatus_Serialize = {
+	state: TranscriberState,
+	/**  The model asked for: a faster-whisper name, a directory, or "bundled". */
+	model: string,
+	/**  Progress while installing, the reason when failed. */
+	detail: string | null,
+};
+
+/**  Token totals in Anthropic's raw fields, and the host's cost for them. */
+export type Usage = {
+	input_tokens: number,
+	output_tokens: number,
+	cache_creation_input_tokens: number,
+	cache_read_input_tokens: number,
+	cost_usd: number | null,
 };
 
 /* Tauri Specta runtime */

@@ -4,12 +4,15 @@ import {
   type HostCredentials_Serialize,
   type HostsState_Serialize,
   type NewHost_Deserialize,
+  type Notice_Serialize,
   type OutboxEntry_Deserialize,
   type OutboxEntry_Serialize,
   type PairedHost_Serialize,
   type Platform,
   type RemoteError,
+  type SessionTitle,
 } from './bindings';
+import type { Event } from '../bindings';
 
 /** The phone app's commands as generated (tests give a fake of the same shape). */
 export type RemoteCommands = typeof commands;
@@ -115,5 +118,13 @@ export class NativeRemote {
 
   outboxRemove(hostId: string, clientId: string): Promise<void> {
     return unwrap(() => this.#c.outboxRemove(hostId, clientId)).then(() => undefined);
+  }
+
+  /**
+   * A host's events as the socket delivered them: the app folds them (the desktop tray's own
+   * reducer) and shows a local notification for each worth one, none about `looking`.
+   */
+  noteEvents(hostId: string, titles: SessionTitle[], events: Event[], looking: string | null): Promise<Notice_Serialize[]> {
+    return unwrap(() => this.#c.noteEvents(hostId, titles, events, looking));
   }
 }

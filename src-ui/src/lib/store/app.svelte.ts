@@ -41,6 +41,8 @@ export interface AppOptions {
   outboxStorage?: (creds: HostCredentials) => Promise<OutboxStorage>;
   /** A review call the host took (the phone app ticks haptically); none by default. */
   feedback?: (what: ReviewFeedback) => void;
+  /** Events as the socket delivered them, once taken in (the phone app's local notifications). */
+  onEvents?: (batch: Event[], app: AppStore) => void;
   /** For tests: the network and storage under the stores. */
   fetch?: FetchLike;
   openDb?: () => Promise<IDBDatabase>;
@@ -181,7 +183,10 @@ export class AppStore implements SyncTarget {
       origin: creds.origin,
       key: creds.key,
       resync: (reason) => this.#sync(reason),
-      onEvents: (batch) => this.ingest(batch),
+      onEvents: (batch) => {
+        this.ingest(batch);
+        this.#opts.onEvents?.(batch, this);
+      },
       onChange: (info, was) => this.#connectionChanged(info, was),
       socket: this.#opts.socket,
     });

@@ -1,6 +1,7 @@
 //! What the host is doing, for the tray and the notifications: a reducer over the host's event
-//! log. The same events the phone sees, folded into one tray state and, for events that arrive
-//! live (not replayed at start), the notices worth interrupting the user for.
+//! log. The same events every client sees, folded into one tray state and, for events that
+//! arrive live (not replayed at start), the notices worth interrupting the user for. The desktop
+//! app (tray, notifications) and the phone app (local notifications) fold with this one reducer.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -203,6 +204,12 @@ impl Activity {
             EventBody::CommitCreated { .. } | EventBody::SessionMerged { .. } => None,
             _ => None,
         }
+    }
+
+    /// A session's title learnt elsewhere (a client's session list): its `session.created` may
+    /// have come before this reducer was watching.
+    pub fn name_session(&mut self, id: &str, title: &str) {
+        self.titles.insert(id.to_owned(), title.to_owned());
     }
 
     /// The user changed the budget (or a new day began): the old warning no longer stands.
