@@ -99,6 +99,9 @@ describe('the phone app (desktop preview) in a real window', { timeout: 10 * 60_
       const rows = await wd.findAll('[data-testid=remote-hosts] [data-testid=remote-host]');
       assert.equal(rows.length, 2, 'both hosts are listed');
       shotOf('02-two-hosts');
+      // Preferences go to the app's own store file (tauri-plugin-store), not only the webview's.
+      await wd.click('label:has(input[name=theme][value=dark])');
+      await waitFor('the theme in the app’s store', async () => JSON.parse(readFileSync(join(appData(), 'ui.json'), 'utf8')).theme === 'dark');
       // Each host knows this device by its own key (the app kept one per host).
       for (const h of [desk, laptop]) {
         const devices = await h.host.api('GET', '/devices');

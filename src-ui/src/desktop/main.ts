@@ -4,7 +4,7 @@ import { ArcbenchApi } from '../lib/client/rest';
 import { IpcApi } from '../lib/desktop/ipcApi';
 import { IpcSocket } from '../lib/desktop/ipcSocket';
 import { DesktopStore } from '../lib/desktop/desktop.svelte';
-import { keepPreferences } from '../lib/desktop/prefs';
+import { keepPreferences } from '../lib/prefs';
 import { DesktopShell, followNavigation } from '../lib/desktop/shell.svelte';
 import { router } from '../lib/router.svelte';
 import { AppStore } from '../lib/store/app.svelte';

@@ -4,6 +4,7 @@ import { HostsStore } from '../lib/remote/hosts.svelte';
 import { NativeRemote } from '../lib/remote/native';
 import { nativeOutboxStorage } from '../lib/remote/outbox';
 import { scanQrNatively } from '../lib/remote/scanner';
+import { keepPreferences } from '../lib/prefs';
 import { router } from '../lib/router.svelte';
 import { AppStore } from '../lib/store/app.svelte';
 import RemoteRoot from './RemoteRoot.svelte';
@@ -48,6 +49,7 @@ export async function startRemoteApp(target: HTMLElement): Promise<HostsStore> {
     // Replace, not push: Back must not lead into the last host's session on this one.
     onSwitched: () => router.replace('#/'),
   });
+  void keepPreferences();
   if (router.route.name === 'session') void import('../screens/SessionScreen.svelte').catch(() => undefined);
   void hosts.start();
   target.textContent = '';

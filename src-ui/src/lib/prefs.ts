@@ -1,11 +1,11 @@
 import { load } from '@tauri-apps/plugin-store';
-import { applyTheme, isThemeChoice, loadTheme, saveThemeAlsoTo } from '../theme';
+import { applyTheme, isThemeChoice, loadTheme, saveThemeAlsoTo } from './theme';
 
 const FILE = 'ui.json';
 
 /**
- * The window's UI preferences (the theme) also go to the app's own store file (plugin-store, in
- * the app's data folder). The webview's localStorage belongs to its origin, which is not the same
+ * The Tauri apps' UI preferences (the theme; the desktop app and the phone app alike) also go to
+ * the app's own store file (plugin-store, in the app's data folder). The webview's localStorage belongs to its origin, which is not the same
  * on every platform (tauri://localhost, http://tauri.localhost) and goes when the webview's data
  * is cleared; the file stays with the app. localStorage remains the copy read before the first
  * paint (no flash of the wrong theme); the file wins when they differ.
