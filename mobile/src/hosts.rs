@@ -6,7 +6,7 @@
 //! its key and outbox go (at worst an orphaned key file entry, never a host without a key).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -269,10 +269,6 @@ impl Remote {
 
     fn outbox_map(&self, id: &str) -> Result<BTreeMap<String, OutboxEntry>, RemoteError> {
         files::read(&self.outbox_file(id))
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 }
 

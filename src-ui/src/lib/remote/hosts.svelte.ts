@@ -167,8 +167,7 @@ export class HostsStore {
   async probe(id: string): Promise<void> {
     let state: HostState;
     try {
-      const c = await this.#o.native.hostCredentials(id);
-      const status = await new ArcbenchApi(toCreds(c), { timeoutMs: PROBE_TIMEOUT_MS, fetch: this.#o.fetch }).status();
+      const status = await (await this.#apiFor(id)).status();
       state = { kind: 'reachable', active: status.sessions_active };
     } catch (e) {
       if (isCode(e, 'unauthorized')) state = { kind: 'revoked' };
@@ -240,11 +239,16 @@ export class HostsStore {
 
   async #revoke(id: string, deviceId: string): Promise<void> {
     try {
-      const c = await this.#o.native.hostCredentials(id);
-      await new ArcbenchApi(toCreds(c), { timeoutMs: PROBE_TIMEOUT_MS, fetch: this.#o.fetch }).revokeDevice(deviceId);
+      await (await this.#apiFor(id)).revokeDevice(deviceId);
     } catch {
       // Unreachable or already revoked: forgetting here goes on (the host's device list can revoke it later).
     }
+  }
+
+  /** A host's API with its own key, for a quick call beside the store on screen. */
+  async #apiFor(id: string): Promise<ArcbenchApi> {
+    const c = await this.#o.native.hostCredentials(id);
+    return new ArcbenchApi(toCreds(c), { timeoutMs: PROBE_TIMEOUT_MS, fetch: this.#o.fetch });
   }
 
   #setList(state: HostsState): void {
