@@ -14,7 +14,7 @@ use shared_protocol::Event;
 
 use crate::error::{Code, RemoteError};
 use crate::hosts::{HostCredentials, HostsState, NewHost, OutboxEntry, PairedHost, Remote};
-use crate::notices::{Notices, SessionTitle};
+use crate::notices::{NoticeSettings, Notices, SessionTitle};
 use crate::secrets::KeyPlace;
 
 type Shared<'a> = State<'a, Arc<Remote>>;
@@ -144,8 +144,9 @@ pub async fn outbox_remove(
 }
 
 /// A host's live events, as the page received them: a local notification for each worth one (a
-/// turn finished, with the hunks awaiting review; a turn that stopped; a budget), none about
-/// `looking` (the session on screen while the app is in front). Answers what was shown.
+/// turn finished, with the hunks awaiting review; a turn that stopped; a budget) and of a kind
+/// this device wants, none about `looking` (the session on screen while the app is in front).
+/// Answers what was shown.
 #[tauri::command]
 #[specta::specta]
 pub async fn note_events(
@@ -155,7 +156,25 @@ pub async fn note_events(
     events: Vec<Event>,
     looking: Option<String>,
 ) -> Result<Vec<Notice>, RemoteError> {
-    Ok(notices.fold(&host_id, &titles, &events, looking.as_deref()))
+    notices.fold(&host_id, &titles, &events, looking.as_deref())
+}
+
+/// Which kinds of event notify on this device (all until the user says otherwise).
+#[tauri::command]
+#[specta::specta]
+pub async fn notice_settings(
+    notices: State<'_, Arc<Notices>>,
+) -> Result<NoticeSettings, RemoteError> {
+    notices.settings()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_notice_settings(
+    notices: State<'_, Arc<Notices>>,
+    settings: NoticeSettings,
+) -> Result<NoticeSettings, RemoteError> {
+    notices.set_settings(settings)
 }
 
 /// The tauri-specta builder for runtime `$r` (a macro: `collect_commands!` cannot name an outer
@@ -163,19 +182,23 @@ pub async fn note_events(
 #[macro_export]
 macro_rules! remote_specta_builder {
     ($r:ty) => {
-        tauri_specta::Builder::<$r>::new().commands(tauri_specta::collect_commands![
-            $crate::commands::platform,
-            $crate::commands::hosts,
-            $crate::commands::add_host,
-            $crate::commands::forget_host,
-            $crate::commands::select_host,
-            $crate::commands::rename_host,
-            $crate::commands::host_credentials,
-            $crate::commands::outbox_all,
-            $crate::commands::outbox_put,
-            $crate::commands::outbox_remove,
-            $crate::commands::note_events,
-        ])
+        tauri_specta::Builder::<$r>::new()
+            .commands(tauri_specta::collect_commands![
+                $crate::commands::platform,
+                $crate::commands::hosts,
+                $crate::commands::add_host,
+                $crate::commands::forget_host,
+                $crate::commands::select_host,
+                $crate::commands::rename_host,
+                $crate::commands::host_credentials,
+                $crate::commands::outbox_all,
+                $crate::commands::outbox_put,
+                $crate::commands::outbox_remove,
+                $crate::commands::note_events,
+                $crate::commands::notice_settings,
+                $crate::commands::set_notice_settings,
+            ])
+            .events(tauri_specta::collect_events![$crate::notices::OpenSession])
     };
 }
 

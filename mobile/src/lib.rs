@@ -17,9 +17,11 @@ use std::sync::Arc;
 
 use tauri::Manager;
 
+use arcbench_activity::Notice;
 use hosts::Remote;
-use notices::{Notices, Show};
+use notices::{Notices, OpenSession, Show};
 use secrets::Secrets;
+use tauri_specta::Event as _;
 
 pub const MAIN_WINDOW: &str = "main";
 
@@ -49,8 +51,11 @@ pub fn run() {
         .setup(move |app| {
             specta.mount_events(app);
             let dir = app.path().app_data_dir()?;
-            app.manage(Arc::new(Remote::open(dir.clone(), Secrets::detect(dir))));
-            app.manage(Arc::new(Notices::new(notify(app.handle().clone()))));
+            app.manage(Arc::new(Remote::open(
+                dir.clone(),
+                Secrets::detect(dir.clone()),
+            )));
+            app.manage(Arc::new(Notices::new(&dir, notify(app.handle()))));
             platform::setup(app.handle())?;
             Ok(())
         });
@@ -59,24 +64,32 @@ pub fn run() {
         .expect("the ArcBench app could not start");
 }
 
-/// Local notifications through the notification plugin, asking for the permission the first
-/// time (Android 13+, iOS); refused, the app simply stays quiet.
-fn notify<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> Show {
-    use tauri::plugin::PermissionState;
-    use tauri_plugin_notification::NotificationExt;
-    Arc::new(move |n| {
-        let n_ = app.notification();
-        let allowed = match n_.permission_state() {
-            Ok(PermissionState::Granted) => true,
-            Ok(PermissionState::Denied) => false,
-            _ => matches!(n_.request_permission(), Ok(PermissionState::Granted)),
-        };
-        if !allowed {
-            return;
+/// Local notifications through `arcbench_notify` (the notification server on Linux, the plugin
+/// elsewhere), shown in order by one task. A tap that comes back to the app (the preview; on a
+/// phone the page hears it from the plugin) brings the window up and tells the page to open the
+/// session.
+fn notify<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Show {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Notice, Option<OpenSession>)>();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let opened = app.clone();
+        let shown = arcbench_notify::Notifications::new(&app, move |target: OpenSession| {
+            if let Some(window) = opened.get_webview_window(MAIN_WINDOW) {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+            if let Err(e) = target.emit(&opened) {
+                tracing::warn!("the page was not told to open a session: {e}");
+            }
+        })
+        .await;
+        while let Some((notice, target)) = rx.recv().await {
+            shown.show(&notice, target).await;
         }
-        if let Err(e) = n_.builder().title(&n.title).body(&n.body).show() {
-            tracing::warn!("a notification could not be shown: {e}");
-        }
+    });
+    Arc::new(move |n, target| {
+        let _ = tx.send((n.clone(), target));
     })
 }
 

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use arcbench_activity::Notice;
 use arcbench_mobile::hosts::Remote;
-use arcbench_mobile::notices::Notices;
+use arcbench_mobile::notices::{Notices, OpenSession};
 use arcbench_mobile::secrets::Secrets;
 use serde_json::{json, Value};
 use shared_protocol::{BudgetScope, Event, EventBody, PromptState, Usage};
@@ -21,19 +21,22 @@ use tauri::{App, WebviewWindow, WebviewWindowBuilder};
 struct Phone {
     _app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
-    /// What the app showed as local notifications.
-    shown: Arc<Mutex<Vec<Notice>>>,
+    /// What the app showed as local notifications, and what a tap on each opens.
+    shown: Arc<Mutex<Vec<(Notice, Option<OpenSession>)>>>,
 }
 
 /// The app over `dir`, keys in files there (as on Android, or without a keychain).
 fn phone(dir: &Path) -> Phone {
     let remote = Arc::new(Remote::open(dir, Secrets::Files(dir.join("keys.json"))));
     let specta = arcbench_mobile::remote_specta_builder!(MockRuntime);
-    let shown: Arc<Mutex<Vec<Notice>>> = Arc::default();
+    let shown: Arc<Mutex<Vec<(Notice, Option<OpenSession>)>>> = Arc::default();
     let record = shown.clone();
-    let notices = Arc::new(Notices::new(Arc::new(move |n: &Notice| {
-        record.lock().unwrap().push(n.clone())
-    })));
+    let notices = Arc::new(Notices::new(
+        dir,
+        Arc::new(move |n: &Notice, target: Option<OpenSession>| {
+            record.lock().unwrap().push((n.clone(), target))
+        }),
+    ));
     let app = mock_builder()
         .manage(remote)
         .manage(notices)
@@ -428,6 +431,14 @@ fn live_events_become_local_notifications_but_not_about_the_session_on_screen() 
         1,
         "shown through the notifier"
     );
+    assert_eq!(
+        p.shown.lock().unwrap()[0].1,
+        Some(OpenSession {
+            host_id: id.to_owned(),
+            session_id: "s1".into()
+        }),
+        "a tap opens that host's session"
+    );
 
     // The user looks at s2: its turn says nothing; a budget warning still does.
     let budget = event(
@@ -463,4 +474,76 @@ fn live_events_become_local_notifications_but_not_about_the_session_on_screen() 
         )
         .is_err());
     assert_eq!(p.shown.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn which_kinds_notify_is_this_devices_setting_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = phone(dir.path());
+    let all = json!({"events": ["turn_finished", "needs_you", "budget"]});
+    assert_eq!(
+        p.ok("notice_settings", json!({})),
+        all,
+        "all until told otherwise"
+    );
+
+    // Budget only (given twice and out of order: kept once, in the listed order).
+    let kept = p.ok(
+        "set_notice_settings",
+        json!({"settings": {"events": ["budget", "budget"]}}),
+    );
+    assert_eq!(kept, json!({"events": ["budget"]}));
+    let host = p.ok(
+        "add_host",
+        json!({"host": {"origin": "http://desk:8000", "key": "k", "device_id": null, "name": null}}),
+    );
+    let id = host["id"].as_str().unwrap();
+    let events = [
+        event(
+            1,
+            Some("s1"),
+            EventBody::PromptFinished {
+                prompt_id: "p1".into(),
+                state: PromptState::Failed,
+                usage: Usage::default(),
+                reason: Some("the API refused".into()),
+            },
+        ),
+        event(
+            2,
+            None,
+            EventBody::BudgetExceeded {
+                scope: BudgetScope::Daily,
+                spent_usd: 10.0,
+                limit_usd: 10.0,
+            },
+        ),
+    ];
+    let shown = p.ok(
+        "note_events",
+        json!({"hostId": id, "titles": [], "events": events, "looking": null}),
+    );
+    assert_eq!(shown.as_array().unwrap().len(), 1, "{shown}");
+    assert_eq!(shown[0]["kind"], "budget");
+    let shown = p.shown.lock().unwrap().clone();
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].1, None, "no session: nothing to open");
+
+    // Kept across a restart of the app; an unknown kind is refused, nothing changed.
+    drop(p);
+    let p = phone(dir.path());
+    assert_eq!(
+        p.ok("notice_settings", json!({})),
+        json!({"events": ["budget"]})
+    );
+    assert!(p
+        .call(
+            "set_notice_settings",
+            json!({"settings": {"events": ["everything"]}})
+        )
+        .is_err());
+    assert_eq!(
+        p.ok("notice_settings", json!({})),
+        json!({"events": ["budget"]})
+    );
 }

@@ -10,7 +10,6 @@ pub mod commands;
 pub mod error;
 pub mod keychain;
 #[cfg(target_os = "linux")]
-pub mod notifier;
 mod platform;
 mod tray;
 
@@ -70,12 +69,13 @@ pub fn run() {
                 let follow = handle.clone();
                 tauri::async_runtime::spawn(async move {
                     let clicked = follow.clone();
-                    let shown = platform::Notifications::new(&follow, move |session| {
-                        show_main_at(&clicked, Some(Route::Session(&session)));
-                    })
-                    .await;
+                    let shown =
+                        arcbench_notify::Notifications::new(&follow, move |session: String| {
+                            show_main_at(&clicked, Some(Route::Session(&session)));
+                        })
+                        .await;
                     while let Ok(n) = notices.recv().await {
-                        shown.show(&n).await;
+                        shown.show(&n, n.session_id.clone()).await;
                     }
                 });
                 let launched = backend.launch().await;

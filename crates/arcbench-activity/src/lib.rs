@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use shared_protocol::{AgentState, BudgetScope, Event, EventBody, PromptState};
+use shared_protocol::{AgentState, BudgetScope, Event, EventBody, PromptState, PushEvent};
 use specta::Type;
 
 /// The tray's state, most urgent first when several hold: installing, running, budget warning,
@@ -49,6 +49,8 @@ impl TrayState {
 /// Something to tell the user with a native notification; clicking it opens `session_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 pub struct Notice {
+    /// Which of the kinds a user can turn off (the push settings' own names).
+    pub kind: PushEvent,
     pub title: String,
     pub body: String,
     pub session_id: Option<String>,
@@ -165,6 +167,11 @@ impl Activity {
                     ),
                 };
                 Some(Notice {
+                    kind: if *state == PromptState::Done {
+                        PushEvent::TurnFinished
+                    } else {
+                        PushEvent::NeedsYou
+                    },
                     title,
                     body,
                     session_id: session,
@@ -187,6 +194,7 @@ impl Activity {
                 };
                 let held = matches!(event.body, EventBody::BudgetExceeded { .. });
                 Some(Notice {
+                    kind: PushEvent::Budget,
                     title: if held {
                         "Budget reached: prompts are held"
                     } else {

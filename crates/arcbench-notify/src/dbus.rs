@@ -1,7 +1,7 @@
 //! Desktop notifications on Linux, straight to the freedesktop notification server
 //! (`org.freedesktop.Notifications` on the session bus), so that a click opens the notification's
-//! session: the server reports the click as `ActionInvoked(id, "default")`, a signal the
-//! notification plugin never listens for. One connection and one listener for all notifications;
+//! target (a session; in the phone app's preview, a host's session): the server reports the
+//! click as `ActionInvoked(id, "default")`, a signal the notification plugin never listens for. One connection and one listener for all notifications;
 //! the ids of the last [`REMEMBERED`] are kept, so the map cannot grow without bound under a
 //! server that never says "closed".
 
@@ -28,23 +28,22 @@ pub enum NotifyError {
     Show(#[source] Box<zbus::Error>),
 }
 
-#[derive(Default)]
-struct Open {
-    /// (notification id, session id), oldest first.
-    sessions: VecDeque<(u32, String)>,
+struct Open<T> {
+    /// (notification id, what its click opens), oldest first.
+    targets: VecDeque<(u32, T)>,
 }
 
-pub struct Notifier {
+pub struct Notifier<T> {
     proxy: zbus::Proxy<'static>,
-    open: Arc<Mutex<Open>>,
+    open: Arc<Mutex<Open<T>>>,
 }
 
-impl Notifier {
+impl<T: Send + 'static> Notifier<T> {
     /// Connects to the session bus (or the bus at `address`) and starts listening for clicks;
-    /// each click on a notification that carries a session sends that session's id.
+    /// each click on a notification shown with a target sends that target.
     pub async fn connect(
         address: Option<&str>,
-    ) -> Result<(Notifier, mpsc::UnboundedReceiver<String>), NotifyError> {
+    ) -> Result<(Notifier<T>, mpsc::UnboundedReceiver<T>), NotifyError> {
         let bus = |e| NotifyError::Bus(Box::new(e));
         let connection = match address {
             Some(a) => zbus::connection::Builder::address(a).map_err(bus)?,
@@ -68,7 +67,9 @@ impl Notifier {
         let proxy = zbus::Proxy::new_owned(connection, NAME, PATH, INTERFACE)
             .await
             .map_err(bus)?;
-        let open = Arc::new(Mutex::new(Open::default()));
+        let open = Arc::new(Mutex::new(Open {
+            targets: VecDeque::new(),
+        }));
         let (clicks, rx) = mpsc::unbounded_channel();
         let follow = open.clone();
         tokio::spawn(async move {
@@ -81,8 +82,8 @@ impl Notifier {
                         };
                         // "default" is a click on the notification itself; "open" our button.
                         if key == "default" || key == "open" {
-                            if let Some(session) = take(&follow, id) {
-                                if clicks.send(session).is_err() {
+                            if let Some(target) = take(&follow, id) {
+                                if clicks.send(target).is_err() {
                                     return;
                                 }
                             }
@@ -100,9 +101,9 @@ impl Notifier {
         Ok((Notifier { proxy, open }, rx))
     }
 
-    /// Shows `notice`; one with a session can be clicked to open it.
-    pub async fn show(&self, notice: &Notice) -> Result<u32, NotifyError> {
-        let actions: Vec<&str> = if notice.session_id.is_some() {
+    /// Shows `notice`; one with a target can be clicked to open it.
+    pub async fn show(&self, notice: &Notice, target: Option<T>) -> Result<u32, NotifyError> {
+        let actions: Vec<&str> = if target.is_some() {
             vec!["default", "Open", "open", "Open the session"]
         } else {
             Vec::new()
@@ -126,11 +127,11 @@ impl Notifier {
             )
             .await
             .map_err(|e| NotifyError::Show(Box::new(e)))?;
-        if let Some(session) = &notice.session_id {
+        if let Some(target) = target {
             let mut open = self.open.lock().expect("notification map");
-            open.sessions.push_back((id, session.clone()));
-            while open.sessions.len() > REMEMBERED {
-                open.sessions.pop_front();
+            open.targets.push_back((id, target));
+            while open.targets.len() > REMEMBERED {
+                open.targets.pop_front();
             }
         }
         Ok(id)
@@ -138,14 +139,14 @@ impl Notifier {
 
     /// How many notifications can still be clicked (tests).
     pub fn remembered(&self) -> usize {
-        self.open.lock().expect("notification map").sessions.len()
+        self.open.lock().expect("notification map").targets.len()
     }
 }
 
-fn take(open: &Mutex<Open>, id: u32) -> Option<String> {
+fn take<T>(open: &Mutex<Open<T>>, id: u32) -> Option<T> {
     let mut open = open.lock().expect("notification map");
-    let at = open.sessions.iter().position(|(n, _)| *n == id)?;
-    open.sessions.remove(at).map(|(_, s)| s)
+    let at = open.targets.iter().position(|(n, _)| *n == id)?;
+    open.targets.remove(at).map(|(_, t)| t)
 }
 
 #[cfg(test)]
@@ -158,6 +159,7 @@ mod tests {
 
     fn notice(session: Option<&str>) -> Notice {
         Notice {
+            kind: shared_protocol::PushEvent::TurnFinished,
             title: "Turn finished".into(),
             body: "Fix the parser: the turn finished".into(),
             session_id: session.map(str::to_owned),
@@ -168,10 +170,15 @@ mod tests {
     async fn a_click_on_a_notification_opens_its_session_and_only_once() {
         let bus = PrivateBus::start().unwrap();
         let mut server = FakeNotifications::start(&bus.address).await.unwrap();
-        let (notifier, mut clicks) = Notifier::connect(Some(&bus.address)).await.unwrap();
+        let (notifier, mut clicks) = Notifier::<String>::connect(Some(&bus.address))
+            .await
+            .unwrap();
 
-        let with = notifier.show(&notice(Some("s-1"))).await.unwrap();
-        let without = notifier.show(&notice(None)).await.unwrap();
+        let with = notifier
+            .show(&notice(Some("s-1")), Some("s-1".into()))
+            .await
+            .unwrap();
+        let without = notifier.show(&notice(None), None).await.unwrap();
         let shown = server.wait_shown(2, Duration::from_secs(5)).await.unwrap();
         assert_eq!(shown[0].app_name, "ArcBench");
         assert_eq!(shown[0].summary, "Turn finished");
@@ -200,10 +207,12 @@ mod tests {
     async fn closed_notifications_are_forgotten_and_old_ones_drop_off() {
         let bus = PrivateBus::start().unwrap();
         let mut server = FakeNotifications::start(&bus.address).await.unwrap();
-        let (notifier, _clicks) = Notifier::connect(Some(&bus.address)).await.unwrap();
+        let (notifier, _clicks) = Notifier::<String>::connect(Some(&bus.address))
+            .await
+            .unwrap();
         for i in 0..REMEMBERED + 5 {
             notifier
-                .show(&notice(Some(&format!("s-{i}"))))
+                .show(&notice(Some(&format!("s-{i}"))), Some(format!("s-{i}")))
                 .await
                 .unwrap();
         }
@@ -227,11 +236,18 @@ mod tests {
     #[tokio::test]
     async fn no_notification_server_is_a_clear_error() {
         let bus = PrivateBus::start().unwrap();
-        let (notifier, _clicks) = Notifier::connect(Some(&bus.address)).await.unwrap();
-        let err = notifier.show(&notice(Some("s-1"))).await.unwrap_err();
-        assert!(matches!(err, NotifyError::Show(_)), "{err}");
-        assert!(Notifier::connect(Some("unix:path=/nonexistent/bus"))
+        let (notifier, _clicks) = Notifier::<String>::connect(Some(&bus.address))
             .await
-            .is_err());
+            .unwrap();
+        let err = notifier
+            .show(&notice(Some("s-1")), Some("s-1".into()))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, NotifyError::Show(_)), "{err}");
+        assert!(
+            Notifier::<String>::connect(Some("unix:path=/nonexistent/bus"))
+                .await
+                .is_err()
+        );
     }
 }
