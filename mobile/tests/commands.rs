@@ -18,18 +18,20 @@ use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, Moc
 use tauri::webview::InvokeRequest;
 use tauri::{App, WebviewWindow, WebviewWindowBuilder};
 
+/// What the app showed as local notifications, and what a tap on each opens.
+type Shown = Arc<Mutex<Vec<(Notice, Option<OpenSession>)>>>;
+
 struct Phone {
     _app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
-    /// What the app showed as local notifications, and what a tap on each opens.
-    shown: Arc<Mutex<Vec<(Notice, Option<OpenSession>)>>>,
+    shown: Shown,
 }
 
 /// The app over `dir`, keys in files there (as on Android, or without a keychain).
 fn phone(dir: &Path) -> Phone {
     let remote = Arc::new(Remote::open(dir, Secrets::Files(dir.join("keys.json"))));
     let specta = arcbench_mobile::remote_specta_builder!(MockRuntime);
-    let shown: Arc<Mutex<Vec<(Notice, Option<OpenSession>)>>> = Arc::default();
+    let shown: Shown = Arc::default();
     let record = shown.clone();
     let notices = Arc::new(Notices::new(
         dir,
