@@ -2,8 +2,12 @@
 //! subscription (RFC 8291, aes128gcm) and signed for the push service (VAPID, RFC 8292), both by
 //! `web-push-native`; this crate keeps the host's VAPID key and speaks to push services.
 //!
-//! The host's notifier decides *what* to tell *whom*; a [`PushService`] only delivers. Native
-//! push for the phone app (APNs, FCM) is another implementation of the same trait.
+//! The host's notifier decides *what* to tell *whom*; a [`PushService`] only delivers, to a
+//! browser's subscription or, for the phone app while it is closed, to a device token through
+//! APNs or FCM ([`native`]). [`Pushers`] is the host's: Web Push always, each native service
+//! when the host is set up for it.
+
+pub mod native;
 
 use std::path::Path;
 use std::time::Duration;
@@ -141,13 +145,65 @@ pub enum Delivery {
     Failed(String),
 }
 
-/// Delivers notifications to one kind of push service.
+/// Where one device is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A browser's Web Push subscription (the PWA).
+    Web(Subscription),
+    /// The phone app's device token for APNs or FCM.
+    Native {
+        platform: native::Platform,
+        token: String,
+    },
+}
+
+/// Delivers notifications to devices.
 pub trait PushService: Send + Sync {
     fn deliver(
         &self,
-        to: &Subscription,
+        to: &Target,
         what: &Notification,
     ) -> impl std::future::Future<Output = Delivery> + Send;
+}
+
+/// The host's push services: Web Push always; APNs and FCM when configured.
+pub struct Pushers {
+    pub web: WebPush,
+    pub apns: Option<native::Apns>,
+    pub fcm: Option<native::Fcm>,
+}
+
+impl Pushers {
+    /// Whether tokens of `platform` can be pushed to from this host.
+    pub fn serves(&self, platform: native::Platform) -> bool {
+        match platform {
+            native::Platform::Apns => self.apns.is_some(),
+            native::Platform::Fcm => self.fcm.is_some(),
+        }
+    }
+}
+
+impl PushService for Pushers {
+    async fn deliver(&self, to: &Target, what: &Notification) -> Delivery {
+        use native::Platform;
+        match to {
+            Target::Web(s) => self.web.deliver(s, what).await,
+            Target::Native {
+                platform: Platform::Apns,
+                token,
+            } => match &self.apns {
+                Some(apns) => apns.deliver(token, what).await,
+                None => Delivery::Failed("APNs is not set up on this host".into()),
+            },
+            Target::Native {
+                platform: Platform::Fcm,
+                token,
+            } => match &self.fcm {
+                Some(fcm) => fcm.deliver(token, what).await,
+                None => Delivery::Failed("FCM is not set up on this host".into()),
+            },
+        }
+    }
 }
 
 /// How long a push service may keep a notification (and the VAPID token's lifetime).
@@ -225,8 +281,8 @@ impl WebPush {
     }
 }
 
-impl PushService for WebPush {
-    async fn deliver(&self, to: &Subscription, what: &Notification) -> Delivery {
+impl WebPush {
+    pub async fn deliver(&self, to: &Subscription, what: &Notification) -> Delivery {
         let req = match self.request(to, what) {
             Ok(r) => r,
             Err(e) => return Delivery::Failed(e),

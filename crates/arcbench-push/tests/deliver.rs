@@ -1,7 +1,7 @@
 //! Delivery against the stand-in push service: it checks the VAPID signature and decrypts the
 //! payload with the subscription's own key, as a browser's push service and the browser do.
 
-use arcbench_push::{Delivery, Notification, PushService, Subscription, VapidKey, WebPush};
+use arcbench_push::{Delivery, Notification, Subscription, VapidKey, WebPush};
 use fake_push::FakePush;
 
 fn note(n: u32) -> Notification {

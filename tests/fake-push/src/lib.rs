@@ -6,6 +6,8 @@
 //! private key and records it. A subscription can be made to answer 404 or 410, as a push
 //! service does for one that expired or was unsubscribed.
 
+pub mod native;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
