@@ -57,6 +57,42 @@ pub struct PushSubscriptionInfo {
 pub struct PushKey {
     /// The uncompressed P-256 point, base64url without padding (`applicationServerKey`).
     pub public_key: String,
+    /// The native push services this host is set up to send through (the phone app registers
+    /// its device token with `PUT /push/native` only for these).
+    #[serde(default)]
+    pub native: Vec<NativePlatform>,
+}
+
+/// A phone's native push service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum NativePlatform {
+    /// Apple Push Notification service (iOS): the app's device token, hex.
+    Apns,
+    /// Firebase Cloud Messaging (Android): the app's registration token.
+    Fcm,
+}
+
+/// `PUT /push/native`: the calling device's native push token (the phone app, for notifications
+/// while it is closed; one per device, a new one replaces the old).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NativePushRequest {
+    pub platform: NativePlatform,
+    pub token: String,
+    /// Which events notify this device; absent means all of them.
+    #[serde(default)]
+    pub events: Option<Vec<PushEvent>>,
+}
+
+/// A device's native push registration as the host keeps it (the token is not echoed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NativePushInfo {
+    pub platform: NativePlatform,
+    pub events: Vec<PushEvent>,
+    pub created_at: String,
 }
 
 /// `DELETE /push/subscription`.

@@ -130,6 +130,8 @@ pub struct HostConfig {
     pub event_buffer: usize,
     /// Warnings the shell should show loudly (e.g. plain HTTP on an open network).
     pub warnings: Vec<String>,
+    /// Native push to the phone app (none unless config.toml sets it up).
+    pub push: PushFileConfig,
 }
 
 impl HostConfig {
@@ -165,6 +167,7 @@ impl HostConfig {
             demo: false,
             event_buffer: 0,
             warnings: Vec::new(),
+            push: PushFileConfig::default(),
         }
     }
 }
@@ -268,6 +271,7 @@ pub fn resolve(settings: Settings) -> Result<HostConfig, HostError> {
         demo: settings.demo,
         event_buffer: 0,
         warnings,
+        push: file.push,
     })
 }
 
@@ -379,6 +383,17 @@ pub struct FileConfig {
     /// USD per million tokens, by model name (a prefix matches longer names).
     #[serde(default)]
     pub pricing: BTreeMap<String, PerMillion>,
+    /// Native push to the phone app while it is closed (`[push.apns]`, `[push.fcm]`); see
+    /// docs/mobile.md. Key files named relative to this file's folder.
+    #[serde(default)]
+    pub push: PushFileConfig,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushFileConfig {
+    pub apns: Option<arcbench_push::native::ApnsConfig>,
+    pub fcm: Option<arcbench_push::native::FcmConfig>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -414,7 +429,9 @@ pub fn first_run_config() -> String {
          # bind = [\"127.0.0.1\"]      # default: loopback + the tailnet (HTTPS) when Tailscale is up\n\
          # allow_login = [\"you@example.com\"]  # tailnet logins allowed in (default: this node's owner)\n\
          # port = 8000\n\
-         # model = \"claude-sonnet-4-5\"\n"
+         # model = \"claude-sonnet-4-5\"\n\n\
+         # Notifications to the phone app while it is closed: [push.apns] and [push.fcm], see\n\
+         # docs/mobile.md (\"Push to a closed app\").\n"
     )
 }
 
@@ -435,7 +452,15 @@ pub fn load(named: Option<&Path>, data_dir: &Path) -> Result<FileConfig, HostErr
     let bad =
         |e: &dyn std::fmt::Display| HostError::Config(format!("config {}: {e}", path.display()));
     let text = std::fs::read_to_string(&path).map_err(|e| bad(&e))?;
-    let config: FileConfig = toml::from_str(&text).map_err(|e| bad(&e))?;
+    let mut config: FileConfig = toml::from_str(&text).map_err(|e| bad(&e))?;
+    // Key files beside the config are named by their file name alone.
+    let folder = path.parent().unwrap_or(Path::new("."));
+    if let Some(apns) = &mut config.push.apns {
+        apns.key_file = folder.join(&apns.key_file);
+    }
+    if let Some(fcm) = &mut config.push.fcm {
+        fcm.service_account = folder.join(&fcm.service_account);
+    }
     for (model, p) in &config.pricing {
         if [p.input, p.output, p.cache_write, p.cache_read]
             .iter()

@@ -83,8 +83,9 @@ pub struct Host {
     keeper: Arc<arcbench_awake::Keeper>,
     follower: tokio::task::JoinHandle<()>,
     transcriber: Arc<transcribe::Transcriber>,
-    /// Web Push to paired browsers, and the task that turns events into pushes.
-    push: Arc<arcbench_push::WebPush>,
+    /// Web Push to paired browsers and native push to phones, and the task that turns events
+    /// into pushes.
+    push: Arc<arcbench_push::Pushers>,
     pusher: tokio::task::JoinHandle<()>,
 }
 
@@ -216,7 +217,7 @@ impl Host {
             config.stay_awake,
         ));
         let follower = awake::follow(&engine, keeper.clone());
-        let push = push::web_push(&config.data_dir)?;
+        let push = push::pushers(&config.data_dir, &config.push)?;
         let pusher = push::follow(&engine, push.clone());
         let transcriber = transcribe::start(&config, &engine);
         let ui_dir = paths::find_ui_dir(config.ui_dir.as_deref());

@@ -2,18 +2,24 @@
 //! host's own events: a turn finished (with how many hunks await review), the agent needs the
 //! user (its turn failed or was interrupted), a budget warned or was reached. Each paired device
 //! with a subscription gets the kinds it chose; a subscription the push service says is gone is
-//! forgotten. Delivery is a [`PushService`] (Web Push today; native push for the app later).
+//! forgotten. Delivery is a [`PushService`]: Web Push to browsers, APNs/FCM to the phone app
+//! while it is closed (when the host is set up for them).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use arcbench_engine::{Caller, Engine, EngineError};
-use arcbench_push::{Delivery, Notification, PushService, Subscription, VapidKey, WebPush};
-use arcbench_store::PushRow;
-use shared_protocol::{
-    BudgetScope, EventBody, PromptState, PushEvent, PushKey, PushSubscriptionInfo,
-    PushSubscriptionRequest,
+use arcbench_push::native::{self, Apns, Fcm, Platform};
+use arcbench_push::{
+    Delivery, Notification, PushService, Pushers, Subscription, Target, VapidKey, WebPush,
 };
+use arcbench_store::{NativePushRow, PushRow};
+use shared_protocol::{
+    BudgetScope, EventBody, NativePlatform, NativePushInfo, NativePushRequest, PromptState,
+    PushEvent, PushKey, PushSubscriptionInfo, PushSubscriptionRequest,
+};
+
+use crate::config::PushFileConfig;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::{blocking, Host, HostError};
@@ -21,10 +27,46 @@ use crate::{blocking, Host, HostError};
 /// The `sub` claim push services see: this host, not a person (nothing is sent anywhere else).
 const CONTACT: &str = "mailto:arcbench-host@localhost";
 
-pub(crate) fn web_push(data_dir: &std::path::Path) -> Result<Arc<WebPush>, HostError> {
+/// The host's push services: Web Push with its kept VAPID key, and APNs/FCM as config.toml sets
+/// them up (a key that cannot be used stops the start with the reason, rather than failing
+/// every notification later).
+pub(crate) fn pushers(
+    data_dir: &std::path::Path,
+    config: &PushFileConfig,
+) -> Result<Arc<Pushers>, HostError> {
     let key = VapidKey::load_or_create(&data_dir.join("vapid.pem"))
         .map_err(|e| HostError::Config(e.to_string()))?;
-    Ok(Arc::new(WebPush::new(key, CONTACT)))
+    let setup = |what: &str, e: arcbench_push::PushError| {
+        HostError::Config(format!("push.{what} in config.toml: {e}"))
+    };
+    Ok(Arc::new(Pushers {
+        web: WebPush::new(key, CONTACT),
+        apns: config
+            .apns
+            .as_ref()
+            .map(Apns::new)
+            .transpose()
+            .map_err(|e| setup("apns", e))?,
+        fcm: config
+            .fcm
+            .as_ref()
+            .map(Fcm::new)
+            .transpose()
+            .map_err(|e| setup("fcm", e))?,
+    }))
+}
+
+fn platform(p: NativePlatform) -> Platform {
+    match p {
+        NativePlatform::Apns => Platform::Apns,
+        NativePlatform::Fcm => Platform::Fcm,
+    }
+}
+
+/// One device to tell, and how to forget it when its push service says it is gone.
+enum Registered {
+    Web(PushRow),
+    Native(NativePushRow),
 }
 
 /// Follows the host's events and pushes what each subscribed device asked for.
@@ -112,10 +154,26 @@ pub(crate) fn follow<P: PushService + 'static>(
             let e = engine.clone();
             let s = sid.clone();
             let (subs, session_title) = blocking(move || {
-                let subs = e
+                let (web, native) = e
                     .store()
-                    .tx(|tx| tx.push_subscriptions())
+                    .tx(|tx| {
+                        Ok::<_, arcbench_store::StoreError>((
+                            tx.push_subscriptions()?,
+                            tx.native_pushes()?,
+                        ))
+                    })
                     .unwrap_or_default();
+                let subs: Vec<Registered> = web
+                    .into_iter()
+                    .filter(|s| s.events.contains(&kind))
+                    .map(Registered::Web)
+                    .chain(
+                        native
+                            .into_iter()
+                            .filter(|s| s.events.contains(&kind))
+                            .map(Registered::Native),
+                    )
+                    .collect();
                 let title = s.and_then(|s| e.session(&s).ok()).map(|x| x.title);
                 (subs, title)
             })
@@ -133,7 +191,7 @@ pub(crate) fn follow<P: PushService + 'static>(
                 tag: format!("{}:{tag}", sid.as_deref().unwrap_or("host")),
                 session_id: sid.clone(),
             };
-            for sub in subs.into_iter().filter(|s| s.events.contains(&kind)) {
+            for sub in subs {
                 tokio::spawn(deliver(engine.clone(), service.clone(), sub, note.clone()));
             }
         }
@@ -151,37 +209,59 @@ fn budget_line(scope: BudgetScope, spent: f64, limit: f64) -> String {
 async fn deliver<P: PushService>(
     engine: Arc<Engine>,
     service: Arc<P>,
-    sub: PushRow,
+    sub: Registered,
     note: Notification,
 ) {
-    let to = Subscription {
-        endpoint: sub.endpoint.clone(),
-        p256dh: sub.p256dh.clone(),
-        auth: sub.auth.clone(),
+    let (device, to) = match &sub {
+        Registered::Web(s) => (
+            s.device_id.clone(),
+            Target::Web(Subscription {
+                endpoint: s.endpoint.clone(),
+                p256dh: s.p256dh.clone(),
+                auth: s.auth.clone(),
+            }),
+        ),
+        Registered::Native(s) => (
+            s.device_id.clone(),
+            Target::Native {
+                platform: platform(s.platform),
+                token: s.token.clone(),
+            },
+        ),
     };
     match service.deliver(&to, &note).await {
         Delivery::Delivered => {}
         Delivery::Gone => {
-            tracing::info!(device = %sub.device_id, "push subscription gone; forgotten");
-            let device = sub.device_id.clone();
-            let endpoint = sub.endpoint.clone();
+            tracing::info!(%device, "push registration gone; forgotten");
             blocking(move || {
-                // Only if it is still that subscription (the device may have renewed it).
+                // Only if it is still that registration (the device may have renewed it).
                 engine.store().tx(|tx| {
-                    if tx
-                        .push_subscription(&device)?
-                        .is_some_and(|s| s.endpoint == endpoint)
-                    {
-                        tx.delete_push_subscription(&device)?;
+                    match &sub {
+                        Registered::Web(s) => {
+                            if tx
+                                .push_subscription(&device)?
+                                .is_some_and(|now| now.endpoint == s.endpoint)
+                            {
+                                tx.delete_push_subscription(&device)?;
+                            }
+                        }
+                        Registered::Native(s) => {
+                            if tx
+                                .native_push(&device)?
+                                .is_some_and(|now| now.token == s.token)
+                            {
+                                tx.delete_native_push(&device)?;
+                            }
+                        }
                     }
                     Ok::<_, arcbench_store::StoreError>(())
                 })
             })
             .await
-            .unwrap_or_else(|e| tracing::warn!(%e, "forgetting a push subscription"));
+            .unwrap_or_else(|e| tracing::warn!(%e, "forgetting a push registration"));
         }
         Delivery::Failed(why) => {
-            tracing::warn!(device = %sub.device_id, %why, "push notification not delivered")
+            tracing::warn!(%device, %why, "push notification not delivered")
         }
     }
 }
@@ -199,7 +279,11 @@ impl Host {
     /// The host's VAPID public key, for the page's `PushManager.subscribe`.
     pub fn push_key(&self) -> PushKey {
         PushKey {
-            public_key: self.push.public_key(),
+            public_key: self.push.web.public_key(),
+            native: [NativePlatform::Apns, NativePlatform::Fcm]
+                .into_iter()
+                .filter(|p| self.push.serves(platform(*p)))
+                .collect(),
         }
     }
 
@@ -217,9 +301,7 @@ impl Host {
         };
         sub.check()
             .map_err(|e| EngineError::BadRequest(e.to_string()))?;
-        let mut events = req.events.unwrap_or_else(|| PushEvent::ALL.to_vec());
-        events.sort_by_key(|e| PushEvent::ALL.iter().position(|x| x == e));
-        events.dedup();
+        let events = chosen(req.events);
         let row = PushRow {
             device_id: device,
             endpoint: sub.endpoint,
@@ -252,6 +334,69 @@ impl Host {
     pub async fn delete_push_subscription(&self, caller: &Caller) -> Result<bool, EngineError> {
         let device = device_of(caller)?;
         self.run(move |e| Ok(e.store().tx(|tx| tx.delete_push_subscription(&device))?))
+            .await
+    }
+}
+
+/// The kinds a device chose (all when it said nothing), each once, in the listed order.
+fn chosen(events: Option<Vec<PushEvent>>) -> Vec<PushEvent> {
+    let events = events.unwrap_or_else(|| PushEvent::ALL.to_vec());
+    PushEvent::ALL
+        .into_iter()
+        .filter(|k| events.contains(k))
+        .collect()
+}
+
+impl Host {
+    /// Keeps the calling device's native push token (the phone app), replacing its earlier one.
+    /// Refused when this host is not set up for that service: nothing could ever arrive.
+    pub async fn set_native_push(
+        &self,
+        caller: &Caller,
+        req: NativePushRequest,
+    ) -> Result<NativePushInfo, EngineError> {
+        let device = device_of(caller)?;
+        let service = platform(req.platform);
+        if !self.push.serves(service) {
+            let (name, section) = match req.platform {
+                NativePlatform::Apns => ("APNs", "push.apns"),
+                NativePlatform::Fcm => ("FCM", "push.fcm"),
+            };
+            return Err(EngineError::Conflict(format!(
+                "this host is not set up to send through {name}: add [{section}] to its \
+                 config.toml (docs/mobile.md, \"Push to a closed app\")"
+            )));
+        }
+        let token = req.token.trim().to_owned();
+        native::check_token(service, &token).map_err(|e| EngineError::BadRequest(e.to_string()))?;
+        let row = NativePushRow {
+            device_id: device,
+            platform: req.platform,
+            token,
+            events: chosen(req.events),
+            created_at: arcbench_store::now(),
+        };
+        let info = row.info();
+        self.run(move |e| Ok(e.store().tx(|tx| tx.put_native_push(&row))?))
+            .await?;
+        Ok(info)
+    }
+
+    pub async fn native_push(&self, caller: &Caller) -> Result<NativePushInfo, EngineError> {
+        let device = device_of(caller)?;
+        self.run(move |e| {
+            e.store()
+                .tx(|tx| tx.native_push(&device))?
+                .map(|r| r.info())
+                .ok_or_else(|| EngineError::NotFound("this device has no native push token".into()))
+        })
+        .await
+    }
+
+    /// Forgets the calling device's native push token; true when there was one.
+    pub async fn delete_native_push(&self, caller: &Caller) -> Result<bool, EngineError> {
+        let device = device_of(caller)?;
+        self.run(move |e| Ok(e.store().tx(|tx| tx.delete_native_push(&device))?))
             .await
     }
 }

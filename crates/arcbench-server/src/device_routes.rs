@@ -1,15 +1,15 @@
 //! Pairing and devices: `POST /pair` (a single-use code for a device key; the one route without
 //! a key), `POST /pairing-codes`, `GET /devices`, `DELETE /devices/{id}`, and a device's own Web
-//! Push subscription (`GET /push/key`, `GET|PUT|DELETE /push/subscription`). Each calls one host
-//! operation.
+//! Push subscription (`GET /push/key`, `GET|PUT|DELETE /push/subscription`) and the phone app's
+//! native push token (`GET|PUT|DELETE /push/native`). Each calls one host operation.
 
 use arcbench_host::Caller;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Extension;
 use shared_protocol::{
-    ApiError, Device, DevicesResponse, ErrorCode, PairRequest, PairResponse, PairingCode,
-    PushDeleted, PushKey, PushSubscriptionInfo, PushSubscriptionRequest,
+    ApiError, Device, DevicesResponse, ErrorCode, NativePushInfo, NativePushRequest, PairRequest,
+    PairResponse, PairingCode, PushDeleted, PushKey, PushSubscriptionInfo, PushSubscriptionRequest,
 };
 
 use crate::json::Json;
@@ -97,5 +97,37 @@ pub(crate) async fn delete_push_subscription(
 ) -> Answer<PushDeleted> {
     Ok(axum::Json(PushDeleted {
         deleted: state.host.delete_push_subscription(&caller).await?,
+    }))
+}
+
+/// The calling device's native push token registration (the phone app; the token is not echoed).
+#[utoipa::path(get, path = "/push/native", responses((status = 200, body = NativePushInfo), (status = 404, body = ApiError, description = "no native push token"), (status = 400, body = ApiError, description = "called with the master key"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn native_push(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Answer<NativePushInfo> {
+    Ok(axum::Json(state.host.native_push(&caller).await?))
+}
+
+/// Sets the calling device's APNs or FCM token (replacing its earlier one) and which events
+/// notify it (default: all), for notifications while the app is closed. Refused with 409 when
+/// the host is not set up for that service (`GET /push/key` lists those it is).
+#[utoipa::path(put, path = "/push/native", request_body = NativePushRequest, responses((status = 200, body = NativePushInfo), (status = 400, body = ApiError, description = "a token of the wrong shape, or the master key"), (status = 409, body = ApiError, description = "the host is not set up for that service"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn set_native_push(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Json(req): Json<NativePushRequest>,
+) -> Answer<NativePushInfo> {
+    Ok(axum::Json(state.host.set_native_push(&caller, req).await?))
+}
+
+/// Forgets the calling device's native push token.
+#[utoipa::path(delete, path = "/push/native", responses((status = 200, body = PushDeleted), (status = 400, body = ApiError, description = "called with the master key"), (status = 401, body = ApiError, description = "missing or wrong key")), security(("bearer" = [])))]
+pub(crate) async fn delete_native_push(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Answer<PushDeleted> {
+    Ok(axum::Json(PushDeleted {
+        deleted: state.host.delete_native_push(&caller).await?,
     }))
 }

@@ -40,7 +40,8 @@ mod tests {
 
     /// HTTP only, each for its reason (see `arcbench_host::api_operations!`).
     // pair: a device without a key; transcribe/speech: binary bodies; the push routes: a
-    // browser's own subscription, under its device key (the app's window has no PushManager).
+    // device's own registration, under its device key (the desktop app's window has no
+    // PushManager and no phone token).
     const HTTP_ONLY: &[&str] = &[
         "pair",
         "transcribe",
@@ -49,6 +50,9 @@ mod tests {
         "push_subscription",
         "set_push_subscription",
         "delete_push_subscription",
+        "native_push",
+        "set_native_push",
+        "delete_native_push",
     ];
 
     #[test]

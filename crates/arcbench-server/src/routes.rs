@@ -57,6 +57,11 @@ pub fn api() -> OpenApiRouter<AppState> {
             device_routes::set_push_subscription,
             device_routes::delete_push_subscription
         ))
+        .routes(routes!(
+            device_routes::native_push,
+            device_routes::set_native_push,
+            device_routes::delete_native_push
+        ))
         .routes(routes!(voice_routes::transcribe))
         .routes(routes!(voice_routes::speech))
 }

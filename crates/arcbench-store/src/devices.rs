@@ -59,6 +59,7 @@ impl Tx<'_> {
             )?;
             // A revoked device is told nothing more.
             self.delete_push_subscription(id)?;
+            self.delete_native_push(id)?;
         }
         Ok(row)
     }

@@ -21,7 +21,7 @@ use shared_protocol::Event;
 
 pub use devices::DeviceRow;
 pub use prompts::PromptRow;
-pub use push::PushRow;
+pub use push::{NativePushRow, PushRow};
 pub use review::{ApprovalRow, CommitRow, ReviewAction};
 pub use sessions::SessionRow;
 pub use usage::{UsageGroup, UsageRow};

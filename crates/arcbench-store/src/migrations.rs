@@ -164,6 +164,16 @@ const STEPS: &[&str] = &[
         created_at TEXT NOT NULL
     );
     "#,
+    // 9: each paired device's native push token (the phone app: APNs or FCM), gone with the device.
+    r#"
+    CREATE TABLE native_push (
+        device_id  TEXT PRIMARY KEY REFERENCES devices(id),
+        platform   TEXT NOT NULL,
+        token      TEXT NOT NULL,
+        events     TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub fn run(conn: &mut Connection, path: &str) -> Result<()> {

@@ -302,6 +302,13 @@ export type MeshStatus = {
 	hint: string | null,
 };
 
+/**  A phone's native push service. */
+export type NativePlatform = 
+/**  Apple Push Notification service (iOS): the app's device token, hex. */
+"apns" | 
+/**  Firebase Cloud Messaging (Android): the app's registration token. */
+"fcm";
+
 export type NoteHunkState = "rejected" | "approved" | "pending";
 
 export type NoteResponse = {
@@ -395,6 +402,11 @@ export type PushEvent =
 export type PushKey = {
 	/**  The uncompressed P-256 point, base64url without padding (`applicationServerKey`). */
 	public_key: string,
+	/**
+	 *  The native push services this host is set up to send through (the phone app registers
+	 *  its device token with `PUT /push/native` only for these).
+	 */
+	native?: NativePlatform[],
 };
 
 /**  The browser's subscription keys, as `PushSubscription.toJSON().keys` gives them (base64url). */
