@@ -41,4 +41,12 @@ if (import.meta.env.MODE === 'app' && isRemoteShell()) {
   mount(App, { target, context: appContext(app) });
   registerServiceWorker(() => (app.updateReady = true));
   answerServiceWorker(() => (router.route.name === 'session' ? router.route.id : null));
+  // Once a service worker runs (push subscriptions live there; without one there is none to
+  // keep), and off the first render's path: push's code loads only then.
+  if ('serviceWorker' in navigator) {
+    void navigator.serviceWorker.ready
+      .then(() => import('./lib/push'))
+      .then((m) => m.keepSubscriptionCurrent(() => app.creds))
+      .catch(() => undefined);
+  }
 }

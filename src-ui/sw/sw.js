@@ -238,3 +238,47 @@ sw.addEventListener('notificationclick', (event) => {
   const data = event.notification.data || {};
   event.waitUntil(openApp(targetUrl(data, sw.registration.scope)));
 });
+
+/**
+ * How to subscribe again after the browser dropped or rotated the subscription: the old one's
+ * server key (the host's VAPID key), or null when a new subscription came with the event (the
+ * browser made it) or there is no key to subscribe with.
+ * @param {{ oldSubscription?: { options?: { applicationServerKey?: ArrayBuffer | null } } | null, newSubscription?: unknown }} event
+ * @returns {{ userVisibleOnly: true, applicationServerKey: ArrayBuffer } | null}
+ */
+function resubscribeOptions(event) {
+  if (event.newSubscription) return null;
+  const key = event.oldSubscription?.options?.applicationServerKey;
+  return key ? { userVisibleOnly: true, applicationServerKey: key } : null;
+}
+
+/**
+ * Tells the app's open windows that the subscription changed: the host still has the old one,
+ * and only a page (which has the device's key) can give it the new one (src/lib/push.ts).
+ * With no window open, the next page to start checks it anyway.
+ */
+async function announceSubscriptionChange() {
+  const windows = await sw.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  for (const w of windows) {
+    try {
+      w.postMessage({ type: 'push-subscription-changed' });
+    } catch {
+      // a window going away: the others still hear it
+    }
+  }
+}
+
+// The browser renewed or dropped the subscription (an expiry, a push-service rotation). Without
+// this, the host goes on pushing to a dead endpoint and nothing arrives, silently.
+sw.addEventListener('pushsubscriptionchange', (event) => {
+  const e = /** @type {ExtendableEvent & { oldSubscription?: PushSubscription | null, newSubscription?: PushSubscription | null }} */ (event);
+  e.waitUntil(
+    (async () => {
+      const options = resubscribeOptions(e);
+      // Refused (permission withdrawn, no push service now): the page finds no subscription to
+      // send, and the host drops its dead one when the push service says it is gone.
+      if (options) await sw.registration.pushManager.subscribe(options).catch(() => null);
+      await announceSubscriptionChange();
+    })(),
+  );
+});

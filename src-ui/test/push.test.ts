@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { PushEvent } from '../src/lib/bindings';
 import type { FetchLike, HostCredentials } from '../src/lib/client/rest';
+import { ALL_PUSH_EVENTS } from '../src/lib/pushEvents';
 import {
-  ALL_PUSH_EVENTS,
   browserPush,
   describePushError,
   fromBase64Url,
   pushApi,
   PushSetup,
   pushUnavailable,
+  shouldResend,
   type BrowserSubscription,
   type PushBrowser,
   type PushRegistration,
@@ -277,6 +278,57 @@ describe('PushSetup', () => {
       },
     });
     expect(await failure(new PushSetup(fakeBrowser().browser, api).load())).toBe('Cannot reach the host: network error');
+  });
+});
+
+describe('shouldResend', () => {
+  it('only when the host keeps a subscription and the browser now has another', () => {
+    expect(shouldResend('https://push.example/send/old', 'https://push.example/send/new')).toBe(true);
+    expect(shouldResend('https://push.example/send/same', 'https://push.example/send/same')).toBe(false);
+    // Push is off for this device: nothing is sent unasked.
+    expect(shouldResend(null, 'https://push.example/send/new')).toBe(false);
+    // The browser has none any more: the host drops its copy when the push service says 404/410.
+    expect(shouldResend('https://push.example/send/old', null)).toBe(false);
+    expect(shouldResend(null, null)).toBe(false);
+  });
+});
+
+describe('PushSetup.resync', () => {
+  it('sends the browser’s rotated subscription with the events the host had', async () => {
+    const host = fakeHost();
+    const b = fakeBrowser({ permission: 'granted' });
+    host.keep({ endpoint: 'https://push.example/send/rotated-away', events: ['needs_you', 'budget'], created_at: 'then' });
+    manager.current = fakeSubscription('https://push.example/send/new', HOST_KEY_BYTES);
+    expect(await setup(host, b).resync()).toBe(true);
+    expect(host.calls.map((c) => c.method)).toEqual(['GET', 'PUT']);
+    expect(host.calls[1]?.body).toEqual({
+      endpoint: 'https://push.example/send/new',
+      keys: { p256dh: 'BP256dh-key', auth: 'auth-secret' },
+      events: ['needs_you', 'budget'],
+    });
+    expect(host.kept()?.endpoint).toBe('https://push.example/send/new');
+    // Nothing subscribed anew, nothing asked: only what the browser already had is sent.
+    expect(b.subscribed).toEqual([]);
+    expect(b.log).toEqual([]);
+  });
+
+  it('leaves the host alone when it has the current one, or push is off', async () => {
+    const host = fakeHost();
+    const b = fakeBrowser({ permission: 'granted' });
+    manager.current = fakeSubscription('https://push.example/send/same', HOST_KEY_BYTES);
+    expect(await setup(host, b).resync()).toBe(false);
+    host.keep({ endpoint: 'https://push.example/send/same', events: ['budget'], created_at: 'then' });
+    expect(await setup(host, b).resync()).toBe(false);
+    expect(host.calls.map((c) => c.method)).toEqual(['GET', 'GET']);
+  });
+
+  it('asks the host nothing when the browser has no subscription (the host drops a dead one itself)', async () => {
+    const host = fakeHost();
+    host.keep({ endpoint: 'https://push.example/send/gone', events: ['budget'], created_at: 'then' });
+    expect(await setup(host, fakeBrowser({ permission: 'granted' })).resync()).toBe(false);
+    expect(await setup(host, fakeBrowser({ registration: false })).resync()).toBe(false);
+    expect(host.calls).toEqual([]);
+    expect(host.kept()?.endpoint).toBe('https://push.example/send/gone');
   });
 });
 

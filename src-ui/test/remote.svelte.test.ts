@@ -8,6 +8,7 @@ import type { FetchLike, HostCredentials } from '../src/lib/client/rest';
 import type { OutboxEntry } from '../src/lib/outbox/outbox';
 import { HostsStore } from '../src/lib/remote/hosts.svelte';
 import { NativeRemote, RemoteFailure, type RemoteCommands } from '../src/lib/remote/native';
+import { NoticeChoices } from '../src/lib/remote/notices.svelte';
 import { nativeOutboxStorage } from '../src/lib/remote/outbox';
 import type { AppStore } from '../src/lib/store/app.svelte';
 import type { ReviewFeedback } from '../src/lib/store/review.svelte';
@@ -87,7 +88,7 @@ function phone(seed: (native: FakeRemoteApp, net: ReturnType<typeof fakeHosts>) 
       return t.app;
     },
   });
-  return { native, net, hosts, made, switched, last: () => made[made.length - 1]! };
+  return { native, remote, net, hosts, made, switched, last: () => made[made.length - 1]! };
 }
 
 const entry = (id: string, origin: string, at: number): OutboxEntry => ({
@@ -227,6 +228,39 @@ describe('HostsStore', () => {
     expect(t.hosts.error).toBe('The app’s storage is read-only.');
   });
 
+  it('renames a host: kept natively, listed with the app’s answer, the store on screen untouched', async () => {
+    const t = phone((n, net) => {
+      n.seed(A, 'ka');
+      n.seed(B, 'kb');
+      net.add(A, 'ka');
+    });
+    await t.hosts.start();
+    const shown = t.hosts.app;
+    expect(await t.hosts.rename('h2', '  Build box  ')).toBe(true);
+    expect(t.native.state.hosts.find((h) => h.id === 'h2')?.name).toBe('Build box');
+    expect(t.hosts.list.map((h) => h.name)).toEqual(['a.test', 'Build box']);
+    expect(t.hosts.app).toBe(shown);
+    expect(t.switched).not.toHaveBeenCalled();
+    expect(t.hosts.error).toBeNull();
+    expect(t.hosts.busy).toBe(false);
+  });
+
+  it('a name the app refuses changes nothing and says why in its words', async () => {
+    const t = phone((n, net) => {
+      n.seed(A, 'ka');
+      net.add(A, 'ka');
+    });
+    await t.hosts.start();
+    expect(await t.hosts.rename('h1', '   ')).toBe(false);
+    expect(t.hosts.error).toBe("A host's name is 1 to 60 characters, on one line.");
+    expect(t.hosts.list.map((h) => h.name)).toEqual(['a.test']);
+    expect(await t.hosts.rename('gone', 'X')).toBe(false);
+    expect(t.hosts.error).toBe('This device is not paired with that host (any more).');
+    // The next action clears it.
+    expect(await t.hosts.rename('h1', 'Desk')).toBe(true);
+    expect(t.hosts.error).toBeNull();
+  });
+
   it('forgets a host: revoked on the host, gone natively, and the next host shown', async () => {
     const t = phone((n, net) => {
       n.seed(A, 'ka', { device_id: 'dev-phone' });
@@ -329,6 +363,53 @@ describe('HostsStore', () => {
   });
 });
 
+describe('NoticeChoices', () => {
+  it('reads the app’s choice, and saves each change at once in the host’s order', async () => {
+    const app = new FakeRemoteApp();
+    const choices = new NoticeChoices(new NativeRemote(app));
+    expect(choices.events).toBeNull();
+    await choices.load();
+    expect(choices.events).toEqual(['turn_finished', 'needs_you', 'budget']);
+    await choices.choose('needs_you', false);
+    expect(app.notices.events).toEqual(['turn_finished', 'budget']);
+    await choices.choose('needs_you', true);
+    expect(app.calls.at(-1)).toBe('setNoticeSettings');
+    expect(app.notices.events).toEqual(['turn_finished', 'needs_you', 'budget']);
+    expect(choices.has('needs_you')).toBe(true);
+  });
+
+  it('choosing none is allowed: that is how the app’s notifications are turned off', async () => {
+    const app = new FakeRemoteApp();
+    app.notices = { events: ['budget'] };
+    const choices = new NoticeChoices(new NativeRemote(app));
+    await choices.load();
+    await choices.choose('budget', false);
+    expect(app.notices.events).toEqual([]);
+    expect(choices.events).toEqual([]);
+  });
+
+  it('a refused save keeps the choice as the app has it, and says why', async () => {
+    const app = new FakeRemoteApp();
+    const choices = new NoticeChoices(new NativeRemote(app));
+    await choices.load();
+    app.refuse.setNoticeSettings = { code: 'storage', message: 'The app’s storage is read-only.' };
+    await choices.choose('budget', false);
+    expect(choices.events).toEqual(['turn_finished', 'needs_you', 'budget']);
+    expect(choices.error).toBe('The app’s storage is read-only.');
+    expect(choices.busy).toBe(false);
+  });
+
+  it('a failed read says why, and choosing waits for one', async () => {
+    const app = new FakeRemoteApp();
+    app.refuse.noticeSettings = { code: 'storage', message: 'The disk is full.' };
+    const choices = new NoticeChoices(new NativeRemote(app));
+    await choices.load();
+    expect(choices.error).toBe('The disk is full.');
+    await choices.choose('budget', false);
+    expect(app.calls).toEqual(['noticeSettings']);
+  });
+});
+
 describe('AppStore.pair with a store that keeps credentials asynchronously', () => {
   function hostFetch(): FetchLike {
     const net = fakeHosts();
@@ -418,7 +499,7 @@ describe('the phone app’s page', () => {
     const scan = vi.fn(async () => scans.shift() ?? null);
     router.replace('#/');
     await t.hosts.start();
-    const component = mount(RemoteRoot, { target: document.body, props: { hosts: t.hosts, scan } });
+    const component = mount(RemoteRoot, { target: document.body, props: { hosts: t.hosts, native: t.remote, scan } });
     flushSync();
     await vi.waitFor(() => {
       const rows = [...document.querySelectorAll<HTMLElement>('[data-testid="remote-host"]')];
@@ -451,5 +532,84 @@ describe('the phone app’s page', () => {
     unmount(component);
     t.hosts.stop();
     router.replace('#/');
+  });
+});
+
+describe('the phone app’s Settings', () => {
+  const byTestId = (id: string) => document.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+  const inSettings = (id: string) => document.querySelector<HTMLElement>(`[data-testid="remote-hosts"] [data-testid="${id}"]`);
+
+  async function settings() {
+    const t = phone((n, net) => {
+      n.seed(A, 'ka');
+      n.seed(B, 'kb');
+      net.add(A, 'ka');
+      net.add(B, 'kb');
+    });
+    await t.hosts.start();
+    router.replace('#/settings');
+    const component = mount(RemoteRoot, { target: document.body, props: { hosts: t.hosts, native: t.remote } });
+    onTestFinished(() => {
+      unmount(component);
+      t.hosts.stop();
+      router.replace('#/');
+    });
+    flushSync();
+    await vi.waitFor(() => expect(byTestId('remote-hosts')).not.toBeNull());
+    return t;
+  }
+
+  it('chooses which events the app notifies of, saved as each box changes', { timeout: 30_000 }, async () => {
+    const t = await settings();
+    const box = (kind: string) => byTestId(`remote-notice-${kind}`) as HTMLInputElement;
+    await vi.waitFor(() => expect(box('turn_finished').checked).toBe(true));
+    expect(byTestId('remote-notices')?.textContent).toContain('Notifications on this device');
+    // The same words as the host's Web Push settings.
+    expect(byTestId('remote-notices')?.textContent).toContain('The agent needs you');
+    box('budget').click();
+    await vi.waitFor(() => expect(t.native.notices.events).toEqual(['turn_finished', 'needs_you']));
+    expect(box('budget').checked).toBe(false);
+
+    t.native.refuse.setNoticeSettings = { code: 'storage', message: 'The app’s storage is read-only.' };
+    box('needs_you').click();
+    await vi.waitFor(() => expect(byTestId('remote-notices-error')?.textContent).toBe('The app’s storage is read-only.'));
+    // Refused: the box shows what the app kept.
+    expect(box('needs_you').checked).toBe(true);
+  });
+
+  it('renames a host inline: Enter saves, Escape cancels, a refusal is shown', { timeout: 30_000 }, async () => {
+    const t = await settings();
+    const row = () => document.querySelector<HTMLElement>('[data-testid="remote-hosts"] [data-host-id="h2"]')!;
+    const rename = () => row().querySelector<HTMLButtonElement>('[data-testid="remote-host-rename"]')!;
+    const input = () => row().querySelector<HTMLInputElement>('[data-testid="remote-host-name-input"]');
+    const type = (value: string) => {
+      input()!.value = value;
+      input()!.dispatchEvent(new Event('input', { bubbles: true }));
+    };
+
+    rename().click();
+    flushSync();
+    expect(input()?.value).toBe('b.test');
+    expect(document.activeElement).toBe(input());
+    type('Nope');
+    input()!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+    flushSync();
+    expect(input()).toBeNull();
+    expect(t.native.calls).not.toContain('renameHost');
+
+    rename().click();
+    flushSync();
+    type(' ');
+    row().querySelector<HTMLButtonElement>('[data-testid="remote-host-name-save"]')!.click();
+    await vi.waitFor(() => expect(inSettings('remote-hosts-error')?.textContent).toBe("A host's name is 1 to 60 characters, on one line."));
+    expect(input()).not.toBeNull();
+
+    type('Build box');
+    // Enter in the field submits its form.
+    input()!.form!.requestSubmit();
+    await vi.waitFor(() => expect(input()).toBeNull());
+    expect(row().querySelector('strong')?.textContent).toBe('Build box');
+    expect(t.native.state.hosts.find((h) => h.id === 'h2')?.name).toBe('Build box');
+    expect(inSettings('remote-hosts-error')).toBeNull();
   });
 });

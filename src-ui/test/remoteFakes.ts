@@ -2,6 +2,7 @@ import type {
   Event_Deserialize,
   HostCredentials_Serialize,
   HostsState_Serialize,
+  NoticeSettings,
   Notice_Serialize,
   OutboxEntry_Serialize,
   PairedHost_Serialize,
@@ -87,7 +88,11 @@ export class FakeRemoteApp implements RemoteCommands {
   renameHost = (id: string, name: string) =>
     this.#run('renameHost', () => {
       const h = this.#find(id);
-      h.name = name;
+      const trimmed = name.trim();
+      if (!trimmed || [...trimmed].length > 60 || /\p{Cc}/u.test(trimmed)) {
+        throw { code: 'bad_request', message: "A host's name is 1 to 60 characters, on one line." } satisfies RemoteError;
+      }
+      h.name = trimmed;
       return { ...h };
     });
   hostCredentials = (id: string) =>
@@ -116,6 +121,16 @@ export class FakeRemoteApp implements RemoteCommands {
       this.#find(hostId);
       this.outboxes.get(hostId)?.delete(clientId);
       return null;
+    });
+  /** Which kinds of event the app's own notifications are for (every kind until chosen). */
+  notices: NoticeSettings = { events: ['turn_finished', 'needs_you', 'budget'] };
+  noticeSettings = () => this.#run('noticeSettings', () => structuredClone(this.notices));
+  setNoticeSettings = (settings: NoticeSettings) =>
+    this.#run('setNoticeSettings', () => {
+      // The app keeps its own order, each kind once.
+      const order = ['turn_finished', 'needs_you', 'budget'] as const;
+      this.notices = { events: order.filter((k) => settings.events.includes(k)) };
+      return structuredClone(this.notices);
     });
   /** What the page handed over for local notifications (the app folds and shows them). */
   noted: { hostId: string; titles: SessionTitle[]; events: Event_Deserialize[]; looking: string | null }[] = [];

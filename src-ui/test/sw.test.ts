@@ -18,7 +18,9 @@ interface FakeWindow {
   /** What the page answers when asked which session it shows ('silent': it does not answer). */
   says: string | null | 'silent';
   asked: number;
-  postMessage(message: unknown, transfer: MessagePort[]): void;
+  /** What the worker told it, other than asking which session it shows. */
+  posted: unknown[];
+  postMessage(message: unknown, transfer?: MessagePort[]): void;
   focused: boolean;
   visibilityState: 'visible' | 'hidden';
   /** null: not controlled by this worker, so navigate() refuses. */
@@ -33,8 +35,13 @@ function win(url: string, opts: Partial<Pick<FakeWindow, 'focused' | 'visibility
     url,
     says: opts.says !== undefined ? opts.says : (/#\/s\/([^/]+)/.exec(url)?.[1] ?? null),
     asked: 0,
-    postMessage(message, [port]) {
-      expect(message).toEqual({ type: 'which-session' });
+    posted: [],
+    postMessage(message, transfer) {
+      const port = transfer?.[0];
+      if ((message as { type?: string }).type !== 'which-session') {
+        w.posted.push(message);
+        return;
+      }
       w.asked++;
       if (w.says !== 'silent') port?.postMessage({ session_id: w.says });
     },
@@ -69,16 +76,29 @@ interface SwScope {
   targetUrl(note: { url?: string | null; session_id?: string | null }, scope: string): string;
   pickWindow<W>(windows: W[], scope: string): W | null;
   askSession(win: FakeWindow, timeoutMs?: number): Promise<string | null>;
+  resubscribeOptions(event: { oldSubscription?: { options?: { applicationServerKey?: ArrayBuffer | null } } | null; newSubscription?: unknown }): {
+    userVisibleOnly: true;
+    applicationServerKey: ArrayBuffer;
+  } | null;
 }
 
 function loadWorker(windows: FakeWindow[] = []) {
   const listeners: Record<string, (event: unknown) => void> = {};
   const shown: Shown[] = [];
   const opened: string[] = [];
+  const subscribed: { userVisibleOnly: boolean; applicationServerKey: ArrayBuffer }[] = [];
+  const pushService = { refuse: false };
   const self = {
     registration: {
       scope: SCOPE,
       showNotification: async (title: string, options: Shown['options']) => void shown.push({ title, options }),
+      pushManager: {
+        subscribe: async (o: { userVisibleOnly: boolean; applicationServerKey: ArrayBuffer }) => {
+          subscribed.push(o);
+          if (pushService.refuse) throw new DOMException('permission denied', 'NotAllowedError');
+          return { endpoint: `https://push.example/send/${subscribed.length}` };
+        },
+      },
     },
     location: new URL(`${SCOPE}sw.js`),
     clients: {
@@ -93,7 +113,7 @@ function loadWorker(windows: FakeWindow[] = []) {
     skipWaiting: async () => undefined,
   };
   // The script's own top-level functions, as a worker's global scope would hold them.
-  const run = new Function('self', 'caches', 'fetch', `${source}\nreturn { readPush, sessionOf, shouldShow, targetUrl, pickWindow, askSession };`) as (
+  const run = new Function('self', 'caches', 'fetch', `${source}\nreturn { readPush, sessionOf, shouldShow, targetUrl, pickWindow, askSession, resubscribeOptions };`) as (
     self: unknown,
     caches: unknown,
     fetch: unknown,
@@ -117,6 +137,9 @@ function loadWorker(windows: FakeWindow[] = []) {
     listeners,
     shown,
     opened,
+    subscribed,
+    pushService,
+    subscriptionChange: (fields: { oldSubscription?: unknown; newSubscription?: unknown }) => dispatch('pushsubscriptionchange', fields),
     push: (payload: unknown) => dispatch('push', { data: payload === null ? null : data(payload) }),
     click: (notification: { data: unknown }) => {
       const n = { ...notification, closed: false, close: () => (n.closed = true) };
@@ -139,7 +162,7 @@ describe('service worker: decisions', () => {
 
   it('keeps its shell caching', () => {
     const { listeners } = loadWorker();
-    expect(Object.keys(listeners).sort()).toEqual(['activate', 'fetch', 'install', 'message', 'notificationclick', 'push']);
+    expect(Object.keys(listeners).sort()).toEqual(['activate', 'fetch', 'install', 'message', 'notificationclick', 'push', 'pushsubscriptionchange']);
   });
 
   it('reads the session an app window shows from its hash', () => {
@@ -287,5 +310,47 @@ describe('service worker: a tap', () => {
     const w = loadWorker([]);
     await w.click({ data: null });
     expect(w.opened).toEqual([SCOPE]);
+  });
+});
+
+describe('service worker: a rotated subscription', () => {
+  const KEY = Uint8Array.from([4, 1, 2, 3]).buffer;
+  const old = { endpoint: 'https://push.example/send/old', options: { applicationServerKey: KEY } };
+
+  it('subscribes again with the old key only when the browser gave no new subscription', () => {
+    const { sw } = loadWorker();
+    expect(sw.resubscribeOptions({ oldSubscription: old })).toEqual({ userVisibleOnly: true, applicationServerKey: KEY });
+    expect(sw.resubscribeOptions({ oldSubscription: old, newSubscription: { endpoint: 'https://push.example/send/new' } })).toBeNull();
+    // Firefox may give neither, or an old one without its key: nothing to subscribe with.
+    expect(sw.resubscribeOptions({})).toBeNull();
+    expect(sw.resubscribeOptions({ oldSubscription: null })).toBeNull();
+    expect(sw.resubscribeOptions({ oldSubscription: { options: { applicationServerKey: null } } })).toBeNull();
+  });
+
+  it('resubscribes, then tells every app window so a page sends the host the new one', async () => {
+    const a = win(`${SCOPE}#/`);
+    const b = win(`${SCOPE}#/s/s1`, { controlled: false });
+    const w = loadWorker([a, b]);
+    await w.subscriptionChange({ oldSubscription: old, newSubscription: null });
+    expect(w.subscribed).toEqual([{ userVisibleOnly: true, applicationServerKey: KEY }]);
+    expect(a.posted).toEqual([{ type: 'push-subscription-changed' }]);
+    expect(b.posted).toEqual([{ type: 'push-subscription-changed' }]);
+  });
+
+  it('only tells the windows when the browser made the new one itself', async () => {
+    const a = win(`${SCOPE}#/`);
+    const w = loadWorker([a]);
+    await w.subscriptionChange({ oldSubscription: old, newSubscription: { endpoint: 'https://push.example/send/new' } });
+    expect(w.subscribed).toEqual([]);
+    expect(a.posted).toEqual([{ type: 'push-subscription-changed' }]);
+  });
+
+  it('a refused resubscription still tells the windows (the page then finds none to send)', async () => {
+    const a = win(`${SCOPE}#/`);
+    const w = loadWorker([a]);
+    w.pushService.refuse = true;
+    await w.subscriptionChange({ oldSubscription: old });
+    expect(w.subscribed).toHaveLength(1);
+    expect(a.posted).toEqual([{ type: 'push-subscription-changed' }]);
   });
 });

@@ -1,6 +1,7 @@
 import type { PushDeleted, PushEvent, PushKey, PushSubscriptionInfo, PushSubscriptionRequest } from './bindings';
 import { ApiFailure, describeError, isCode } from './client/errors';
 import { callHost, type ApiOptions, type HostCredentials } from './client/rest';
+import { ALL_PUSH_EVENTS, orderedEvents } from './pushEvents';
 
 /**
  * Web Push for a paired browser: whether this page can have notifications at all (and why not),
@@ -9,15 +10,6 @@ import { callHost, type ApiOptions, type HostCredentials } from './client/rest';
  * (`/push/subscription`, HTTP only: the desktop app notifies natively). The service worker
  * (sw/sw.js) shows what the host pushes. Settings' component only renders this module's state.
  */
-
-/** The events a device can choose, in the host's order, as Settings words them. */
-export const PUSH_EVENTS: readonly { id: PushEvent; label: string; hint: string }[] = [
-  { id: 'turn_finished', label: 'A turn finished', hint: 'With how many hunks await your review.' },
-  { id: 'needs_you', label: 'The agent needs you', hint: 'Its turn failed or was held.' },
-  { id: 'budget', label: 'Budget warnings', hint: 'A spending limit is near or reached.' },
-];
-
-export const ALL_PUSH_EVENTS: PushEvent[] = PUSH_EVENTS.map((e) => e.id);
 
 /** The browser's subscription, as much of `PushSubscription` as is used here. */
 export interface BrowserSubscription {
@@ -165,10 +157,15 @@ export function describePushError(e: unknown): string {
   return describeError(e);
 }
 
-/** The events in the host's order, each once. */
-export function orderedEvents(events: Iterable<PushEvent>): PushEvent[] {
-  const chosen = new Set(events);
-  return ALL_PUSH_EVENTS.filter((e) => chosen.has(e));
+/**
+ * Whether the host must be sent this browser's subscription again: the host keeps one for this
+ * device and the browser now has another (it rotated it, and the service worker, which has no
+ * device key, could not tell the host). Without a host copy push is off, and nothing is sent
+ * unasked; without a browser one there is nothing to send, and the host drops its dead copy
+ * itself when the push service answers 404 or 410.
+ */
+export function shouldResend(hostEndpoint: string | null, browserEndpoint: string | null): boolean {
+  return hostEndpoint !== null && browserEndpoint !== null && hostEndpoint !== browserEndpoint;
 }
 
 /**
@@ -220,6 +217,21 @@ export class PushSetup {
     return this.#send(sub, events);
   }
 
+  /**
+   * Sends the browser's current subscription when the host keeps an older one for this device
+   * (`shouldResend`), with the events the host had; answers whether it sent. The browser is
+   * asked first: a device that never turned push on costs the host no request.
+   */
+  async resync(): Promise<boolean> {
+    const reg = await this.#browser.registration();
+    const sub = reg ? await reg.pushManager.getSubscription().catch(() => null) : null;
+    if (!sub) return false;
+    const info = await this.#api.get();
+    if (!info || !shouldResend(info.endpoint, sub.endpoint)) return false;
+    await this.#send(sub, info.events);
+    return true;
+  }
+
   /** The host forgets this device's subscription, and the browser drops it. */
   async disable(events: PushEvent[]): Promise<PushState> {
     let failure: unknown = null;
@@ -269,6 +281,29 @@ export class PushSetup {
       throw new PushProblem(`The browser could not subscribe with its push service${detail}. Is this device online?`, { cause: e });
     }
   }
+}
+
+/** What the service worker posts after the browser rotated the push subscription (sw/sw.js). */
+export const SUBSCRIPTION_CHANGED = 'push-subscription-changed';
+
+/**
+ * Keeps the host's copy of this browser's subscription current (`PushSetup.resync`): at once,
+ * since the browser may have rotated it while no page was open, and whenever the service worker
+ * says it did. The worker cannot do it: it has no device key. Quiet: a host that does not answer
+ * is asked again at the next start or change, and Settings shows the subscription as stale.
+ */
+export function keepSubscriptionCurrent(creds: () => HostCredentials | null, browser: PushBrowser = browserPush()): void {
+  const sync = () => {
+    const c = creds();
+    if (!c || pushUnavailable(browser, c)) return;
+    void new PushSetup(browser, pushApi(c)).resync().catch(() => false);
+  };
+  sync();
+  if (!browser.serviceWorker) return;
+  navigator.serviceWorker.addEventListener('message', (e: MessageEvent<unknown>) => {
+    if ((e.data as { type?: unknown } | null)?.type === SUBSCRIPTION_CHANGED) sync();
+  });
+  navigator.serviceWorker.startMessages();
 }
 
 /** base64url (padded or not) to bytes. */

@@ -2,8 +2,10 @@ import { mount } from 'svelte';
 import { hapticFeedback } from '../lib/remote/haptics';
 import { HostsStore } from '../lib/remote/hosts.svelte';
 import { NativeRemote } from '../lib/remote/native';
+import { openSession, type OpenSessionTarget } from '../lib/remote/openSession';
 import { nativeOutboxStorage } from '../lib/remote/outbox';
 import { scanQrNatively } from '../lib/remote/scanner';
+import { followTaps } from '../lib/remote/taps';
 import { keepPreferences } from '../lib/prefs';
 import { router } from '../lib/router.svelte';
 import { AppStore } from '../lib/store/app.svelte';
@@ -51,8 +53,19 @@ export async function startRemoteApp(target: HTMLElement): Promise<HostsStore> {
   });
   void keepPreferences();
   if (router.route.name === 'session') void import('../screens/SessionScreen.svelte').catch(() => undefined);
-  void hosts.start();
+  const started = hosts.start();
+  // A tap may be what started the app: its host can be told apart once the list is read.
+  const open = (t: OpenSessionTarget) =>
+    void started.then(() =>
+      openSession(t, {
+        hosts: () => ({ ids: hosts.list.map((h) => h.id), shownId: hosts.shownId }),
+        select: (id) => hosts.select(id),
+        go: (href) => router.go(href),
+      }),
+    );
+  // Without them a tap only brings the app to the front, as before.
+  void followTaps(open, platform?.mobile ?? false).catch((e: unknown) => console.warn('Notification taps are not followed:', e));
   target.textContent = '';
-  mount(RemoteRoot, { target, props: { hosts, scan: platform?.scanner ? scanQrNatively : undefined } });
+  mount(RemoteRoot, { target, props: { hosts, native, scan: platform?.scanner ? scanQrNatively : undefined } });
   return hosts;
 }

@@ -143,6 +143,26 @@ export class HostsStore {
     }
   }
 
+  /**
+   * Names a host on this device (the app's list only; the host itself is not told). The app
+   * trims the name and refuses an empty or over-long one in its own words, shown as `error`;
+   * answers whether it was kept.
+   */
+  async rename(id: string, name: string): Promise<boolean> {
+    this.error = null;
+    this.busy = true;
+    try {
+      const host = await this.#o.native.renameHost(id, name);
+      this.list = this.list.map((h) => (h.id === host.id ? host : h));
+      return true;
+    } catch (e) {
+      this.error = describeError(e);
+      return false;
+    } finally {
+      this.busy = false;
+    }
+  }
+
   /** The pair screen for another host; the selected one stays selected until pairing keeps the new one. */
   pairAnother(): void {
     this.error = null;

@@ -4,6 +4,7 @@ import {
   type HostCredentials_Serialize,
   type HostsState_Serialize,
   type NewHost_Deserialize,
+  type NoticeSettings,
   type Notice_Serialize,
   type OutboxEntry_Deserialize,
   type OutboxEntry_Serialize,
@@ -20,7 +21,7 @@ export type RemoteCommands = typeof commands;
 export type PairedHost = PairedHost_Serialize;
 export type HostsState = HostsState_Serialize;
 export type NativeCredentials = HostCredentials_Serialize;
-export type { Platform };
+export type { NoticeSettings, Platform };
 
 /**
  * `ipc`: the bridge itself failed (a command missing from the app's capabilities, a panic): the
@@ -126,5 +127,15 @@ export class NativeRemote {
    */
   noteEvents(hostId: string, titles: SessionTitle[], events: Event[], looking: string | null): Promise<Notice_Serialize[]> {
     return unwrap(() => this.#c.noteEvents(hostId, titles, events, looking));
+  }
+
+  /** Which kinds of event this device's own notifications are for (every host alike). */
+  noticeSettings(): Promise<NoticeSettings> {
+    return unwrap(() => this.#c.noticeSettings());
+  }
+
+  /** Keeps the choice; answers it as kept (the app's order, each kind once). */
+  setNoticeSettings(settings: NoticeSettings): Promise<NoticeSettings> {
+    return unwrap(() => this.#c.setNoticeSettings(settings));
   }
 }
