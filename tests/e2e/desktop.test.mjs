@@ -7,14 +7,13 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARTIFACTS, ROOT, aiderPython, cleanup, fixtureRepo, launchBrowser, log, phoneContext, shot, tempDir } from './harness.mjs';
-import { displayShot, Procs, requireFiles, sleep, startBus, startDisplay, startDriver, TARGET, waitFor } from './tauri.mjs';
+import { displayShot, NOTIFICATIONS, notificationServer, Procs, requireFiles, sleep, startBus, startDisplay, startDriver, TARGET, waitFor } from './tauri.mjs';
 
 const APP = join(TARGET, 'debug', 'arcbench-desktop');
-const NOTIFICATIONS = join(TARGET, 'debug', 'fake-notifications');
 const procs = new Procs();
 
 const git = (repo, ...args) => spawnSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).stdout.trim();
@@ -33,7 +32,7 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
     // A private session bus (single instance is a D-Bus name on Linux); no accessibility bus on
     // it, so nothing outlives the test. No keychain (ARCBENCH_KEYCHAIN=none): the demo needs none.
     const address = await startBus(procs);
-    state.notifications = notificationServer(address);
+    state.notifications = notificationServer(procs, address);
     await state.notifications.ready;
     state.env = {
       ...process.env,
@@ -64,42 +63,6 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
     procs.stopAll();
     await cleanup();
   });
-
-  /**
-   * The stand-in notification server: what it was asked to show (`shown JSON` lines), and the
-   * user's click (`invoke ID default` on its stdin).
-   */
-  function notificationServer(address) {
-    const p = spawn(NOTIFICATIONS, ['--address', address], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
-    procs.add(p);
-    const shown = [];
-    const replies = [];
-    let buffered = '';
-    let ready;
-    const readyP = new Promise((r) => (ready = r));
-    p.stdout.on('data', (d) => {
-      buffered += String(d);
-      let nl;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line === 'ready') ready();
-        else if (line.startsWith('shown ')) shown.push(JSON.parse(line.slice(6)));
-        else replies.push(line);
-      }
-    });
-    return {
-      ready: readyP,
-      shown,
-      stop: () => p.stdin.end(),
-      async click(id) {
-        const before = replies.length;
-        p.stdin.write(`invoke ${id} default\n`);
-        const reply = await waitFor('the click', async () => replies[before], 10_000);
-        assert.equal(reply, `invoked ${id}`);
-      },
-    };
-  }
 
   const windowShot = (name) => displayShot(state.display, `desktop-${name}`);
 

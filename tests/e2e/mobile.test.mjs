@@ -1,14 +1,16 @@
 // The phone app's desktop preview in a real window (Xvfb, tauri-driver + WebKitWebDriver, the
 // same library the iOS/Android app runs): paired with two running hosts by link, a prompt sent
 // and a hunk approved on one, a prompt written while the other host is down kept in the app's
-// own outbox across a restart of the app, and sent once that host is back.
+// own outbox across a restart of the app, and sent once that host is back. A turn that finishes
+// in a session not on screen is announced (tests/fake-notifications on the private bus), and a
+// click on it opens that session on its host, switching hosts when another one is shown.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAll, cleanup, fixtureRepo, log, startFakeClaude, startHost, tempDir } from './harness.mjs';
-import { displayShot, Procs, requireFiles, sleep, startBus, startDisplay, startDriver, TARGET, waitFor } from './tauri.mjs';
+import { displayShot, NOTIFICATIONS, notificationServer, Procs, requireFiles, sleep, startBus, startDisplay, startDriver, TARGET, waitFor } from './tauri.mjs';
 
 const APP = join(TARGET, 'debug', 'arcbench-remote');
 const procs = new Procs();
@@ -36,7 +38,7 @@ async function openSession(wd, id) {
 describe('the phone app (desktop preview) in a real window', { timeout: 10 * 60_000 }, () => {
   before(async () => {
     buildAll();
-    requireFiles([APP]);
+    requireFiles([APP, NOTIFICATIONS]);
     state.claude = await startFakeClaude();
     state.hosts = [];
     for (const name of ['desk', 'laptop']) {
@@ -48,6 +50,8 @@ describe('the phone app (desktop preview) in a real window', { timeout: 10 * 60_
     }
     state.display = await startDisplay(procs, 4);
     const address = await startBus(procs);
+    state.notifications = notificationServer(procs, address);
+    await state.notifications.ready;
     const home = tempDir('mobile-home');
     state.env = {
       ...process.env,
@@ -66,6 +70,7 @@ describe('the phone app (desktop preview) in a real window', { timeout: 10 * 60_
   });
 
   after(async () => {
+    state.notifications?.stop();
     await state.wd?.quit();
     await sleep(500);
     procs.stopAll();
@@ -172,6 +177,44 @@ describe('the phone app (desktop preview) in a real window', { timeout: 10 * 60_
       shotOf('06-sent');
     } catch (e) {
       shotOf('FAILED-outbox');
+      throw e;
+    }
+  });
+
+  it('a finished turn in a session not on screen is announced, and a click opens it on its host', { timeout: 4 * 60_000 }, async () => {
+    const { wd } = state;
+    const [desk, laptop] = state.hosts;
+    try {
+      // The desk is shown, its session list on screen (not the session): a turn there, started
+      // from elsewhere (the host's own key), leaves a hunk.
+      await wd.execute("location.hash = '#/'");
+      await wd.find('[data-testid=new-session]');
+      await state.claude.push(
+        { kind: 'text', text: 'I need src/lib.rs.' },
+        { kind: 'text', text: edit('src/lib.rs', 'fn line 30\n', 'fn thirty()\n') },
+      );
+      const before = state.notifications.shown.length;
+      await desk.host.api('POST', `/sessions/${desk.session.id}/prompts`, { text: 'In src/lib.rs: rename line 30', client_id: 'mobile-notice-1' });
+      const notice = await waitFor(
+        'the turn’s notification',
+        async () => state.notifications.shown.slice(before).find((n) => /On the desk/.test(n.body) && /await/.test(n.body)),
+        120_000,
+      );
+      assert.match(notice.body, /hunks? awaits? review/);
+      assert.equal(notice.actions[0], 'default', 'a click on it is an action');
+
+      // The user moves to the laptop; the click brings the desk back with that session open.
+      await wd.execute("location.hash = '#/settings'");
+      await wd.click(`[data-testid=remote-hosts] [data-testid=remote-host][data-host-origin="${laptop.host.base}"] [data-testid=remote-host-switch]`);
+      await wd.find('[data-testid=new-session]');
+      await state.notifications.click(notice.id);
+      await waitFor('the session opened from the notification', async () => (await wd.execute('return location.hash')) === `#/s/${desk.session.id}`, 30_000);
+      await wd.find('[data-testid=prompt-input]');
+      const hosts = JSON.parse(readFileSync(join(appData(), 'hosts.json'), 'utf8'));
+      assert.equal(hosts.hosts.find((h) => h.id === hosts.selected).origin, desk.host.base, 'the desk is shown again');
+      shotOf('07-opened-from-notification');
+    } catch (e) {
+      shotOf('FAILED-notification');
       throw e;
     }
   });

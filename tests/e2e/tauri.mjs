@@ -99,3 +99,43 @@ export function displayShot(display, name) {
   const r = spawnSync('/usr/bin/import', ['-display', display, '-window', 'root', join(ARTIFACTS, `${name}.png`)], { timeout: 20_000 });
   if (r.status !== 0) log(`screenshot ${name} failed: ${r.stderr}`);
 }
+
+/** The stand-in notification server's binary (tests/fake-notifications). */
+export const NOTIFICATIONS = join(TARGET, 'debug', 'fake-notifications');
+
+/**
+ * The stand-in notification server on the bus at `address`: what it was asked to show
+ * (`shown JSON` lines), and the user's click (`invoke ID default` on its stdin).
+ */
+export function notificationServer(procs, address) {
+  const p = spawn(NOTIFICATIONS, ['--address', address], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+  procs.add(p);
+  const shown = [];
+  const replies = [];
+  let buffered = '';
+  let ready;
+  const readyP = new Promise((r) => (ready = r));
+  p.stdout.on('data', (d) => {
+    buffered += String(d);
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line === 'ready') ready();
+      else if (line.startsWith('shown ')) shown.push(JSON.parse(line.slice(6)));
+      else replies.push(line);
+    }
+  });
+  return {
+    ready: readyP,
+    shown,
+    // The stand-in exits on stdin's end as on SIGTERM.
+    stop: () => p.stdin.end(),
+    async click(id) {
+      const before = replies.length;
+      p.stdin.write(`invoke ${id} default\n`);
+      const reply = await waitFor('the click', async () => replies[before], 10_000);
+      if (reply !== `invoked ${id}`) throw new Error(`the notification server answered ${reply}`);
+    },
+  };
+}
