@@ -70,7 +70,7 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
     const { wd, repo, data } = state;
     try {
       await wd.find('[data-testid=desktop-setup]', 60_000);
-      await windowShot('01-first-run');
+      windowShot('01-first-run');
       // A folder that is no repository: a clear message, nothing saved.
       await wd.type('[data-testid=repo-path]', tempDir('not-a-repo'));
       await wd.click('[data-testid=repo-add]');
@@ -89,7 +89,7 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
       const url = await wd.execute('return location.href');
       const sessionId = /#\/s\/([^/]+)/.exec(url)?.[1];
       assert.ok(sessionId, `on a session page: ${url}`);
-      await windowShot('02-session');
+      windowShot('02-session');
 
       // The phone, paired with a single-use code from the same host.
       const holder = JSON.parse(readFileSync(join(data, 'host.lock'), 'utf8'));
@@ -123,12 +123,12 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
       }
       assert.equal(await changes.getAttribute('aria-selected'), 'true', 'the phone shows its Changes tab');
       await phone.locator('[data-testid=hunk][data-state=approved]').waitFor({ timeout: 30_000 });
-      await windowShot('03-approved');
+      windowShot('03-approved');
       await wd.click('[data-testid=apply]');
       await wd.type('dialog[open] input', 'desktop: the note');
       await wd.click('dialog[open] [data-testid=confirm]');
       await wd.find('[data-testid=commit]', 60_000);
-      await windowShot('04-applied');
+      windowShot('04-applied');
       assert.equal(git(repo, 'log', '-1', '--format=%s', `session/${sessionId}`), 'desktop: the note');
       assert.equal(git(repo, 'status', '--porcelain'), '', 'the user checkout is untouched');
 
@@ -152,9 +152,9 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
         (await wd.execute('return location.hash')).startsWith(`#/s/${sessionId}`),
       );
       await wd.find('[data-testid=prompt-input]');
-      await windowShot('05-opened-from-notification');
+      windowShot('05-opened-from-notification');
     } catch (e) {
-      await windowShot('FAILED').catch(() => undefined);
+      windowShot('FAILED');
       throw e;
     }
   });
@@ -184,7 +184,7 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
         await sleep(100);
       }
       await sleep(1500);
-      await windowShot('05-recording');
+      windowShot('05-recording');
       await wd.release(' ');
       assert.ok(level > 0, 'the level meter moved while recording');
       await wd.find('[data-testid=mic][data-phase=idle]', 60_000);
@@ -192,11 +192,11 @@ describe('the desktop app in a real window', { timeout: 10 * 60_000 }, () => {
       // reached the transcriber; what must not appear is a refusal of the microphone itself.
       const message = await wd.text('[data-testid=mic-message]', 2000).catch(() => '');
       const typed = await wd.execute('return document.querySelector("[data-testid=prompt-input]").value');
-      await windowShot('06-after-recording');
+      windowShot('06-after-recording');
       assert.doesNotMatch(message, /permission|secure|HTTPS|not supported|unavailable/i, message);
       assert.ok(/speech/i.test(message) || typed.trim().length > 0, `a transcript or "no speech" (message: ${JSON.stringify(message)}, prompt: ${JSON.stringify(typed)})`);
     } catch (e) {
-      await windowShot('FAILED-mic').catch(() => undefined);
+      windowShot('FAILED-mic');
       throw e;
     }
   });
