@@ -2,8 +2,8 @@
 // same library the iOS/Android app runs): paired with two running hosts by link, a prompt sent
 // and a hunk approved on one, a prompt written while the other host is down kept in the app's
 // own outbox across a restart of the app, and sent once that host is back. A turn that finishes
-// in a session not on screen is announced (tests/fake-notifications on the private bus), and a
-// click on it opens that session on its host, switching hosts when another one is shown.
+// in a session not on screen is announced (tests/fake-notifications on the private bus), also
+// when its host is not the one shown, and a click on it opens that session on its host.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -203,11 +203,23 @@ describe('the phone app (desktop preview) in a real window', { timeout: 10 * 60_
       assert.match(notice.body, /hunks? awaits? review/);
       assert.equal(notice.actions[0], 'default', 'a click on it is an action');
 
-      // The user moves to the laptop; the click brings the desk back with that session open.
+      // The user moves to the laptop. The desk, no longer on screen, is still followed for its
+      // notices: a second turn there is announced too, and a click on it brings the desk back
+      // with that session open.
       await wd.execute("location.hash = '#/settings'");
       await wd.click(`[data-testid=remote-hosts] [data-testid=remote-host][data-host-origin="${laptop.host.base}"] [data-testid=remote-host-switch]`);
       await wd.find('[data-testid=new-session]');
-      await state.notifications.click(notice.id);
+      await sleep(1500); // the desk's watch opens its socket
+      await state.claude.push({ kind: 'text', text: edit('src/lib.rs', 'fn line 40\n', 'fn forty()\n') });
+      const then = state.notifications.shown.length;
+      await desk.host.api('POST', `/sessions/${desk.session.id}/prompts`, { text: 'In src/lib.rs: rename line 40', client_id: 'mobile-notice-2' });
+      const elsewhere = await waitFor(
+        'the notification from the host not on screen',
+        async () => state.notifications.shown.slice(then).find((n) => /On the desk/.test(n.body)),
+        120_000,
+      );
+      assert.match(elsewhere.body, /await/);
+      await state.notifications.click(elsewhere.id);
       await waitFor('the session opened from the notification', async () => (await wd.execute('return location.hash')) === `#/s/${desk.session.id}`, 30_000);
       await wd.find('[data-testid=prompt-input]');
       const hosts = JSON.parse(readFileSync(join(appData(), 'hosts.json'), 'utf8'));

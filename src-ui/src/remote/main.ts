@@ -6,6 +6,7 @@ import { openSession, type OpenSessionTarget } from '../lib/remote/openSession';
 import { nativeOutboxStorage } from '../lib/remote/outbox';
 import { scanQrNatively } from '../lib/remote/scanner';
 import { followTaps } from '../lib/remote/taps';
+import { followHosts, HostWatchers } from '../lib/remote/watch.svelte';
 import { keepPreferences } from '../lib/prefs';
 import { router } from '../lib/router.svelte';
 import { AppStore } from '../lib/store/app.svelte';
@@ -51,6 +52,11 @@ export async function startRemoteApp(target: HTMLElement): Promise<HostsStore> {
     // Replace, not push: Back must not lead into the last host's session on this one.
     onSwitched: () => router.replace('#/'),
   });
+  // The other paired hosts' live events, for their notices (the one on screen hands over its own).
+  // None before a store is on screen: the host about to be shown is not worth a socket meanwhile.
+  const watchers = new HostWatchers({ native, onRefused: (id) => void hosts.probe(id) });
+  const unwatch = followHosts(() => ({ list: hosts.app ? hosts.list : [], shownId: hosts.shownId }), watchers);
+  addEventListener('pagehide', unwatch, { once: true });
   void keepPreferences();
   if (router.route.name === 'session') void import('../screens/SessionScreen.svelte').catch(() => undefined);
   const started = hosts.start();

@@ -17,6 +17,8 @@ export interface ConnectionOptions {
   onChange?: (info: ConnectionInfo, was: ConnectionInfo['state']) => void;
   /** For tests: a fake WebSocket and network. */
   socket?: Pick<EventSocketOptions, 'createSocket' | 'network' | 'backoff' | 'random'>;
+  /** How long events gather into one batch (default one frame). */
+  batchMs?: number;
 }
 
 /**
@@ -52,7 +54,7 @@ export class Connection {
         if (reason === 'ahead') this.#pending = [];
         return o.resync(reason);
       },
-      onEvent: (e) => this.#queue(e, o.onEvents),
+      onEvent: (e) => this.#queue(e, o.onEvents, o.batchMs ?? BATCH_MS),
       onState: (info) => {
         if (this.#socket !== socket) return;
         const was = this.info.state;
@@ -80,14 +82,14 @@ export class Connection {
     this.#socket?.retryNow();
   }
 
-  #queue(e: Event, onEvents: (batch: Event[]) => void): void {
+  #queue(e: Event, onEvents: (batch: Event[]) => void, batchMs: number): void {
     this.#pending.push(e);
     this.#timer ??= setTimeout(() => {
       this.#timer = null;
       const batch = this.#pending;
       this.#pending = [];
       onEvents(batch);
-    }, BATCH_MS);
+    }, batchMs);
   }
 
   #watchVisibility(): void {
