@@ -93,6 +93,7 @@ function fakeBrowser(options: { permission?: NotificationPermission; answer?: No
   const browser: PushBrowser = {
     secure: true,
     desktopApp: false,
+    phoneApp: false,
     serviceWorker: true,
     webPush: true,
     iosTab: false,
@@ -130,6 +131,7 @@ describe('pushUnavailable', () => {
 
   it('says why not, and what to do', () => {
     expect(reason({ desktopApp: true })).toMatchObject({ reason: 'desktop-app', text: expect.stringMatching(/desktop app/) });
+    expect(reason({ desktopApp: true, phoneApp: true })).toMatchObject({ reason: 'phone-app', text: expect.stringMatching(/Notifications on this device/) });
     expect(reason({}, null)).toMatchObject({ reason: 'not-paired', text: expect.stringMatching(/^Sign in with a paired device/) });
     expect(reason({}, { ...CREDS, deviceId: null })).toMatchObject({ reason: 'no-device', text: expect.stringMatching(/^Sign in with a paired device.*pasted by hand/) });
     // An insecure page lacks the rest too: the cause is named, not the symptoms.

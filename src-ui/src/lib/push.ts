@@ -2,6 +2,7 @@ import type { PushDeleted, PushEvent, PushKey, PushSubscriptionInfo, PushSubscri
 import { ApiFailure, describeError, isCode } from './client/errors';
 import { callHost, type ApiOptions, type HostCredentials } from './client/rest';
 import { ALL_PUSH_EVENTS, orderedEvents } from './pushEvents';
+import { isRemoteShell } from './remote/detect';
 
 /**
  * Web Push for a paired browser: whether this page can have notifications at all (and why not),
@@ -31,8 +32,10 @@ export interface PushRegistration {
 export interface PushBrowser {
   /** A secure context (https, or a loopback address). */
   secure: boolean;
-  /** Inside the desktop app's window. */
+  /** Inside one of the Tauri apps' windows (the desktop app, or the phone app). */
   desktopApp: boolean;
+  /** Inside the phone app, which shows its own notifications (mobile/). */
+  phoneApp: boolean;
   serviceWorker: boolean;
   /** `PushManager` and `Notification` both exist. */
   webPush: boolean;
@@ -44,7 +47,7 @@ export interface PushBrowser {
   registration(): Promise<PushRegistration | null>;
 }
 
-export type UnavailableReason = 'desktop-app' | 'not-paired' | 'no-device' | 'insecure' | 'ios-tab' | 'no-service-worker' | 'no-push';
+export type UnavailableReason = 'phone-app' | 'desktop-app' | 'not-paired' | 'no-device' | 'insecure' | 'ios-tab' | 'no-service-worker' | 'no-push';
 
 /** Why this page cannot have notifications, and what to do about it. */
 export interface Unavailable {
@@ -53,6 +56,7 @@ export interface Unavailable {
 }
 
 const UNAVAILABLE: Record<UnavailableReason, string> = {
+  'phone-app': 'This app shows its own notifications from every paired host while it runs: choose them under “Notifications on this device”.',
   'desktop-app': 'The desktop app tells you itself, with the system’s notifications: nothing to set up here.',
   'not-paired': 'Sign in with a paired device: notifications go to a device paired with a code.',
   'no-device':
@@ -71,6 +75,7 @@ export function pushUnavailable(browser: PushBrowser, creds: HostCredentials | n
 }
 
 function unavailableReason(browser: PushBrowser, creds: HostCredentials | null): UnavailableReason | null {
+  if (browser.phoneApp) return 'phone-app';
   if (browser.desktopApp) return 'desktop-app';
   if (!creds) return 'not-paired';
   if (!creds.deviceId) return 'no-device';
@@ -92,6 +97,7 @@ export function browserPush(): PushBrowser {
   return {
     secure: g.isSecureContext === true,
     desktopApp: '__TAURI_INTERNALS__' in g,
+    phoneApp: isRemoteShell(),
     serviceWorker: !!nav && 'serviceWorker' in nav,
     webPush: 'PushManager' in g && 'Notification' in g,
     iosTab: ios && !standalone,
