@@ -74,6 +74,8 @@ fn notify<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Show {
     tauri::async_runtime::spawn(async move {
         let opened = app.clone();
         let shown = arcbench_notify::Notifications::new(&app, move |target: OpenSession| {
+            // On a phone the system brings the app up for the tap; the preview's window is ours.
+            #[cfg(desktop)]
             if let Some(window) = opened.get_webview_window(MAIN_WINDOW) {
                 let _ = window.unminimize();
                 let _ = window.show();
