@@ -415,19 +415,9 @@ fn live_events_become_local_notifications_but_not_about_the_session_on_screen() 
         json!({"hostId": id, "titles": titles, "events": [diff(1, "s1", 2), finished(2, "s1")], "looking": null}),
     );
     assert_eq!(shown.as_array().unwrap().len(), 1, "{shown}");
-    assert_eq!(shown[0]["title"], "Changes wait for review");
+    assert_eq!(shown[0]["title"], "Turn finished");
     assert_eq!(shown[0]["session_id"], "s1");
-    assert!(
-        shown[0]["body"]
-            .as_str()
-            .unwrap()
-            .starts_with("Rate limits: ")
-            && shown[0]["body"]
-                .as_str()
-                .unwrap()
-                .contains("2 hunks await review"),
-        "{shown}"
-    );
+    assert_eq!(shown[0]["body"], "Rate limits: 2 hunks await review");
     assert_eq!(
         p.shown.lock().unwrap().len(),
         1,

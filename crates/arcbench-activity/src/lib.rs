@@ -1,7 +1,8 @@
 //! What the host is doing, for the tray and the notifications: a reducer over the host's event
 //! log. The same events every client sees, folded into one tray state and, for events that
 //! arrive live (not replayed at start), the notices worth interrupting the user for. The desktop
-//! app (tray, notifications) and the phone app (local notifications) fold with this one reducer.
+//! app (tray, notifications), the phone app (local notifications) and the host's push (Web Push,
+//! APNs, FCM) fold with this one reducer, so every device says the same of the same turn.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -138,41 +139,32 @@ impl Activity {
                     .and_then(|id| self.pending.get(id))
                     .copied()
                     .unwrap_or(0);
-                let (title, body) = match state {
-                    PromptState::Done if waiting > 0 => (
-                        "Changes wait for review".to_owned(),
-                        format!(
-                            "{name}: the turn finished; {waiting} hunk{} await{} review",
-                            if waiting == 1 { "" } else { "s" },
-                            if waiting == 1 { "s" } else { "" }
-                        ),
-                    ),
+                // The user's own cancel is nothing to tell; a turn that did not finish needs them.
+                let (kind, title, body) = match state {
                     PromptState::Done => (
-                        "Turn finished".to_owned(),
-                        format!("{name}: the turn finished with no changes to review"),
+                        PushEvent::TurnFinished,
+                        "Turn finished",
+                        match waiting {
+                            0 => format!("{name}: the agent finished; nothing awaits review"),
+                            1 => format!("{name}: 1 hunk awaits review"),
+                            n => format!("{name}: {n} hunks await review"),
+                        },
                     ),
-                    other => (
-                        "Turn stopped".to_owned(),
+                    PromptState::Failed | PromptState::Interrupted => (
+                        PushEvent::NeedsYou,
+                        "The agent needs you",
                         format!(
-                            "{name}: {}{}",
-                            serde_json::to_value(other)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_owned))
-                                .unwrap_or_else(|| "stopped".into()),
-                            reason
-                                .as_deref()
-                                .map(|r| format!(" ({r})"))
-                                .unwrap_or_default()
+                            "{name}: {}",
+                            reason.as_deref().unwrap_or("the turn did not finish")
                         ),
                     ),
+                    PromptState::Cancelled | PromptState::Queued | PromptState::Running => {
+                        return None
+                    }
                 };
                 Some(Notice {
-                    kind: if *state == PromptState::Done {
-                        PushEvent::TurnFinished
-                    } else {
-                        PushEvent::NeedsYou
-                    },
-                    title,
+                    kind,
+                    title: title.to_owned(),
                     body,
                     session_id: session,
                 })
@@ -212,6 +204,11 @@ impl Activity {
             EventBody::CommitCreated { .. } | EventBody::SessionMerged { .. } => None,
             _ => None,
         }
+    }
+
+    /// Whether the reducer knows what `id` is called (else its notices say "a session").
+    pub fn knows_session(&self, id: &str) -> bool {
+        self.titles.contains_key(id)
     }
 
     /// A session's title learnt elsewhere (a client's session list): its `session.created` may
@@ -274,8 +271,9 @@ mod tests {
                 },
             ))
             .unwrap();
-        assert_eq!(notice.title, "Changes wait for review");
-        assert!(notice.body.contains("2 hunks await review"), "{notice:?}");
+        assert_eq!(notice.title, "Turn finished");
+        assert_eq!(notice.body, "a session: 2 hunks await review");
+        assert_eq!(notice.kind, PushEvent::TurnFinished);
         assert_eq!(notice.session_id.as_deref(), Some("s1"));
         assert_eq!(a.tray(), TrayState::NeedsReview);
         a.apply(&event(
@@ -287,5 +285,41 @@ mod tests {
             },
         ));
         assert_eq!(a.tray(), TrayState::Idle);
+    }
+
+    #[test]
+    fn a_failed_turn_needs_the_user_and_their_own_cancel_says_nothing() {
+        let mut a = Activity::default();
+        assert!(!a.knows_session("s1"));
+        a.name_session("s1", "Rate limits");
+        assert!(a.knows_session("s1"));
+        let finished = |state, reason: Option<&str>| {
+            event(
+                "s1",
+                EventBody::PromptFinished {
+                    prompt_id: "p1".into(),
+                    state,
+                    usage: Usage::default(),
+                    reason: reason.map(str::to_owned),
+                },
+            )
+        };
+        let failed = a
+            .apply(&finished(
+                PromptState::Failed,
+                Some("the API refused the key"),
+            ))
+            .unwrap();
+        assert_eq!(failed.kind, PushEvent::NeedsYou);
+        assert_eq!(failed.title, "The agent needs you");
+        assert_eq!(failed.body, "Rate limits: the API refused the key");
+        let interrupted = a.apply(&finished(PromptState::Interrupted, None)).unwrap();
+        assert_eq!(interrupted.body, "Rate limits: the turn did not finish");
+        assert_eq!(a.apply(&finished(PromptState::Cancelled, None)), None);
+        let done = a.apply(&finished(PromptState::Done, None)).unwrap();
+        assert_eq!(
+            done.body,
+            "Rate limits: the agent finished; nothing awaits review"
+        );
     }
 }

@@ -1,13 +1,13 @@
-//! Push notifications to paired browsers. What a device is told is decided here, once, from the
-//! host's own events: a turn finished (with how many hunks await review), the agent needs the
-//! user (its turn failed or was interrupted), a budget warned or was reached. Each paired device
-//! with a subscription gets the kinds it chose; a subscription the push service says is gone is
-//! forgotten. Delivery is a [`PushService`]: Web Push to browsers, APNs/FCM to the phone app
+//! Push notifications to paired devices. What a device is told comes from the host's own events
+//! through the apps' reducer (`arcbench_activity`): a turn finished (with how many hunks await
+//! review), the agent needs the user (its turn failed or was interrupted), a budget warned or
+//! was reached. Each paired device with a subscription or token gets the kinds it chose; one the
+//! push service says is gone is forgotten. Delivery is a [`PushService`]: Web Push to browsers, APNs/FCM to the phone app
 //! while it is closed (when the host is set up for them).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use arcbench_activity::Activity;
 use arcbench_engine::{Caller, Engine, EngineError};
 use arcbench_push::native::{self, Apns, Fcm, Platform};
 use arcbench_push::{
@@ -15,8 +15,8 @@ use arcbench_push::{
 };
 use arcbench_store::{NativePushRow, PushRow};
 use shared_protocol::{
-    BudgetScope, EventBody, NativePlatform, NativePushInfo, NativePushRequest, PromptState,
-    PushEvent, PushKey, PushSubscriptionInfo, PushSubscriptionRequest,
+    NativePlatform, NativePushInfo, NativePushRequest, PushEvent, PushKey, PushSubscriptionInfo,
+    PushSubscriptionRequest,
 };
 
 use crate::config::PushFileConfig;
@@ -77,8 +77,9 @@ pub(crate) fn follow<P: PushService + 'static>(
     let mut events = engine.subscribe();
     let engine = engine.clone();
     tokio::spawn(async move {
-        // Hunks awaiting review per session, from its latest `diff.updated`.
-        let mut pending: HashMap<String, u32> = HashMap::new();
+        // What is worth telling, and in which words, is the apps' own reducer's: a phone, a
+        // tray and a browser say the same of the same turn.
+        let mut activity = Activity::default();
         loop {
             let event = match events.recv().await {
                 Ok(e) => e,
@@ -89,71 +90,25 @@ pub(crate) fn follow<P: PushService + 'static>(
                 }
                 Err(RecvError::Closed) => return,
             };
-            let sid = event.session_id.clone();
-            let what = match (&event.body, &sid) {
-                (
-                    EventBody::DiffUpdated {
-                        hunks, approved, ..
-                    },
-                    Some(s),
-                ) => {
-                    pending.insert(s.clone(), hunks.saturating_sub(*approved));
-                    None
-                }
-                (EventBody::PromptFinished { state, reason, .. }, Some(s)) => match state {
-                    PromptState::Done => {
-                        let n = pending.get(s).copied().unwrap_or(0);
-                        let body = match n {
-                            0 => "The agent finished; nothing awaits review".to_owned(),
-                            1 => "1 hunk awaits review".to_owned(),
-                            n => format!("{n} hunks await review"),
-                        };
-                        Some((PushEvent::TurnFinished, "Turn finished", body, "turn"))
+            // A session made before this host started has no `session.created` here: its title
+            // from the store, once, so notices name it.
+            if let Some(s) = event.session_id.clone() {
+                if !activity.knows_session(&s) {
+                    let e = engine.clone();
+                    let id = s.clone();
+                    if let Some(title) =
+                        blocking(move || e.session(&id).ok().map(|x| x.title)).await
+                    {
+                        activity.name_session(&s, &title);
                     }
-                    PromptState::Failed | PromptState::Interrupted => Some((
-                        PushEvent::NeedsYou,
-                        "The agent needs you",
-                        reason
-                            .clone()
-                            .unwrap_or_else(|| "the turn did not finish".into()),
-                        "needs",
-                    )),
-                    _ => None,
-                },
-                (
-                    EventBody::BudgetWarning {
-                        scope,
-                        spent_usd,
-                        limit_usd,
-                    },
-                    _,
-                ) => Some((
-                    PushEvent::Budget,
-                    "Budget warning",
-                    budget_line(*scope, *spent_usd, *limit_usd),
-                    "budget",
-                )),
-                (
-                    EventBody::BudgetExceeded {
-                        scope,
-                        spent_usd,
-                        limit_usd,
-                    },
-                    _,
-                ) => Some((
-                    PushEvent::Budget,
-                    "Budget reached: prompts are held",
-                    budget_line(*scope, *spent_usd, *limit_usd),
-                    "budget",
-                )),
-                _ => None,
-            };
-            let Some((kind, title, body, tag)) = what else {
+                }
+            }
+            let Some(notice) = activity.apply(&event) else {
                 continue;
             };
+            let kind = notice.kind;
             let e = engine.clone();
-            let s = sid.clone();
-            let (subs, session_title) = blocking(move || {
+            let subs = blocking(move || {
                 let (web, native) = e
                     .store()
                     .tx(|tx| {
@@ -163,8 +118,7 @@ pub(crate) fn follow<P: PushService + 'static>(
                         ))
                     })
                     .unwrap_or_default();
-                let subs: Vec<Registered> = web
-                    .into_iter()
+                web.into_iter()
                     .filter(|s| s.events.contains(&kind))
                     .map(Registered::Web)
                     .chain(
@@ -173,37 +127,30 @@ pub(crate) fn follow<P: PushService + 'static>(
                             .filter(|s| s.events.contains(&kind))
                             .map(Registered::Native),
                     )
-                    .collect();
-                let title = s.and_then(|s| e.session(&s).ok()).map(|x| x.title);
-                (subs, title)
+                    .collect::<Vec<_>>()
             })
             .await;
+            let sid = notice.session_id.clone();
+            let tag = match kind {
+                PushEvent::TurnFinished => "turn",
+                PushEvent::NeedsYou => "needs",
+                PushEvent::Budget => "budget",
+            };
             let note = Notification {
-                title: title.to_owned(),
-                body: match &session_title {
-                    Some(t) => format!("{t}: {body}"),
-                    None => body,
-                },
+                title: notice.title,
+                body: notice.body,
                 url: match &sid {
                     Some(s) => format!("/app/#/s/{s}"),
                     None => "/app/".to_owned(),
                 },
                 tag: format!("{}:{tag}", sid.as_deref().unwrap_or("host")),
-                session_id: sid.clone(),
+                session_id: sid,
             };
             for sub in subs {
                 tokio::spawn(deliver(engine.clone(), service.clone(), sub, note.clone()));
             }
         }
     })
-}
-
-fn budget_line(scope: BudgetScope, spent: f64, limit: f64) -> String {
-    let scope = match scope {
-        BudgetScope::Session => "this session",
-        BudgetScope::Daily => "today",
-    };
-    format!("${spent:.2} of ${limit:.2} spent {scope}")
 }
 
 async fn deliver<P: PushService>(
