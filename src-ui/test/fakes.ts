@@ -51,26 +51,35 @@ export class FakeNetwork implements NetworkWatch {
 }
 
 /**
+ * Sockets for a client under test: each one it opens is a [`FakeSocket`] kept in `sockets`
+ * (newest last), on a fake network, with deterministic jitter.
+ */
+export function fakeSockets() {
+  const sockets: FakeSocket[] = [];
+  const options = {
+    createSocket: (url: string) => {
+      const s = new FakeSocket(url);
+      sockets.push(s);
+      return s;
+    },
+    network: new FakeNetwork(),
+    random: () => 0.5,
+  };
+  return { sockets, options };
+}
+
+/**
  * An AppStore talking to a fake host: `fetch` answers REST, every socket it opens is a
  * [`FakeSocket`] the test plays the host of (`sockets`, newest `last()`), with no IndexedDB and
  * fast, deterministic reconnects. `options`: more of the store's options (its credentials, outbox).
  */
 export function storeWithFakes(fetch: FetchLike, options: Pick<AppOptions, 'credentials' | 'outboxStorage' | 'feedback' | 'onEvents'> = {}) {
-  const sockets: FakeSocket[] = [];
+  const { sockets, options: socket } = fakeSockets();
   const app = new AppStore({
     ...options,
     fetch,
     openDb: () => Promise.reject(new Error('no IndexedDB in this test')),
-    socket: {
-      createSocket: (url) => {
-        const s = new FakeSocket(url);
-        sockets.push(s);
-        return s;
-      },
-      network: new FakeNetwork(),
-      random: () => 0.5,
-      backoff: { baseMs: 10, capMs: 50 },
-    },
+    socket: { ...socket, backoff: { baseMs: 10, capMs: 50 } },
   });
   return { app, sockets, last: () => sockets[sockets.length - 1]! };
 }

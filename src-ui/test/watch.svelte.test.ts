@@ -5,7 +5,7 @@ import type { Event, Session } from '../src/lib/bindings';
 import type { FetchLike } from '../src/lib/client/rest';
 import { NativeRemote, type PairedHost } from '../src/lib/remote/native';
 import { followHosts, HostWatchers } from '../src/lib/remote/watch.svelte';
-import { FakeNetwork, FakeSocket } from './fakes';
+import { fakeSockets } from './fakes';
 import { session } from './fixtures';
 import { FakeRemoteApp } from './remoteFakes';
 
@@ -36,20 +36,12 @@ function setup(seed: (native: FakeRemoteApp, net: ReturnType<typeof fakeHosts>) 
   const native = new FakeRemoteApp();
   const net = fakeHosts();
   seed(native, net);
-  const sockets: FakeSocket[] = [];
+  const { sockets, options: socket } = fakeSockets();
   const refused: string[] = [];
   const watchers = new HostWatchers({
     native: new NativeRemote(native),
     fetch: net.fetch,
-    socket: {
-      createSocket: (url) => {
-        const s = new FakeSocket(url);
-        sockets.push(s);
-        return s;
-      },
-      network: new FakeNetwork(),
-      random: () => 0.5,
-    },
+    socket,
     backoff: { baseMs: 10, capMs: 50 },
     batchMs: 0,
     onRefused: (id) => refused.push(id),
