@@ -79,11 +79,9 @@ impl Notices {
 
     /// Keeps `settings` (in the order the kinds are listed, each once); on disk when this answers.
     pub fn set_settings(&self, settings: NoticeSettings) -> Result<NoticeSettings, RemoteError> {
-        let events: Vec<PushEvent> = PushEvent::ALL
-            .into_iter()
-            .filter(|k| settings.events.contains(k))
-            .collect();
-        let settings = NoticeSettings { events };
+        let settings = NoticeSettings {
+            events: PushEvent::ordered(&settings.events),
+        };
         let mut kept = self.settings.lock().expect("notice settings");
         files::write(&self.path, &settings)?;
         *kept = Some(settings.clone());

@@ -20,6 +20,14 @@ impl PushEvent {
         PushEvent::NeedsYou,
         PushEvent::Budget,
     ];
+
+    /// The kinds in `chosen`, each once, in the listed order (how a device's choice is kept).
+    pub fn ordered(chosen: &[PushEvent]) -> Vec<PushEvent> {
+        PushEvent::ALL
+            .into_iter()
+            .filter(|k| chosen.contains(k))
+            .collect()
+    }
 }
 
 /// The browser's subscription keys, as `PushSubscription.toJSON().keys` gives them (base64url).

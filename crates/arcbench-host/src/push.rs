@@ -2,14 +2,14 @@
 //! through the apps' reducer (`arcbench_activity`): a turn finished (with how many hunks await
 //! review), the agent needs the user (its turn failed or was interrupted), a budget warned or
 //! was reached. Each paired device with a subscription or token gets the kinds it chose; one the
-//! push service says is gone is forgotten. Delivery is a [`PushService`]: Web Push to browsers, APNs/FCM to the phone app
-//! while it is closed (when the host is set up for them).
+//! push service says is gone is forgotten. Delivery is a [`PushService`]: Web Push to browsers,
+//! APNs/FCM to the phone app while it is closed (when the host is set up for them).
 
 use std::sync::Arc;
 
 use arcbench_activity::Activity;
 use arcbench_engine::{Caller, Engine, EngineError};
-use arcbench_push::native::{self, Apns, Fcm, Platform};
+use arcbench_push::native::{self, Apns, Fcm};
 use arcbench_push::{
     Delivery, Notification, PushService, Pushers, Subscription, Target, VapidKey, WebPush,
 };
@@ -54,13 +54,6 @@ pub(crate) fn pushers(
             .transpose()
             .map_err(|e| setup("fcm", e))?,
     }))
-}
-
-fn platform(p: NativePlatform) -> Platform {
-    match p {
-        NativePlatform::Apns => Platform::Apns,
-        NativePlatform::Fcm => Platform::Fcm,
-    }
 }
 
 /// One device to tell, and how to forget it when its push service says it is gone.
@@ -171,7 +164,7 @@ async fn deliver<P: PushService>(
         Registered::Native(s) => (
             s.device_id.clone(),
             Target::Native {
-                platform: platform(s.platform),
+                platform: s.platform,
                 token: s.token.clone(),
             },
         ),
@@ -229,7 +222,7 @@ impl Host {
             public_key: self.push.web.public_key(),
             native: [NativePlatform::Apns, NativePlatform::Fcm]
                 .into_iter()
-                .filter(|p| self.push.serves(platform(*p)))
+                .filter(|p| self.push.serves(*p))
                 .collect(),
         }
     }
@@ -287,11 +280,7 @@ impl Host {
 
 /// The kinds a device chose (all when it said nothing), each once, in the listed order.
 fn chosen(events: Option<Vec<PushEvent>>) -> Vec<PushEvent> {
-    let events = events.unwrap_or_else(|| PushEvent::ALL.to_vec());
-    PushEvent::ALL
-        .into_iter()
-        .filter(|k| events.contains(k))
-        .collect()
+    events.map_or_else(|| PushEvent::ALL.to_vec(), |e| PushEvent::ordered(&e))
 }
 
 impl Host {
@@ -303,8 +292,7 @@ impl Host {
         req: NativePushRequest,
     ) -> Result<NativePushInfo, EngineError> {
         let device = device_of(caller)?;
-        let service = platform(req.platform);
-        if !self.push.serves(service) {
+        if !self.push.serves(req.platform) {
             let (name, section) = match req.platform {
                 NativePlatform::Apns => ("APNs", "push.apns"),
                 NativePlatform::Fcm => ("FCM", "push.fcm"),
@@ -315,7 +303,8 @@ impl Host {
             )));
         }
         let token = req.token.trim().to_owned();
-        native::check_token(service, &token).map_err(|e| EngineError::BadRequest(e.to_string()))?;
+        native::check_token(req.platform, &token)
+            .map_err(|e| EngineError::BadRequest(e.to_string()))?;
         let row = NativePushRow {
             device_id: device,
             platform: req.platform,

@@ -152,7 +152,7 @@ pub enum Target {
     Web(Subscription),
     /// The phone app's device token for APNs or FCM.
     Native {
-        platform: native::Platform,
+        platform: native::NativePlatform,
         token: String,
     },
 }
@@ -175,28 +175,28 @@ pub struct Pushers {
 
 impl Pushers {
     /// Whether tokens of `platform` can be pushed to from this host.
-    pub fn serves(&self, platform: native::Platform) -> bool {
+    pub fn serves(&self, platform: native::NativePlatform) -> bool {
         match platform {
-            native::Platform::Apns => self.apns.is_some(),
-            native::Platform::Fcm => self.fcm.is_some(),
+            native::NativePlatform::Apns => self.apns.is_some(),
+            native::NativePlatform::Fcm => self.fcm.is_some(),
         }
     }
 }
 
 impl PushService for Pushers {
     async fn deliver(&self, to: &Target, what: &Notification) -> Delivery {
-        use native::Platform;
+        use native::NativePlatform;
         match to {
             Target::Web(s) => self.web.deliver(s, what).await,
             Target::Native {
-                platform: Platform::Apns,
+                platform: NativePlatform::Apns,
                 token,
             } => match &self.apns {
                 Some(apns) => apns.deliver(token, what).await,
                 None => Delivery::Failed("APNs is not set up on this host".into()),
             },
             Target::Native {
-                platform: Platform::Fcm,
+                platform: NativePlatform::Fcm,
                 token,
             } => match &self.fcm {
                 Some(fcm) => fcm.deliver(token, what).await,

@@ -18,6 +18,9 @@ use serde_json::json;
 
 use crate::{Delivery, Notification, PushError};
 
+/// Which native service a token belongs to (the wire type: the host's API names it the same).
+pub use shared_protocol::NativePlatform;
+
 /// Apple's production endpoint; development builds of the app use [`APNS_SANDBOX`].
 pub const APNS_PRODUCTION: &str = "https://api.push.apple.com";
 pub const APNS_SANDBOX: &str = "https://api.sandbox.push.apple.com";
@@ -30,19 +33,12 @@ const APNS_TOKEN_AGE: Duration = Duration::from_secs(40 * 60);
 /// How long a push service may keep a notification for an unreachable phone.
 const KEEP_FOR: Duration = Duration::from_secs(12 * 3600);
 
-/// Which native service a token belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Platform {
-    Apns,
-    Fcm,
-}
-
 /// Checks a device token's shape before it is kept: APNs tokens are hex (32 bytes today, longer
 /// allowed), FCM registration tokens are URL-safe text.
-pub fn check_token(platform: Platform, token: &str) -> Result<(), PushError> {
+pub fn check_token(platform: NativePlatform, token: &str) -> Result<(), PushError> {
     let bad = |why: &str| PushError::BadSubscription(why.to_owned());
     match platform {
-        Platform::Apns => {
+        NativePlatform::Apns => {
             if token.len() < 32
                 || token.len() > 200
                 || !token.bytes().all(|b| b.is_ascii_hexdigit())
@@ -50,7 +46,7 @@ pub fn check_token(platform: Platform, token: &str) -> Result<(), PushError> {
                 return Err(bad("an APNs device token is 64 or more hex digits"));
             }
         }
-        Platform::Fcm => {
+        NativePlatform::Fcm => {
             let ok = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.');
             if token.len() < 20 || token.len() > 4096 || !token.bytes().all(ok) {
                 return Err(bad(

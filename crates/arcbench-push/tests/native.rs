@@ -1,7 +1,7 @@
 //! Native push against the stand-ins for APNs and FCM (tests/fake-push), which check the
 //! provider token, the OAuth assertion and the message as the real services do.
 
-use arcbench_push::native::{check_token, Apns, ApnsConfig, Fcm, FcmConfig, Platform};
+use arcbench_push::native::{check_token, Apns, ApnsConfig, Fcm, FcmConfig, NativePlatform};
 use arcbench_push::{Delivery, Notification, PushService, Pushers, Target, VapidKey, WebPush};
 use fake_push::native::{FakeApns, FakeFcm};
 
@@ -109,9 +109,9 @@ async fn a_service_the_host_is_not_set_up_for_fails_clearly() {
         apns: None,
         fcm: None,
     };
-    assert!(!pushers.serves(Platform::Apns));
+    assert!(!pushers.serves(NativePlatform::Apns));
     let to = Target::Native {
-        platform: Platform::Apns,
+        platform: NativePlatform::Apns,
         token: "ab".repeat(32),
     };
     assert!(
@@ -144,8 +144,8 @@ fn bad_keys_and_tokens_are_refused_with_the_reason() {
     .to_string();
     assert!(err.contains("missing.json"), "{err}");
 
-    assert!(check_token(Platform::Apns, &"0f".repeat(32)).is_ok());
-    assert!(check_token(Platform::Apns, "xyz").is_err());
-    assert!(check_token(Platform::Fcm, &format!("fcm:{}", "a".repeat(140))).is_ok());
-    assert!(check_token(Platform::Fcm, "has spaces in it, not a token").is_err());
+    assert!(check_token(NativePlatform::Apns, &"0f".repeat(32)).is_ok());
+    assert!(check_token(NativePlatform::Apns, "xyz").is_err());
+    assert!(check_token(NativePlatform::Fcm, &format!("fcm:{}", "a".repeat(140))).is_ok());
+    assert!(check_token(NativePlatform::Fcm, "has spaces in it, not a token").is_err());
 }
